@@ -1,0 +1,169 @@
+//! Every setting of the server, read from command-line flags or `EDGECART_*` environment
+//! variables (flags win), each with its default. Nothing here connects to anything.
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+/// Settings shared by `serve`, `migrate` and `seed`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "EDGECART_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// PostgreSQL URL; the database is created when it does not exist.
+    #[arg(
+        long,
+        env = "EDGECART_DATABASE_URL",
+        default_value = "postgres://edgecart:edgecart@127.0.0.1:5432/edgecart"
+    )]
+    pub database_url: String,
+
+    /// Redis URL.
+    #[arg(
+        long,
+        env = "EDGECART_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    pub redis_url: String,
+
+    /// Prefix of every Redis key and channel this node uses (lets several deployments or test
+    /// runs share one Redis).
+    #[arg(long, env = "EDGECART_REDIS_PREFIX", default_value = "edgecart:")]
+    pub redis_prefix: String,
+
+    /// Bearer token of the admin API; unset closes the admin API (every call answers 404).
+    #[arg(long, env = "EDGECART_ADMIN_TOKEN")]
+    pub admin_token: Option<Secret>,
+
+    /// Staleness bound of the popular-products cache, in seconds.
+    #[arg(long, env = "EDGECART_POPULAR_TTL_SECS", default_value_t = 10)]
+    pub popular_ttl_secs: u64,
+
+    /// Maximum PostgreSQL connections of this node.
+    #[arg(long, env = "EDGECART_DB_POOL_SIZE", default_value_t = 32)]
+    pub db_pool_size: usize,
+
+    /// How long a request waits for a PostgreSQL connection (or to open one) before it
+    /// answers 503, in milliseconds.
+    #[arg(long, env = "EDGECART_DB_TIMEOUT_MS", default_value_t = 3000)]
+    pub db_timeout_ms: u64,
+
+    /// Redis connections of this node.
+    #[arg(long, env = "EDGECART_REDIS_POOL_SIZE", default_value_t = 4)]
+    pub redis_pool_size: usize,
+
+    /// Timeout of one Redis command, in milliseconds; past it the request goes on without the
+    /// fast path (PostgreSQL stays the source of truth).
+    #[arg(long, env = "EDGECART_REDIS_TIMEOUT_MS", default_value_t = 250)]
+    pub redis_timeout_ms: u64,
+
+    /// Deadline of one HTTP request, in seconds (408 past it).
+    #[arg(long, env = "EDGECART_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+
+    /// Largest accepted body of an API request, in bytes (413 past it).
+    #[arg(long, env = "EDGECART_BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// How long shutdown waits for in-flight requests, in seconds.
+    #[arg(long, env = "EDGECART_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+
+    /// How long idempotency records are kept (at least 24 h by contract), in seconds.
+    #[arg(
+        long,
+        env = "EDGECART_IDEMPOTENCY_RETENTION_SECS",
+        default_value_t = 86_400
+    )]
+    pub idempotency_retention_secs: u64,
+
+    /// Log format: `text` (readable) or `json`.
+    #[arg(long, env = "EDGECART_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Settings with every default and the given URLs: the starting point of tests.
+    pub fn with_urls(database_url: &str, redis_url: &str) -> Self {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let mut settings = Defaults::parse_from(["edgecart"]).settings;
+        settings.database_url = database_url.to_owned();
+        settings.redis_url = redis_url.to_owned();
+        settings.admin_token = None;
+        settings
+    }
+
+    /// The popular-products staleness bound.
+    pub fn popular_ttl(&self) -> Duration {
+        Duration::from_secs(self.popular_ttl_secs)
+    }
+
+    /// The PostgreSQL connection wait bound.
+    pub fn db_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_timeout_ms)
+    }
+
+    /// The Redis command timeout.
+    pub fn redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.redis_timeout_ms)
+    }
+
+    /// The HTTP request deadline.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The shutdown drain deadline.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// The idempotency retention.
+    pub fn idempotency_retention(&self) -> Duration {
+        Duration::from_secs(self.idempotency_retention_secs)
+    }
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A secret string that never shows in `Debug` output or logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's value, for the one place that compares it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}

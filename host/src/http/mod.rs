@@ -1,0 +1,89 @@
+//! The HTTP layer: axum routes and handlers (parse → call a service → render), the tower
+//! layers around them, and the OpenAPI document. Handlers never touch SQL or Redis.
+
+pub mod admin;
+pub mod extract;
+pub mod openapi;
+pub mod ops;
+pub mod problem;
+pub mod products;
+pub mod users;
+
+use std::time::Instant;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    middleware::{self, Next},
+    response::Response,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::app::App;
+
+/// The full router with its layers.
+pub fn router(app: App) -> Router {
+    let settings = app.settings();
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn_with_state(app.clone(), record_metrics))
+        .layer(middleware::from_fn(problem::ensure_problem_json))
+        .layer(CatchPanicLayer::custom(problem::panic_response))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, settings.request_timeout()))
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+    Router::new()
+        .merge(users::router())
+        .merge(products::router())
+        .merge(ops::router())
+        .merge(admin::router(app.clone()))
+        .fallback(problem::fallback)
+        .layer(layers)
+        .with_state(app)
+}
+
+/// Counts every request by method, route template (never the raw path) and status.
+async fn record_metrics(State(app): State<App>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = method_label(request.method());
+    let in_flight = app.metrics().http_in_flight().clone();
+    in_flight.inc();
+    let response = next.run(request).await;
+    in_flight.dec();
+    app.metrics().observe_http(
+        method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// A bounded label for a method: the standard ones by name, anything else as `OTHER`.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}

@@ -1,0 +1,114 @@
+//! Products: detail (also at the seed's `/products/{productId}`) and the list.
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State, rejection::QueryRejection},
+    routing::get,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{
+    extract::{self, PageQuery},
+    problem::{ApiError, Problem},
+};
+use crate::{app::App, store::products::Product};
+
+/// Routes of this module.
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/v1/products", get(list))
+        .route("/api/v1/products/{productId}", get(detail))
+        .route("/products/{productId}", get(detail_seed_path))
+}
+
+/// A product.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    /// The product's id.
+    #[schema(example = 25)]
+    pub id: i64,
+    /// Display name.
+    #[schema(example = "빽다방 아메리카노")]
+    pub name: String,
+    /// Unit price in won.
+    #[schema(example = 2500)]
+    pub price: i64,
+    /// Units in stock.
+    #[schema(example = 9)]
+    pub stock: i64,
+}
+
+impl From<Product> for ProductView {
+    fn from(p: Product) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            price: p.price,
+            stock: p.stock,
+        }
+    }
+}
+
+/// A page of products.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductPage {
+    /// Ordered by id.
+    pub items: Vec<ProductView>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One product.
+#[utoipa::path(get, path = "/api/v1/products/{productId}", tag = "products",
+    params(("productId" = i64, Path, minimum = 1, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductView),
+        (status = 400, description = "INVALID_PRODUCT_ID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "PRODUCT_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn detail(
+    State(app): State<App>,
+    Path(raw): Path<String>,
+) -> Result<Json<ProductView>, ApiError> {
+    let id = extract::product_id(&raw)?;
+    Ok(Json(app.catalog().product(id).await?.into()))
+}
+
+/// One product, at the seed's path.
+#[utoipa::path(get, path = "/products/{productId}", tag = "products",
+    params(("productId" = i64, Path, minimum = 1, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductView),
+        (status = 400, description = "INVALID_PRODUCT_ID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "PRODUCT_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn detail_seed_path(
+    state: State<App>,
+    path: Path<String>,
+) -> Result<Json<ProductView>, ApiError> {
+    detail(state, path).await
+}
+
+/// Products ordered by id.
+#[utoipa::path(get, path = "/api/v1/products", tag = "products",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of products", body = ProductPage),
+        (status = 400, description = "INVALID_LIMIT, INVALID_CURSOR or INVALID_QUERY", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list(
+    State(app): State<App>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<ProductPage>, ApiError> {
+    let Query(query) = query.map_err(|_| ApiError::InvalidQuery)?;
+    let page = app.catalog().list(query.parse()?).await?;
+    Ok(Json(ProductPage {
+        items: page.items.into_iter().map(ProductView::from).collect(),
+        next_cursor: page.next_cursor.map(|c| c.encode()),
+    }))
+}

@@ -1,0 +1,94 @@
+//! The PostgreSQL half of idempotency: claim a key inside the transaction that does the work,
+//! record the response in that same transaction, purge old records.
+
+use bytes::Bytes;
+use deadpool_postgres::GenericClient;
+
+use super::{Fingerprint, IdempotentRequest, StoredResponse};
+
+/// What the database says about a key at the start of a transaction.
+#[derive(Debug)]
+pub enum Claim {
+    /// The key is new; this transaction owns it until it commits or rolls back.
+    New,
+    /// The key was used by a committed request: its fingerprint and response.
+    Done(Fingerprint, StoredResponse),
+}
+
+/// Claims the key. A concurrent transaction holding the same key makes this wait until that
+/// one ends; then the committed record is returned (or the key is free again after a rollback).
+pub async fn claim(
+    db: &impl GenericClient,
+    req: &IdempotentRequest,
+) -> Result<Claim, tokio_postgres::Error> {
+    const INSERT: &str = "INSERT INTO idempotency_records (user_id, idempotency_key, fingerprint) \
+                          VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+    const SELECT: &str = "SELECT fingerprint, status, content_type, body FROM idempotency_records \
+                          WHERE user_id = $1 AND idempotency_key = $2";
+    let insert = db.prepare_cached(INSERT).await?;
+    let select = db.prepare_cached(SELECT).await?;
+    let (user, key) = (req.user.get(), req.key.as_str());
+    loop {
+        if db
+            .execute(&insert, &[&user, &key, &req.fingerprint.0.as_slice()])
+            .await?
+            == 1
+        {
+            return Ok(Claim::New);
+        }
+        // The conflicting row committed (we waited for it); read it. It can vanish only if
+        // the purge removed it in between, in which case the key is free: claim again.
+        if let Some(row) = db.query_opt(&select, &[&user, &key]).await? {
+            let fingerprint: &[u8] = row.get(0);
+            let status: Option<i16> = row.get(1);
+            let content_type: Option<String> = row.get(2);
+            let body: Option<Vec<u8>> = row.get(3);
+            let fingerprint = Fingerprint(fingerprint.try_into().unwrap_or([0; 32]));
+            let response = StoredResponse {
+                status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+                content_type: content_type.unwrap_or_default(),
+                body: Bytes::from(body.unwrap_or_default()),
+            };
+            return Ok(Claim::Done(fingerprint, response));
+        }
+    }
+}
+
+/// Records the response of a claimed key, in the claiming transaction.
+pub async fn complete(
+    db: &impl GenericClient,
+    req: &IdempotentRequest,
+    response: &StoredResponse,
+) -> Result<(), tokio_postgres::Error> {
+    const SQL: &str = "UPDATE idempotency_records SET status = $3, content_type = $4, body = $5 \
+                       WHERE user_id = $1 AND idempotency_key = $2";
+    let stmt = db.prepare_cached(SQL).await?;
+    let status = i16::try_from(response.status).unwrap_or(i16::MAX);
+    let body: &[u8] = &response.body;
+    db.execute(
+        &stmt,
+        &[
+            &req.user.get(),
+            &req.key.as_str(),
+            &status,
+            &response.content_type,
+            &body,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes up to `batch` records older than `retention`; returns how many went.
+pub async fn purge(
+    db: &impl GenericClient,
+    retention: std::time::Duration,
+    batch: i64,
+) -> Result<u64, tokio_postgres::Error> {
+    const SQL: &str = "DELETE FROM idempotency_records WHERE ctid IN ( \
+                         SELECT ctid FROM idempotency_records \
+                         WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)";
+    let stmt = db.prepare_cached(SQL).await?;
+    let secs = retention.as_secs_f64();
+    db.execute(&stmt, &[&secs, &batch]).await
+}

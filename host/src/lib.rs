@@ -1,0 +1,36 @@
+//! edgecart: an e-commerce backend (points wallet, orders paid with points, stock, popular
+//! products) whose business rules are meant to run as sandboxed WebAssembly plugins.
+//!
+//! # Layout
+//!
+//! Dependencies point one way: `http` → `service` → `store` / `idempotency` / `rules`; nothing
+//! below `http` knows about HTTP.
+//!
+//! - [`config`]: every setting, from flags and `EDGECART_*` variables.
+//! - [`app`]: the shared state built once, and the server that serves it.
+//! - [`http`]: routes, handlers, the one error-to-problem+json mapping, layers, OpenAPI.
+//! - [`service`]: the use cases (points, catalog); they own transactions.
+//! - [`store`]: PostgreSQL access, one file per table group, and the migrations.
+//! - [`idempotency`]: the Redis fast path and the PostgreSQL durable record.
+//! - [`rules`]: the business-rule seam (charge limits), filled by plugins later.
+//! - [`domain`]: small validated newtypes (ids, money, idempotency keys, pages).
+//! - [`redis`]: the Redis client and key naming.
+//! - [`metrics`]: every Prometheus metric, named in one place.
+//! - [`telemetry`]: tracing subscriber set-up.
+//! - [`seed`]: demo data for `scripts/serve`.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod idempotency;
+pub mod metrics;
+pub mod redis;
+pub mod rules;
+pub mod seed;
+pub mod service;
+pub mod store;
+pub mod telemetry;
+
+pub use app::{App, Application};
+pub use config::Settings;

@@ -1,0 +1,55 @@
+//! The `edgecart` binary: parses the command line and hands over to the library.
+
+use clap::{Parser, Subcommand};
+use edgecart::{Application, Settings, store, telemetry};
+
+/// edgecart: an e-commerce backend with WebAssembly rule plugins.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the database when missing, migrate, and serve HTTP until SIGTERM or SIGINT.
+    Serve(Settings),
+    /// Create the database when missing and run the migrations, then exit.
+    Migrate(Settings),
+    /// Insert demo users and products when the database holds none, then exit.
+    Seed(Settings),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let settings = match &cli.command {
+        Command::Serve(s) | Command::Migrate(s) | Command::Seed(s) => s.clone(),
+    };
+    telemetry::init(settings.log_format);
+    let result = match cli.command {
+        Command::Serve(settings) => serve(settings).await,
+        Command::Migrate(settings) => store::prepare_database(&settings)
+            .await
+            .map(|_| ())
+            .map_err(Into::into),
+        Command::Seed(settings) => edgecart::seed::run(&settings).await.map_err(Into::into),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %error, "edgecart failed");
+            eprintln!("edgecart: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), edgecart::app::StartError> {
+    let app = Application::build(settings).await?;
+    tracing::info!(address = %app.local_addr(), "edgecart listening");
+    app.run_until_stopped(edgecart::app::shutdown_signal())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! Every Prometheus metric of the node, named in one place (`edgecart_<noun>_<unit>`, bounded
+//! labels). One registry per [`Metrics`], so several apps in one test process never collide.
+
+use std::{sync::Arc, time::Duration};
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// Latency buckets in seconds, from 0.5 ms to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// A cheap-to-clone handle to the node's metrics.
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+struct Inner {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    http_in_flight: IntGauge,
+    db_pool: IntGaugeVec,
+    redis_connected: IntGauge,
+    redis_duration: HistogramVec,
+    redis_errors: IntCounterVec,
+    idempotency: IntCounterVec,
+    charges: IntCounterVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let metric = IntCounterVec::new(Opts::new(name, help), labels)
+                .expect("static metric definition");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("metric registered once");
+            metric
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
+            let metric = HistogramVec::new(opts, labels).expect("static metric definition");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("metric registered once");
+            metric
+        };
+        let http_requests = counter(
+            "edgecart_http_requests_total",
+            "HTTP requests answered, by method, route template and status.",
+            &["method", "route", "status"],
+        );
+        let http_duration = histogram(
+            "edgecart_http_request_duration_seconds",
+            "HTTP request latency, by method and route template.",
+            &["method", "route"],
+        );
+        let http_in_flight = IntGauge::new(
+            "edgecart_http_requests_in_flight",
+            "HTTP requests being served.",
+        )
+        .expect("static metric definition");
+        let db_pool = IntGaugeVec::new(
+            Opts::new(
+                "edgecart_db_pool_connections",
+                "PostgreSQL pool connections by state (size, available, waiting).",
+            ),
+            &["state"],
+        )
+        .expect("static metric definition");
+        let redis_connected = IntGauge::new(
+            "edgecart_redis_connected",
+            "1 when a Redis connection is up.",
+        )
+        .expect("static metric definition");
+        let redis_duration = histogram(
+            "edgecart_redis_command_duration_seconds",
+            "Redis command latency, by operation.",
+            &["operation"],
+        );
+        let redis_errors = counter(
+            "edgecart_redis_errors_total",
+            "Redis commands that failed or timed out, by operation.",
+            &["operation"],
+        );
+        let idempotency = counter(
+            "edgecart_idempotency_requests_total",
+            "Requests with an Idempotency-Key, by outcome (fresh, replayed, in_use, reused).",
+            &["outcome"],
+        );
+        let charges = counter(
+            "edgecart_point_charges_total",
+            "Point charges, by result (applied, rejected).",
+            &["result"],
+        );
+        for gauge in [&http_in_flight, &redis_connected] {
+            registry
+                .register(Box::new(gauge.clone()))
+                .expect("metric registered once");
+        }
+        registry
+            .register(Box::new(db_pool.clone()))
+            .expect("metric registered once");
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("metric registered once");
+        Self(Arc::new(Inner {
+            registry,
+            http_requests,
+            http_duration,
+            http_in_flight,
+            db_pool,
+            redis_connected,
+            redis_duration,
+            redis_errors,
+            idempotency,
+            charges,
+        }))
+    }
+
+    /// Records one answered HTTP request.
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        self.0
+            .http_requests
+            .with_label_values(&[method, route, &status])
+            .inc();
+        self.0
+            .http_duration
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The in-flight request gauge.
+    pub fn http_in_flight(&self) -> &IntGauge {
+        &self.0.http_in_flight
+    }
+
+    /// Records one Redis command.
+    pub fn observe_redis(&self, operation: &str, elapsed: Duration, ok: bool) {
+        self.0
+            .redis_duration
+            .with_label_values(&[operation])
+            .observe(elapsed.as_secs_f64());
+        if !ok {
+            self.0.redis_errors.with_label_values(&[operation]).inc();
+        }
+    }
+
+    /// Counts one idempotent request by outcome.
+    pub fn idempotency(&self, outcome: &str) {
+        self.0.idempotency.with_label_values(&[outcome]).inc();
+    }
+
+    /// Counts one charge by result.
+    pub fn charge(&self, result: &str) {
+        self.0.charges.with_label_values(&[result]).inc();
+    }
+
+    /// Sets the gauges read at scrape time (pool state, Redis connectivity).
+    pub fn set_pool_state(
+        &self,
+        size: usize,
+        available: usize,
+        waiting: usize,
+        redis_connected: bool,
+    ) {
+        let gauge = |state: &str, value: usize| {
+            self.0
+                .db_pool
+                .with_label_values(&[state])
+                .set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        gauge("size", size);
+        gauge("available", available);
+        gauge("waiting", waiting);
+        self.0.redis_connected.set(i64::from(redis_connected));
+    }
+
+    /// The Prometheus text exposition of everything.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let families = self.0.registry.gather();
+        if TextEncoder::new().encode(&families, &mut buffer).is_err() {
+            return String::new();
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}

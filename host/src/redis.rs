@@ -1,0 +1,116 @@
+//! The Redis client: a small connection pool that reconnects forever in the background, so a
+//! node starts and serves while Redis is down, and every command with a short timeout that fails
+//! at once while disconnected (callers fall back to PostgreSQL). Also owns key naming: every
+//! key and channel starts with the configured prefix.
+
+use std::time::{Duration, Instant};
+
+use fred::prelude::*;
+
+use crate::{config::Settings, metrics::Metrics};
+
+/// A cheap-to-clone handle to this node's Redis pool.
+#[derive(Clone)]
+pub struct Redis {
+    pool: Pool,
+    prefix: String,
+    options: Options,
+    metrics: Metrics,
+}
+
+impl Redis {
+    /// Builds the pool and starts connecting in the background; never waits for Redis.
+    pub fn connect(settings: &Settings, metrics: Metrics) -> Result<Self, Error> {
+        let mut config = Config::from_url(&settings.redis_url)?;
+        // Let the reconnect policy cover the first connection too, instead of giving up.
+        config.fail_fast = false;
+        let timeout = settings.redis_timeout();
+        let pool = Builder::from_config(config)
+            .with_connection_config(|c| {
+                c.connection_timeout = Duration::from_secs(2);
+                c.internal_command_timeout = Duration::from_secs(2);
+                // No automatic re-send: our writes are not all idempotent.
+                c.max_command_attempts = 1;
+                c.unresponsive.max_timeout = Some(Duration::from_secs(10));
+            })
+            .with_performance_config(|p| p.default_command_timeout = timeout)
+            // Retry forever, 100 ms doubling up to 2 s.
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+            .build_pool(settings.redis_pool_size.max(1))?;
+        let _task = pool.connect();
+        let options = Options {
+            fail_fast: true,
+            timeout: Some(timeout),
+            ..Default::default()
+        };
+        Ok(Self {
+            pool,
+            prefix: settings.redis_prefix.clone(),
+            options,
+            metrics,
+        })
+    }
+
+    /// The prefixed name of a key or channel.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+
+    /// Whether at least one pooled connection is up (cheap: no round trip).
+    pub fn is_connected(&self) -> bool {
+        self.pool.is_connected()
+    }
+
+    /// One round trip, for readiness.
+    pub async fn ping(&self) -> Result<(), Error> {
+        let client = self.pool.next().with_options(&self.options);
+        self.timed("ping", client.ping::<()>(None)).await
+    }
+
+    /// `SET key value NX PX ttl GET`: sets the key when absent and returns the previous value
+    /// when present (then nothing is written).
+    pub async fn set_nx_get(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, Error> {
+        let px = Expiration::PX(ttl.as_millis().try_into().unwrap_or(i64::MAX));
+        let client = self.pool.with_options(&self.options);
+        self.timed(
+            "set_nx_get",
+            client.set(key, value, Some(px), Some(SetOptions::NX), true),
+        )
+        .await
+    }
+
+    /// `SET key value PX ttl`.
+    pub async fn set_px(&self, key: &str, value: &str, ttl: Duration) -> Result<(), Error> {
+        let px = Expiration::PX(ttl.as_millis().try_into().unwrap_or(i64::MAX));
+        let client = self.pool.with_options(&self.options);
+        self.timed(
+            "set",
+            client.set::<(), _, _>(key, value, Some(px), None, false),
+        )
+        .await
+    }
+
+    /// `DEL key`.
+    pub async fn del(&self, key: &str) -> Result<(), Error> {
+        let client = self.pool.with_options(&self.options);
+        self.timed("del", client.del::<(), _>(key)).await
+    }
+
+    /// Runs one command, recording its latency and counting its failure.
+    async fn timed<T>(
+        &self,
+        operation: &'static str,
+        command: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let started = Instant::now();
+        let result = command.await;
+        self.metrics
+            .observe_redis(operation, started.elapsed(), result.is_ok());
+        result
+    }
+}

@@ -1,0 +1,76 @@
+//! The product catalog: detail, list, and the operator's create and update.
+
+use super::{Database, Error};
+use crate::{
+    domain::{Page, PageRequest, ProductId},
+    store::products::{self, Patch, Product},
+};
+
+/// Longest accepted product name, in characters.
+const MAX_NAME_CHARS: usize = 200;
+
+/// The catalog use cases.
+#[derive(Clone)]
+pub struct Catalog {
+    db: Database,
+}
+
+impl Catalog {
+    /// Builds the service over the database.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// One product.
+    pub async fn product(&self, id: ProductId) -> Result<Product, Error> {
+        let client = self.db.pool().get().await?;
+        products::find(&client, id)
+            .await?
+            .ok_or(Error::ProductNotFound)
+    }
+
+    /// A page of products ordered by id.
+    pub async fn list(&self, page: PageRequest) -> Result<Page<Product>, Error> {
+        let client = self.db.pool().get().await?;
+        let rows = products::page(&client, page).await?;
+        Ok(Page::from_rows(rows, page.limit, |product| product.id))
+    }
+
+    /// Adds a product.
+    pub async fn create(&self, name: &str, price: i64, stock: i64) -> Result<Product, Error> {
+        let name = valid_name(name)?;
+        valid_amounts(Some(price), Some(stock))?;
+        let client = self.db.pool().get().await?;
+        Ok(products::insert(&client, name, price, stock).await?)
+    }
+
+    /// Changes any of name, price and stock.
+    pub async fn update(&self, id: ProductId, mut patch: Patch) -> Result<Product, Error> {
+        if let Some(name) = &patch.name {
+            patch.name = Some(valid_name(name)?.to_owned());
+        }
+        valid_amounts(patch.price, patch.stock)?;
+        let client = self.db.pool().get().await?;
+        products::update(&client, id, &patch)
+            .await?
+            .ok_or(Error::ProductNotFound)
+    }
+}
+
+fn valid_name(name: &str) -> Result<&str, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::InvalidProduct("name must have 1 to 200 characters"));
+    }
+    Ok(name)
+}
+
+fn valid_amounts(price: Option<i64>, stock: Option<i64>) -> Result<(), Error> {
+    if price.is_some_and(|p| p < 0) {
+        return Err(Error::InvalidProduct("price must not be negative"));
+    }
+    if stock.is_some_and(|s| s < 0) {
+        return Err(Error::InvalidProduct("stock must not be negative"));
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! The use cases. Each service owns its transactions and speaks in domain values and
+//! [`Error`]; none knows about HTTP (the HTTP layer hands in a renderer where a response must
+//! be recorded inside a transaction).
+
+pub mod catalog;
+pub mod points;
+mod tx;
+
+pub use catalog::Catalog;
+pub use points::Points;
+pub use tx::{Database, Render, Replayable, Work};
+
+use crate::rules::{Rejection, RuleFailure};
+
+/// Every way a use case can fail. `http::problem` alone turns these into responses.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No such user (404).
+    #[error("user not found")]
+    UserNotFound,
+    /// No such product (404).
+    #[error("product not found")]
+    ProductNotFound,
+    /// A new user's fields are invalid (400).
+    #[error("invalid user: {0}")]
+    InvalidUser(&'static str),
+    /// A product's fields are invalid (400).
+    #[error("invalid product: {0}")]
+    InvalidProduct(&'static str),
+    /// A rule refused the request (400, the rule's code and message).
+    #[error("rejected by rule: {}", .0.code)]
+    Rejected(Rejection),
+    /// A charge amount that no rule refused but that cannot be applied (not positive).
+    #[error("charge amount must be positive")]
+    InvalidChargeAmount,
+    /// The balance would leave the range of a 64-bit integer (409).
+    #[error("balance would overflow")]
+    BalanceOverflow,
+    /// Another request with this idempotency key is in flight (409).
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
+    /// The idempotency key was used for another request (422).
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// A rule could not decide (503; nothing changed).
+    #[error(transparent)]
+    RuleFailed(#[from] RuleFailure),
+    /// PostgreSQL could not be reached or lend a connection in time (503).
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(String),
+    /// PostgreSQL answered with an error we did not expect (500).
+    #[error("database error: {0}")]
+    Database(tokio_postgres::Error),
+}
+
+impl Error {
+    /// Whether this is the server's fault (5xx): such outcomes are never remembered for
+    /// idempotency, so the client may retry with the same key.
+    pub fn is_server_error(&self) -> bool {
+        matches!(
+            self,
+            Error::RuleFailed(_) | Error::DatabaseUnavailable(_) | Error::Database(_)
+        )
+    }
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(error: tokio_postgres::Error) -> Self {
+        // No SQLSTATE means the connection itself failed (closed, I/O, timeout).
+        if error.as_db_error().is_none() || error.is_closed() {
+            Error::DatabaseUnavailable(error.to_string())
+        } else {
+            Error::Database(error)
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        match error {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => Error::DatabaseUnavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::idempotency::Conflict> for Error {
+    fn from(conflict: crate::idempotency::Conflict) -> Self {
+        match conflict {
+            crate::idempotency::Conflict::InUse => Error::IdempotencyKeyInUse,
+            crate::idempotency::Conflict::Reused => Error::IdempotencyKeyReused,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The `point_history` table: one row per balance change, written in the same transaction as
+//! the change.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+
+use crate::domain::{PageRequest, UserId};
+
+/// Why a balance changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Points bought (or an opening balance).
+    Charge,
+    /// Points spent on an order.
+    Use,
+    /// Points returned by a cancelled order.
+    Refund,
+}
+
+impl Kind {
+    /// The stored and serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Charge => "CHARGE",
+            Kind::Use => "USE",
+            Kind::Refund => "REFUND",
+        }
+    }
+
+    fn from_db(text: &str) -> Self {
+        match text {
+            "USE" => Kind::Use,
+            "REFUND" => Kind::Refund,
+            _ => Kind::Charge,
+        }
+    }
+}
+
+/// One history row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Row id; newer rows have larger ids.
+    pub id: i64,
+    /// Why the balance changed.
+    pub kind: Kind,
+    /// The change's size in won (always positive; `kind` gives the direction).
+    pub amount: i64,
+    /// The balance right after the change.
+    pub balance_after: i64,
+    /// The order involved, for `USE` and `REFUND`.
+    pub order_id: Option<i64>,
+    /// When the change committed.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Appends one row.
+pub async fn record(
+    db: &impl GenericClient,
+    user: UserId,
+    kind: Kind,
+    amount: i64,
+    balance_after: i64,
+    order_id: Option<i64>,
+) -> Result<(), tokio_postgres::Error> {
+    const SQL: &str = "INSERT INTO point_history (user_id, kind, amount, balance_after, order_id) \
+                       VALUES ($1, $2, $3, $4, $5)";
+    let stmt = db.prepare_cached(SQL).await?;
+    db.execute(
+        &stmt,
+        &[
+            &user.get(),
+            &kind.as_str(),
+            &amount,
+            &balance_after,
+            &order_id,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One page of a user's history, newest first, starting below `page.after`. Returns up to
+/// `page.limit + 1` rows so the caller can tell whether another page exists.
+pub async fn page(
+    db: &impl GenericClient,
+    user: UserId,
+    page: PageRequest,
+) -> Result<Vec<Entry>, tokio_postgres::Error> {
+    const SQL: &str = "SELECT id, kind, amount, balance_after, order_id, created_at \
+                       FROM point_history WHERE user_id = $1 AND id < $2 \
+                       ORDER BY id DESC LIMIT $3";
+    let stmt = db.prepare_cached(SQL).await?;
+    let before = page.after.unwrap_or(i64::MAX);
+    let rows = db
+        .query(&stmt, &[&user.get(), &before, &(page.limit + 1)])
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Entry {
+            id: row.get(0),
+            kind: Kind::from_db(row.get(1)),
+            amount: row.get(2),
+            balance_after: row.get(3),
+            order_id: row.get(4),
+            created_at: row.get(5),
+        })
+        .collect())
+}

@@ -1,0 +1,133 @@
+//! PostgreSQL access: the connection pool, database creation and migrations, and one file per
+//! table group with its SQL beside the function that runs it. Statements are prepared once per
+//! connection (`prepare_cached`). Nothing here knows about HTTP or Redis.
+
+pub mod history;
+pub mod products;
+pub mod users;
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::{NoTls, error::SqlState};
+
+use crate::config::Settings;
+
+/// The pool every request borrows its connection from.
+pub type PgPool = Pool;
+
+/// Why the database could not be prepared at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// `EDGECART_DATABASE_URL` does not parse.
+    #[error("invalid database URL: {0}")]
+    Url(#[source] tokio_postgres::Error),
+    /// The URL names no database.
+    #[error("the database URL names no database")]
+    NoDatabaseName,
+    /// PostgreSQL refused or failed a statement.
+    #[error("database: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The pool could not be built or lend a connection.
+    #[error("database pool: {0}")]
+    Pool(String),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migration(#[from] refinery::Error),
+}
+
+mod embedded {
+    refinery::embed_migrations!("../migrations");
+}
+
+/// Builds the pool without connecting: connections open on first use, so a node starts (and
+/// answers `/readyz` with 503) while PostgreSQL is still down.
+pub fn pool(settings: &Settings) -> Result<PgPool, SetupError> {
+    let config =
+        tokio_postgres::Config::from_str(&settings.database_url).map_err(SetupError::Url)?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(settings.db_pool_size)
+        .wait_timeout(Some(settings.db_timeout()))
+        .create_timeout(Some(settings.db_timeout()))
+        .recycle_timeout(Some(settings.db_timeout()))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| SetupError::Pool(e.to_string()))
+}
+
+/// Creates the configured database when missing, runs the migrations, and returns the pool.
+pub async fn prepare_database(settings: &Settings) -> Result<PgPool, SetupError> {
+    create_database_if_missing(&settings.database_url).await?;
+    let pool = pool(settings)?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Connects to the server's `postgres` database and creates the target database if it does
+/// not exist. Two nodes doing this at once is fine: the loser sees "already exists".
+pub async fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> {
+    let target = tokio_postgres::Config::from_str(database_url).map_err(SetupError::Url)?;
+    let name = target
+        .get_dbname()
+        .ok_or(SetupError::NoDatabaseName)?
+        .to_owned();
+    let mut admin = target.clone();
+    admin.dbname("postgres");
+    let (client, connection) = admin.connect(NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await?
+        .is_some();
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        match client.batch_execute(&sql).await {
+            Ok(()) => tracing::info!(database = %name, "created database"),
+            Err(e) if is_duplicate_database(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(())
+}
+
+fn is_duplicate_database(error: &tokio_postgres::Error) -> bool {
+    matches!(error.code(), Some(c) if *c == SqlState::DUPLICATE_DATABASE || *c == SqlState::UNIQUE_VIOLATION)
+}
+
+/// Key of the advisory lock that keeps nodes starting together from migrating at once.
+const MIGRATION_LOCK: i64 = 0x6564_6765_6361_7274; // "edgecart"
+
+/// Runs the embedded migrations under an advisory lock.
+pub async fn migrate(pool: &PgPool) -> Result<(), SetupError> {
+    let mut client = pool
+        .get()
+        .await
+        .map_err(|e| SetupError::Pool(e.to_string()))?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let client_ref: &mut tokio_postgres::Client = &mut client;
+    let report = embedded::migrations::runner().run_async(client_ref).await;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    for migration in report?.applied_migrations() {
+        tracing::info!(migration = %migration, "applied migration");
+    }
+    Ok(())
+}
+
+/// Whether an error means "try the whole transaction again" (serialization failure or
+/// deadlock), which callers retry instead of showing to a client.
+pub fn is_retryable(error: &tokio_postgres::Error) -> bool {
+    matches!(error.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+}

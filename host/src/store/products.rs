@@ -1,0 +1,99 @@
+//! The `products` table: name, unit price and stock.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+use crate::domain::{PageRequest, ProductId};
+
+/// A product as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// The product's id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Unit price in won.
+    pub price: i64,
+    /// Units in stock.
+    pub stock: i64,
+}
+
+impl From<&Row> for Product {
+    fn from(row: &Row) -> Self {
+        Self {
+            id: row.get(0),
+            name: row.get(1),
+            price: row.get(2),
+            stock: row.get(3),
+        }
+    }
+}
+
+/// A partial update; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Patch {
+    /// New name.
+    pub name: Option<String>,
+    /// New unit price.
+    pub price: Option<i64>,
+    /// New stock.
+    pub stock: Option<i64>,
+}
+
+/// Reads one product.
+pub async fn find(
+    db: &impl GenericClient,
+    id: ProductId,
+) -> Result<Option<Product>, tokio_postgres::Error> {
+    const SQL: &str = "SELECT id, name, price, stock FROM products WHERE id = $1";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(db
+        .query_opt(&stmt, &[&id.get()])
+        .await?
+        .as_ref()
+        .map(Product::from))
+}
+
+/// One page ordered by id, after `page.after`; up to `page.limit + 1` rows.
+pub async fn page(
+    db: &impl GenericClient,
+    page: PageRequest,
+) -> Result<Vec<Product>, tokio_postgres::Error> {
+    const SQL: &str =
+        "SELECT id, name, price, stock FROM products WHERE id > $1 ORDER BY id LIMIT $2";
+    let stmt = db.prepare_cached(SQL).await?;
+    let after = page.after.unwrap_or(0);
+    let rows = db.query(&stmt, &[&after, &(page.limit + 1)]).await?;
+    Ok(rows.iter().map(Product::from).collect())
+}
+
+/// Inserts a product.
+pub async fn insert(
+    db: &impl GenericClient,
+    name: &str,
+    price: i64,
+    stock: i64,
+) -> Result<Product, tokio_postgres::Error> {
+    const SQL: &str = "INSERT INTO products (name, price, stock) VALUES ($1, $2, $3) \
+                       RETURNING id, name, price, stock";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(Product::from(
+        &db.query_one(&stmt, &[&name, &price, &stock]).await?,
+    ))
+}
+
+/// Applies a partial update; `None` when there is no such product.
+pub async fn update(
+    db: &impl GenericClient,
+    id: ProductId,
+    patch: &Patch,
+) -> Result<Option<Product>, tokio_postgres::Error> {
+    const SQL: &str = "UPDATE products SET name = COALESCE($2, name), price = COALESCE($3, price), \
+                       stock = COALESCE($4, stock), updated_at = now() WHERE id = $1 \
+                       RETURNING id, name, price, stock";
+    let stmt = db.prepare_cached(SQL).await?;
+    let row = db
+        .query_opt(&stmt, &[&id.get(), &patch.name, &patch.price, &patch.stock])
+        .await?;
+    Ok(row.as_ref().map(Product::from))
+}

@@ -1,0 +1,76 @@
+//! The `users` table: a user and their points balance.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+use crate::domain::UserId;
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Phone number.
+    pub hp_no: String,
+    /// Points balance in won.
+    pub balance: i64,
+}
+
+impl From<&Row> for User {
+    fn from(row: &Row) -> Self {
+        Self {
+            id: row.get(0),
+            name: row.get(1),
+            hp_no: row.get(2),
+            balance: row.get(3),
+        }
+    }
+}
+
+/// Reads one user.
+pub async fn find(
+    db: &impl GenericClient,
+    id: UserId,
+) -> Result<Option<User>, tokio_postgres::Error> {
+    const SQL: &str = "SELECT id, name, hp_no, balance FROM users WHERE id = $1";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(db
+        .query_opt(&stmt, &[&id.get()])
+        .await?
+        .as_ref()
+        .map(User::from))
+}
+
+/// Inserts a user with an opening balance.
+pub async fn insert(
+    db: &impl GenericClient,
+    name: &str,
+    hp_no: &str,
+    balance: i64,
+) -> Result<User, tokio_postgres::Error> {
+    const SQL: &str = "INSERT INTO users (name, hp_no, balance) VALUES ($1, $2, $3) \
+                       RETURNING id, name, hp_no, balance";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(User::from(
+        &db.query_one(&stmt, &[&name, &hp_no, &balance]).await?,
+    ))
+}
+
+/// Adds `amount` to the balance and returns the user after it; `None` when there is no such
+/// user. Overflowing `BIGINT` is a `numeric_value_out_of_range` error.
+pub async fn add_balance(
+    db: &impl GenericClient,
+    id: UserId,
+    amount: i64,
+) -> Result<Option<User>, tokio_postgres::Error> {
+    const SQL: &str = "UPDATE users SET balance = balance + $2 WHERE id = $1 \
+                       RETURNING id, name, hp_no, balance";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(db
+        .query_opt(&stmt, &[&id.get(), &amount])
+        .await?
+        .as_ref()
+        .map(User::from))
+}
