@@ -49,7 +49,7 @@ impl App {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let pool = store::prepare_database(&settings).await?;
         let metrics = Metrics::new();
-        let redis = Redis::connect(&settings, metrics.clone())?;
+        let redis = Redis::connect(&settings, metrics.clone()).await?;
         let fast = FastStore::new(
             redis.clone(),
             metrics.clone(),

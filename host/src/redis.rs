@@ -9,6 +9,9 @@ use fred::prelude::*;
 
 use crate::{config::Settings, metrics::Metrics};
 
+/// How long start-up waits for Redis before serving without it.
+pub const STARTUP_WAIT: Duration = Duration::from_secs(2);
+
 /// A cheap-to-clone handle to this node's Redis pool.
 #[derive(Clone)]
 pub struct Redis {
@@ -19,8 +22,11 @@ pub struct Redis {
 }
 
 impl Redis {
-    /// Builds the pool and starts connecting in the background; never waits for Redis.
-    pub fn connect(settings: &Settings, metrics: Metrics) -> Result<Self, Error> {
+    /// Builds the pool and starts connecting in the background. Waits at most
+    /// [`STARTUP_WAIT`] for a first connection, so a node that starts beside a healthy Redis
+    /// serves with its fast path from the first request, and one that starts while Redis is
+    /// down still comes up (and keeps reconnecting).
+    pub async fn connect(settings: &Settings, metrics: Metrics) -> Result<Self, Error> {
         let mut config = Config::from_url(&settings.redis_url)?;
         // Let the reconnect policy cover the first connection too, instead of giving up.
         config.fail_fast = false;
@@ -38,6 +44,12 @@ impl Redis {
             .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
             .build_pool(settings.redis_pool_size.max(1))?;
         let _task = pool.connect();
+        if tokio::time::timeout(STARTUP_WAIT, pool.wait_for_connect())
+            .await
+            .is_err()
+        {
+            tracing::warn!(url = %settings.redis_url, "Redis does not answer; serving without the fast path until it does");
+        }
         let options = Options {
             fail_fast: true,
             timeout: Some(timeout),

@@ -1,1 +1,9 @@
+//! Black-box tests of the HTTP API: each test starts the real server on port 0 with its own
+//! database and Redis prefix, and speaks HTTP to it.
 
+mod admin;
+mod bad_input;
+mod idempotency;
+mod operations;
+mod points;
+mod products;

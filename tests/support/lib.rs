@@ -1,1 +1,325 @@
+//! Test support: a real edgecart server on port 0 with its own fresh database and Redis key
+//! prefix, typed helpers to call it, direct SQL access to check invariants, and private Redis
+//! instances for tests that stop or flush Redis.
 
+use std::{net::SocketAddr, process::Stdio, sync::LazyLock, time::Duration};
+
+use edgecart::{Application, Settings};
+use reqwest::{Response, StatusCode, header::CONTENT_TYPE};
+use serde_json::{Value, json};
+use tokio::{process::Child, sync::oneshot, task::JoinHandle};
+
+/// The admin token test servers use unless a test says otherwise.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// The server's PostgreSQL and Redis, as `scripts/test` set them up.
+fn base_database_url() -> String {
+    std::env::var("EDGECART_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://edgecart:edgecart@127.0.0.1:5432/edgecart".into())
+}
+
+fn base_redis_url() -> String {
+    std::env::var("EDGECART_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// `postgres://…/name` with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    match without_query.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => format!("{}/{name}", &without_query[..slash]),
+        _ => format!("{without_query}/{name}"),
+    }
+}
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        edgecart::telemetry::init(edgecart::config::LogFormat::Text);
+    }
+});
+
+/// A running server and what a test needs to talk to it and inspect its state.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// An HTTP client.
+    pub http: reqwest::Client,
+    /// Direct access to this test's database.
+    pub db: tokio_postgres::Client,
+    /// The settings the server runs with.
+    pub settings: Settings,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<Result<(), edgecart::app::StartError>>>,
+}
+
+/// Starts a server with the default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after `configure` has adjusted the settings.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let name = format!("edgecart_test_{}", uuid::Uuid::new_v4().simple());
+    let mut settings = Settings::with_urls(
+        &with_database(&base_database_url(), &name),
+        &base_redis_url(),
+    );
+    settings.listen = "127.0.0.1:0".parse().expect("literal address");
+    settings.redis_prefix = format!("test:{name}:");
+    settings.admin_token = Some(ADMIN_TOKEN.to_owned().into());
+    settings.db_pool_size = 16;
+    configure(&mut settings);
+    let application = Application::build(settings.clone())
+        .await
+        .expect("server builds");
+    let addr = application.local_addr();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let (db, connection) = tokio_postgres::connect(&settings.database_url, tokio_postgres::NoTls)
+        .await
+        .expect("test database connection");
+    tokio::spawn(connection);
+    TestApp {
+        address: format!("http://{addr}"),
+        addr,
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("http client"),
+        db,
+        settings,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// The absolute URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POST a JSON body to an admin path with the admin token.
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates a user through the admin API and returns its id.
+    pub async fn create_user(&self, name: &str, amount: i64) -> i64 {
+        let response = self
+            .admin_post(
+                "/admin/v1/users",
+                &json!({"name": name, "hpNo": "010-0000-0000", "amount": amount}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.expect("json")["userId"]
+            .as_i64()
+            .expect("userId")
+    }
+
+    /// Creates a product through the admin API and returns its id.
+    pub async fn create_product(&self, name: &str, price: i64, stock: i64) -> i64 {
+        let response = self
+            .admin_post(
+                "/admin/v1/products",
+                &json!({"name": name, "price": price, "stock": stock}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.expect("json")["id"]
+            .as_i64()
+            .expect("id")
+    }
+
+    /// POST a charge with an optional idempotency key.
+    pub async fn charge(&self, user: i64, key: Option<&str>, body: &Value) -> Response {
+        let mut request = self
+            .http
+            .post(self.url(&format!("/api/v1/users/{user}/charge")))
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// A user's balance, read from the database.
+    pub async fn balance(&self, user: i64) -> i64 {
+        self.db
+            .query_one("SELECT balance FROM users WHERE id = $1", &[&user])
+            .await
+            .expect("user row")
+            .get(0)
+    }
+
+    /// How many history rows a user has.
+    pub async fn history_rows(&self, user: i64) -> i64 {
+        self.db
+            .query_one(
+                "SELECT count(*) FROM point_history WHERE user_id = $1",
+                &[&user],
+            )
+            .await
+            .expect("count")
+            .get(0)
+    }
+
+    /// Asks the server to shut down and waits for it, returning its result.
+    pub async fn stop(mut self) -> Result<(), edgecart::app::StartError> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.expect("server task"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            server.abort();
+        }
+    }
+}
+
+/// Asserts a problem+json answer: status, media type, `code` and `detail`. Returns the body.
+pub async fn assert_problem(response: Response, status: u16, code: &str, detail: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status for {code}");
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(
+        content_type, "application/problem+json",
+        "content type for {code}"
+    );
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["detail"], detail, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["type"], "about:blank", "{body}");
+    body
+}
+
+/// Asserts any 4xx problem+json answer (for the bad-input battery).
+pub async fn assert_client_error(response: Response, what: &str) -> Value {
+    let status = response.status();
+    assert!(
+        status.is_client_error(),
+        "{what}: expected 4xx, got {status}"
+    );
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json", "{what}");
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status.as_u16(), "{what}: {body}");
+    assert!(
+        body["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "{what}: {body}"
+    );
+    body
+}
+
+/// A Redis server of the test's own, on a free port, stopped when dropped.
+pub struct PrivateRedis {
+    /// Its port.
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    /// Starts `redis-server` on a free port and waits until it answers.
+    pub async fn start() -> Self {
+        let port = free_port();
+        let child = tokio::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server starts (scripts/test installs it)");
+        let redis = Self {
+            port,
+            child: Some(child),
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return redis;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("private redis did not start on port {port}");
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs one command with `redis-cli` against this instance.
+    pub async fn cli(&self, args: &[&str]) -> String {
+        let output = tokio::process::Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .await
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// Stops the server.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+            let _ = child.wait().await;
+        }
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}

@@ -1,0 +1,356 @@
+//! Idempotent charges: replays, reuse, concurrency, and Redis losing or lacking its data.
+
+use std::sync::Arc;
+
+use edgecart_tests::{PrivateRedis, TestApp, assert_problem, spawn_app, spawn_app_with};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+/// Status, `Idempotent-Replayed` header and body bytes of a response.
+async fn parts(response: reqwest::Response) -> (u16, bool, bytes::Bytes) {
+    let status = response.status().as_u16();
+    let replayed = response
+        .headers()
+        .get("idempotent-replayed")
+        .is_some_and(|v| v == "true");
+    (status, replayed, response.bytes().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_same_key_and_body_replays_the_first_answer_byte_for_byte() {
+    // Arrange
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    let (status, replayed, first) = parts(
+        app.charge(user, Some("same"), &json!({"chargeAmount": 5_000}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, replayed), (200, false));
+
+    // Act: the same body, written differently (whitespace, an extra field).
+    let again = app
+        .http
+        .post(app.url(&format!("/api/v1/users/{user}/charge")))
+        .header("Idempotency-Key", "same")
+        .header("content-type", "application/json")
+        .body("{ \"ignored\": true,\n  \"chargeAmount\" : 5000 }")
+        .send()
+        .await
+        .unwrap();
+
+    // Assert
+    let (status, replayed, second) = parts(again).await;
+    assert_eq!((status, replayed), (200, true));
+    assert_eq!(first, second);
+    assert_eq!(app.balance(user).await, 5_000);
+    assert_eq!(app.history_rows(user).await, 1);
+}
+
+#[tokio::test]
+async fn a_rejected_charge_is_remembered_too() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    let (status, _, first) = parts(
+        app.charge(user, Some("r"), &json!({"chargeAmount": 10}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, replayed, second) = parts(
+        app.charge(user, Some("r"), &json!({"chargeAmount": 10}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, replayed), (400, true));
+    assert_eq!(first, second);
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_body_is_422_and_changes_nothing() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    assert_eq!(
+        app.charge(user, Some("k"), &json!({"chargeAmount": 5_000}))
+            .await
+            .status(),
+        200
+    );
+    let response = app
+        .charge(user, Some("k"), &json!({"chargeAmount": 6_000}))
+        .await;
+    assert_problem(
+        response,
+        422,
+        "IDEMPOTENCY_KEY_REUSED",
+        "같은 멱등성 키가 다른 요청에 사용되었습니다.",
+    )
+    .await;
+    assert_eq!(app.balance(user).await, 5_000);
+}
+
+#[tokio::test]
+async fn keys_belong_to_one_user() {
+    let app = spawn_app().await;
+    let (a, b) = (app.create_user("a", 0).await, app.create_user("b", 0).await);
+    assert_eq!(
+        app.charge(a, Some("shared"), &json!({"chargeAmount": 5_000}))
+            .await
+            .status(),
+        200
+    );
+    let (status, replayed, _) = parts(
+        app.charge(b, Some("shared"), &json!({"chargeAmount": 5_000}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, replayed), (200, false));
+    assert_eq!((app.balance(a).await, app.balance(b).await), (5_000, 5_000));
+}
+
+#[tokio::test]
+async fn a_key_still_being_processed_gets_409() {
+    // Arrange: hold the user's row so the first charge waits inside its transaction.
+    let app = Arc::new(spawn_app().await);
+    let user = app.create_user("a", 0).await;
+    let mut blocker = tokio_postgres::connect(&app.settings.database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(blocker.1);
+    let lock = blocker.0.transaction().await.unwrap();
+    lock.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &[&user])
+        .await
+        .unwrap();
+    let first = tokio::spawn({
+        let app = app.clone();
+        async move {
+            parts(
+                app.charge(user, Some("slow"), &json!({"chargeAmount": 5_000}))
+                    .await,
+            )
+            .await
+        }
+    });
+    wait_for_lock_waiter(&app).await;
+
+    // Act
+    let second = app
+        .charge(user, Some("slow"), &json!({"chargeAmount": 5_000}))
+        .await;
+
+    // Assert
+    assert_problem(
+        second,
+        409,
+        "IDEMPOTENCY_KEY_IN_USE",
+        "이미 처리중인 요청입니다.",
+    )
+    .await;
+    lock.rollback().await.unwrap();
+    let (status, replayed, _) = first.await.unwrap();
+    assert_eq!((status, replayed), (200, false));
+    assert_eq!(app.balance(user).await, 5_000);
+}
+
+/// Waits until some backend of this database waits for a row lock.
+async fn wait_for_lock_waiter(app: &TestApp) {
+    for _ in 0..200 {
+        let waiting: i64 = app
+            .db
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the first charge never waited for the lock");
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_with_one_key_charge_exactly_once() {
+    // Arrange
+    let app = Arc::new(spawn_app().await);
+    let user = app.create_user("a", 1_000).await;
+
+    // Act
+    let responses = join_all((0..50).map(|_| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            parts(
+                app.charge(user, Some("burst"), &json!({"chargeAmount": 7_000}))
+                    .await,
+            )
+            .await
+        })
+    }))
+    .await;
+
+    // Assert: one fresh 200, the rest replays (200) or in-flight conflicts (409).
+    let mut fresh = 0;
+    let mut bodies = std::collections::HashSet::new();
+    for response in responses {
+        let (status, replayed, body) = response.unwrap();
+        match (status, replayed) {
+            (200, false) => fresh += 1,
+            (200, true) => {}
+            (409, false) => continue,
+            other => panic!("unexpected answer {other:?}"),
+        }
+        bodies.insert(body);
+    }
+    assert_eq!(fresh, 1);
+    assert_eq!(bodies.len(), 1, "every 200 carries the same body");
+    assert_eq!(app.balance(user).await, 8_000);
+    assert_eq!(app.history_rows(user).await, 2);
+}
+
+#[tokio::test]
+async fn a_hundred_distinct_keys_at_once_make_a_hundred_charges() {
+    let app = Arc::new(spawn_app().await);
+    let user = app.create_user("a", 0).await;
+
+    let responses = join_all((0..100).map(|i| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.charge(
+                user,
+                Some(&format!("key-{i}")),
+                &json!({"chargeAmount": 1_000}),
+            )
+            .await
+            .status()
+        })
+    }))
+    .await;
+
+    assert!(responses.into_iter().all(|s| s.unwrap() == 200));
+    assert_eq!(app.balance(user).await, 100_000);
+    assert_eq!(app.history_rows(user).await, 100);
+    let (sum, last): (i64, i64) = {
+        let row = app
+            .db
+            .query_one(
+                "SELECT sum(amount)::bigint, (SELECT balance_after FROM point_history WHERE user_id = $1 ORDER BY id DESC LIMIT 1) \
+                 FROM point_history WHERE user_id = $1",
+                &[&user],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(
+        (sum, last),
+        (100_000, 100_000),
+        "history agrees with the balance"
+    );
+}
+
+#[tokio::test]
+async fn a_flushed_redis_never_causes_a_second_charge() {
+    // Arrange: a Redis of this test's own, so FLUSHALL touches no other test.
+    let redis = PrivateRedis::start().await;
+    let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
+    let user = app.create_user("a", 0).await;
+    let (status, _, first) = parts(
+        app.charge(user, Some("durable"), &json!({"chargeAmount": 5_000}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_ne!(
+        redis.cli(&["DBSIZE"]).await,
+        "0",
+        "the fast path cached the answer"
+    );
+
+    // Act
+    assert_eq!(redis.cli(&["FLUSHALL"]).await, "OK");
+    let (status, replayed, second) = parts(
+        app.charge(user, Some("durable"), &json!({"chargeAmount": 5_000}))
+            .await,
+    )
+    .await;
+
+    // Assert
+    assert_eq!((status, replayed), (200, true));
+    assert_eq!(first, second);
+    assert_eq!(app.balance(user).await, 5_000);
+    let response = app
+        .charge(user, Some("durable"), &json!({"chargeAmount": 9_000}))
+        .await;
+    assert_eq!(
+        response.status(),
+        422,
+        "PostgreSQL alone still tells a reuse"
+    );
+}
+
+#[tokio::test]
+async fn charges_work_through_postgresql_alone_while_redis_is_down() {
+    // Arrange
+    let mut redis = PrivateRedis::start().await;
+    let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
+    let user = app.create_user("a", 0).await;
+    redis.stop().await;
+
+    // Act
+    let (status, replayed, first) = parts(
+        app.charge(user, Some("no-redis"), &json!({"chargeAmount": 5_000}))
+            .await,
+    )
+    .await;
+    let (status2, replayed2, second) = parts(
+        app.charge(user, Some("no-redis"), &json!({"chargeAmount": 5_000}))
+            .await,
+    )
+    .await;
+    let reused = app
+        .charge(user, Some("no-redis"), &json!({"chargeAmount": 6_000}))
+        .await;
+
+    // Assert
+    assert_eq!((status, replayed), (200, false));
+    assert_eq!((status2, replayed2), (200, true));
+    assert_eq!(first, second);
+    assert_eq!(reused.status(), 422);
+    assert_eq!(app.balance(user).await, 5_000);
+}
+
+#[tokio::test]
+async fn a_server_error_is_not_remembered_so_the_client_may_retry() {
+    // Arrange: sabotage the history table so the charge fails inside its transaction.
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    app.db
+        .batch_execute("ALTER TABLE point_history RENAME TO point_history_gone")
+        .await
+        .unwrap();
+
+    // Act
+    let failed = app
+        .charge(user, Some("retry-me"), &json!({"chargeAmount": 5_000}))
+        .await;
+    app.db
+        .batch_execute("ALTER TABLE point_history_gone RENAME TO point_history")
+        .await
+        .unwrap();
+    let retried = app
+        .charge(user, Some("retry-me"), &json!({"chargeAmount": 5_000}))
+        .await;
+
+    // Assert
+    assert_problem(failed, 500, "INTERNAL_ERROR", "서버 오류가 발생했습니다.").await;
+    let (status, replayed, body) = parts(retried).await;
+    assert_eq!((status, replayed), (200, false));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["amount"],
+        5_000
+    );
+    assert_eq!(app.balance(user).await, 5_000);
+}

@@ -1,0 +1,165 @@
+//! Health, readiness, metrics, the OpenAPI document, request ids and graceful shutdown.
+
+use std::time::Duration;
+
+use edgecart_tests::{PrivateRedis, free_port, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_200_when_everything_is_up() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn readyz_names_redis_when_it_is_down() {
+    let mut redis = PrivateRedis::start().await;
+    let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
+    redis.stop().await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["down"], json!(["redis"]));
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "liveness does not depend on Redis"
+    );
+}
+
+#[tokio::test]
+async fn a_node_starts_while_redis_is_unreachable() {
+    let port = free_port();
+    let app = spawn_app_with(|s| s.redis_url = format!("redis://127.0.0.1:{port}")).await;
+    let user = app.create_user("a", 0).await;
+    assert_eq!(
+        app.charge(user, Some("k"), &json!({"chargeAmount": 5_000}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.get("/readyz").await.status(), 503);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    app.get(&format!("/api/v1/users/{user}")).await;
+    app.get("/api/v1/users/987654").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains(r#"edgecart_http_requests_total{method="GET",route="/api/v1/users/{userId}",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"edgecart_http_requests_total{method="GET",route="/api/v1/users/{userId}",status="404"} 1"#));
+    assert!(text.contains("edgecart_http_request_duration_seconds_bucket"));
+    assert!(text.contains(r#"edgecart_db_pool_connections{state="size"}"#));
+    assert!(text.contains("edgecart_redis_connected 1"));
+    assert!(
+        !text.contains(&format!("/api/v1/users/{user}\"")),
+        "raw paths never become labels"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_the_clients() {
+    let app = spawn_app().await;
+    let generated = app.get("/healthz").await;
+    assert!(
+        generated
+            .headers()
+            .get("x-request-id")
+            .is_some_and(|v| !v.is_empty())
+    );
+    let given = app
+        .http
+        .get(app.url("/api/v1/users/0"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "abc-123");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_lists_every_route() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/users/{userId}",
+        "/api/v1/users/{userId}/charge",
+        "/api/v1/users/{userId}/points/history",
+        "/api/v1/products",
+        "/api/v1/products/{productId}",
+        "/products/{productId}",
+        "/admin/v1/users",
+        "/admin/v1/products",
+        "/admin/v1/products/{id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    assert!(doc["components"]["schemas"].get("Problem").is_some());
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    // Arrange: a charge held inside its transaction by a row lock.
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    let (mut blocker, connection) =
+        tokio_postgres::connect(&app.settings.database_url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let lock = blocker.transaction().await.unwrap();
+    lock.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &[&user])
+        .await
+        .unwrap();
+    let request = app
+        .http
+        .post(app.url(&format!("/api/v1/users/{user}/charge")))
+        .header("Idempotency-Key", "drain")
+        .json(&json!({"chargeAmount": 5_000}));
+    let in_flight = tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Act: ask for shutdown, then let the charge go on.
+    let url = app.url("/healthz");
+    let db_url = app.settings.database_url.clone();
+    let stopping = tokio::spawn(app.stop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let refused = reqwest::Client::new().get(&url).send().await;
+    lock.rollback().await.unwrap();
+
+    // Assert: the in-flight charge completed and committed, new connections were refused,
+    // and the server exited cleanly.
+    assert_eq!(in_flight.await.unwrap().unwrap(), 200);
+    assert!(refused.is_err(), "no new connections after shutdown began");
+    assert!(stopping.await.unwrap().is_ok());
+    let (db, connection) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let balance: i64 = db
+        .query_one("SELECT balance FROM users WHERE id = $1", &[&user])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(balance, 5_000);
+}
