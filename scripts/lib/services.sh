@@ -18,14 +18,14 @@ parse_database_url() {
   local creds=${rest%%@*} hostpart=${rest#*@}
   PG_USER=${creds%%:*}
   PG_PASSWORD=${creds#*:}
-  [ "$PG_PASSWORD" = "$creds" ] && PG_PASSWORD=""
+  if [ "$PG_PASSWORD" = "$creds" ]; then PG_PASSWORD=""; fi
   local hostport=${hostpart%%/*}
   PG_DB=${hostpart#*/}
   PG_DB=${PG_DB%%\?*}
   PG_HOST=${hostport%%:*}
   PG_PORT=${hostport##*:}
-  [ "$PG_PORT" = "$hostport" ] && PG_PORT=5432
-  [ -n "$PG_DB" ] || PG_DB=edgecart
+  if [ "$PG_PORT" = "$hostport" ]; then PG_PORT=5432; fi
+  if [ -z "$PG_DB" ]; then PG_DB=edgecart; fi
 }
 
 # Splits redis://host:port into REDIS_HOST REDIS_PORT.
@@ -35,7 +35,7 @@ parse_redis_url() {
   rest=${rest%%/*}
   REDIS_HOST=${rest%%:*}
   REDIS_PORT=${rest##*:}
-  [ "$REDIS_PORT" = "$rest" ] && REDIS_PORT=6379
+  if [ "$REDIS_PORT" = "$rest" ]; then REDIS_PORT=6379; fi
 }
 
 is_local() { case "$1" in 127.*|localhost|::1) return 0 ;; *) return 1 ;; esac; }
@@ -46,7 +46,7 @@ tcp_answers() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
 apt_install() {
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   [ "$(id -u)" -eq 0 ] || die "need root to install ${missing[*]} (or start them yourself)"
   log "installing ${missing[*]}"
   apt-get update -qq >/dev/null
@@ -104,8 +104,7 @@ ensure_postgres() {
   else
     die "nothing answers at $PG_HOST:$PG_PORT and it is not local"
   fi
-  is_local "$PG_HOST" && [ "$(id -u)" -eq 0 ] && ensure_role_and_database
-  return 0
+  if is_local "$PG_HOST" && [ "$(id -u)" -eq 0 ]; then ensure_role_and_database; fi
 }
 
 ensure_redis() {

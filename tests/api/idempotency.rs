@@ -354,3 +354,49 @@ async fn a_server_error_is_not_remembered_so_the_client_may_retry() {
     );
     assert_eq!(app.balance(user).await, 5_000);
 }
+
+#[tokio::test]
+async fn records_older_than_the_retention_are_purged_and_newer_ones_kept() {
+    // Arrange: one charge now, and one record aged past the 24 h retention.
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    assert_eq!(
+        app.charge(user, Some("recent"), &json!({"chargeAmount": 5_000}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.charge(user, Some("old"), &json!({"chargeAmount": 5_000}))
+            .await
+            .status(),
+        200
+    );
+    app.db
+        .execute(
+            "UPDATE idempotency_records SET created_at = now() - interval '25 hours' WHERE idempotency_key = 'old'",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    // Act
+    let pool = edgecart::store::pool(&app.settings).unwrap();
+    let client = pool.get().await.unwrap();
+    let purged =
+        edgecart::idempotency::durable::purge(&client, std::time::Duration::from_secs(86_400), 100)
+            .await
+            .unwrap();
+
+    // Assert
+    assert_eq!(purged, 1);
+    let keys: Vec<String> = app
+        .db
+        .query("SELECT idempotency_key FROM idempotency_records", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(keys, vec!["recent".to_owned()]);
+}
