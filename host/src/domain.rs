@@ -112,7 +112,9 @@ impl PageRequest {
                 _ => return Err(PageError::Limit),
             },
         };
+        // An empty `?cursor=` means "from the start", like no cursor at all.
         let after = cursor
+            .filter(|c| !c.is_empty())
             .map(Cursor::decode)
             .transpose()
             .map_err(|_| PageError::Cursor)?;
@@ -251,5 +253,9 @@ mod tests {
         assert_eq!(PageRequest::parse(Some("101"), None), Err(PageError::Limit));
         assert_eq!(PageRequest::parse(Some("x"), None), Err(PageError::Limit));
         assert_eq!(PageRequest::parse(None, Some("zz")), Err(PageError::Cursor));
+        assert_eq!(
+            PageRequest::parse(None, Some("")).map(|p| p.after),
+            Ok(None)
+        );
     }
 }

@@ -91,7 +91,8 @@ async fn invalid_users_and_products_are_400() {
     let app = spawn_app().await;
     for body in [
         json!({"name": "", "hpNo": "010", "amount": 0}),
-        json!({"name": "a", "hpNo": " ", "amount": 0}),
+        json!({"name": "a", "hpNo": "", "amount": 0}),
+        json!({"name": "가".repeat(101), "hpNo": "010", "amount": 0}),
         json!({"name": "a", "hpNo": "010", "amount": -1}),
     ] {
         let response = app.admin_post("/admin/v1/users", &body).await;

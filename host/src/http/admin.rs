@@ -3,7 +3,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{Path, State},
     http::StatusCode,
     middleware,
     response::Response,
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{
-    extract,
+    extract::{self, JsonBody},
     problem::{self, ApiError, Problem},
     products::ProductView,
     users::UserView,
@@ -34,13 +34,23 @@ pub fn router(app: App) -> Router<App> {
 #[serde(rename_all = "camelCase")]
 pub struct CreateUser {
     /// Display name, 1 to 100 characters.
-    #[schema(example = "김테스트")]
+    #[schema(
+        example = "김테스트",
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00]*$"
+    )]
     pub name: String,
     /// Phone number, 1 to 32 characters.
-    #[schema(example = "010-1234-4112")]
+    #[schema(
+        example = "010-1234-4112",
+        min_length = 1,
+        max_length = 32,
+        pattern = "^[^\\x00]*$"
+    )]
     pub hp_no: String,
     /// Opening balance in won (≥ 0), recorded as a CHARGE.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "extract::integer::required")]
     #[schema(minimum = 0, example = 0)]
     pub amount: i64,
 }
@@ -49,12 +59,19 @@ pub struct CreateUser {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateProduct {
     /// Display name, 1 to 200 characters.
-    #[schema(example = "양배추 샐러드")]
+    #[schema(
+        example = "양배추 샐러드",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00]*$"
+    )]
     pub name: String,
     /// Unit price in won (≥ 0).
+    #[serde(deserialize_with = "extract::integer::required")]
     #[schema(minimum = 0, example = 2500)]
     pub price: i64,
     /// Units in stock (≥ 0).
+    #[serde(deserialize_with = "extract::integer::required")]
     #[schema(minimum = 0, example = 10)]
     pub stock: i64,
 }
@@ -62,12 +79,15 @@ pub struct CreateProduct {
 /// Changes to a product; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateProduct {
-    /// New name.
+    /// New name, 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*$")]
     pub name: Option<String>,
     /// New unit price (≥ 0).
+    #[serde(default, deserialize_with = "extract::integer::optional")]
     #[schema(minimum = 0)]
     pub price: Option<i64>,
     /// New stock (≥ 0).
+    #[serde(default, deserialize_with = "extract::integer::optional")]
     #[schema(minimum = 0)]
     pub stock: Option<i64>,
 }
@@ -87,9 +107,9 @@ pub struct UpdateProduct {
     ))]
 async fn create_user(
     State(app): State<App>,
-    body: Result<Json<CreateUser>, JsonRejection>,
+    body: Result<JsonBody<CreateUser>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
+    let JsonBody(body) = body?;
     let new = NewUser {
         name: body.name,
         hp_no: body.hp_no,
@@ -114,9 +134,9 @@ async fn create_user(
     ))]
 async fn create_product(
     State(app): State<App>,
-    body: Result<Json<CreateProduct>, JsonRejection>,
+    body: Result<JsonBody<CreateProduct>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
+    let JsonBody(body) = body?;
     let product = app
         .catalog()
         .create(&body.name, body.price, body.stock)
@@ -144,10 +164,10 @@ async fn create_product(
 async fn update_product(
     State(app): State<App>,
     Path(raw): Path<String>,
-    body: Result<Json<UpdateProduct>, JsonRejection>,
+    body: Result<JsonBody<UpdateProduct>, ApiError>,
 ) -> Result<Json<ProductView>, ApiError> {
     let id = extract::product_id(&raw)?;
-    let Json(body) = body?;
+    let JsonBody(body) = body?;
     let patch = Patch {
         name: body.name,
         price: body.price,

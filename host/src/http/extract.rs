@@ -2,12 +2,13 @@
 //! path ids, the `Idempotency-Key` header, page parameters, and admin authentication.
 
 use axum::{
-    extract::{Request, State},
+    Json,
+    extract::{FromRequest, Request, State},
     http::{HeaderMap, header},
     middleware::Next,
     response::Response,
 };
-use serde::Deserialize;
+use serde::{Deserialize, de::DeserializeOwned};
 use subtle::ConstantTimeEq;
 use utoipa::IntoParams;
 
@@ -47,6 +48,25 @@ pub fn optional_idempotency_key(headers: &HeaderMap) -> Result<Option<Idempotenc
     IdempotencyKey::parse(value.as_bytes())
         .map(Some)
         .map_err(|_| ApiError::IdempotencyKeyInvalid)
+}
+
+/// A JSON request body that must be an object. axum's `Json` would also accept an array for
+/// a struct (serde's sequence form), which no client of this API means.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::InvalidBody("the body must be a JSON object"));
+        }
+        serde_json::from_value(value)
+            .map(JsonBody)
+            .map_err(|_| ApiError::InvalidBody("the body does not match the schema"))
+    }
 }
 
 /// `?limit=&cursor=` of list endpoints, kept as text so bad values get our own errors.
@@ -95,5 +115,75 @@ pub async fn require_admin(
         Ok(next.run(request).await)
     } else {
         Err(ApiError::Forbidden)
+    }
+}
+
+/// Serde helpers for integer fields of JSON bodies. JSON Schema counts `27000.0` as an
+/// integer, so a body field typed `integer` accepts a number with a zero fraction too; any
+/// other fraction, or a value outside 64 bits, is rejected.
+pub mod integer {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    /// 2^53: every integer below it in magnitude is exact as an `f64`.
+    const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
+    fn from_number<E: Error>(number: &serde_json::Number) -> Result<i64, E> {
+        if let Some(n) = number.as_i64() {
+            return Ok(n);
+        }
+        match number.as_f64() {
+            // Only integers a double holds exactly (|f| < 2^53): a larger literal that did not
+            // fit an i64 was rounded on the way in and must not become some nearby number.
+            Some(f) if f.fract() == 0.0 && f.abs() < MAX_EXACT => Ok(f as i64),
+            _ => Err(E::custom(format!("{number} is not a 64-bit integer"))),
+        }
+    }
+
+    /// A required integer.
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        from_number(&serde_json::Number::deserialize(d)?)
+    }
+
+    /// An optional integer (absent or `null` is `None`).
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<serde_json::Number>::deserialize(d)?
+            .as_ref()
+            .map(from_number)
+            .transpose()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(deserialize_with = "super::required")]
+            n: i64,
+        }
+
+        fn parse(json: &str) -> Option<i64> {
+            serde_json::from_str::<Body>(json).ok().map(|b| b.n)
+        }
+
+        #[test]
+        fn integral_numbers_are_accepted_in_any_notation() {
+            assert_eq!(parse(r#"{"n": 27000}"#), Some(27_000));
+            assert_eq!(parse(r#"{"n": 27000.0}"#), Some(27_000));
+            assert_eq!(parse(r#"{"n": 2.7e4}"#), Some(27_000));
+            assert_eq!(parse(r#"{"n": -5}"#), Some(-5));
+            assert_eq!(parse(r#"{"n": 9223372036854775807}"#), Some(i64::MAX));
+        }
+
+        #[test]
+        fn fractions_overflow_and_other_types_are_rejected() {
+            for bad in [
+                r#"{"n": 1.5}"#,
+                r#"{"n": 9223372036854775808}"#,
+                r#"{"n": 1e400}"#,
+                r#"{"n": "1"}"#,
+                r#"{"n": null}"#,
+            ] {
+                assert_eq!(parse(bad), None, "{bad}");
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    extract::{self, PageQuery},
+    extract::{self, JsonBody, PageQuery},
     problem::{self, ApiError, Problem},
 };
 use crate::{
@@ -65,6 +65,7 @@ impl From<User> for UserView {
 pub struct ChargeRequest {
     /// Won to add; the active charge rule decides the limits (default 1,000 to 1,000,000).
     #[schema(example = 50000)]
+    #[serde(deserialize_with = "extract::integer::required")]
     pub charge_amount: i64,
 }
 
@@ -137,7 +138,8 @@ async fn balance(
 #[utoipa::path(post, path = "/api/v1/users/{userId}/charge", tag = "points",
     params(
         ("userId" = i64, Path, minimum = 1, description = "User id"),
-        ("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters; a repeat replays the first answer"),
+        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", min_length = 1, max_length = 255,
+            description = "1 to 255 visible ASCII characters; a repeat replays the first answer"),
     ),
     request_body = ChargeRequest,
     responses(
@@ -154,11 +156,11 @@ async fn charge(
     State(app): State<App>,
     Path(raw): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<ChargeRequest>, JsonRejection>,
+    body: Result<JsonBody<ChargeRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     let user = extract::user_id(&raw)?;
     let key = extract::idempotency_key(&headers)?;
-    let Json(body) = body?;
+    let JsonBody(body) = body?;
     let canonical = serde_json::to_vec(&body).unwrap_or_default();
     let path = format!("/api/v1/users/{user}/charge");
     let req = IdempotentRequest {

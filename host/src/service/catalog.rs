@@ -1,6 +1,6 @@
 //! The product catalog: detail, list, and the operator's create and update.
 
-use super::{Database, Error};
+use super::{Database, Error, valid_text};
 use crate::{
     domain::{Page, PageRequest, ProductId},
     store::products::{self, Patch, Product},
@@ -58,8 +58,7 @@ impl Catalog {
 }
 
 fn valid_name(name: &str) -> Result<&str, Error> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    if !valid_text(name, MAX_NAME_CHARS) {
         return Err(Error::InvalidProduct("name must have 1 to 200 characters"));
     }
     Ok(name)

@@ -64,6 +64,12 @@ impl Error {
     }
 }
 
+/// Whether a name-like text has 1 to `max_chars` characters and no NUL (PostgreSQL text
+/// cannot hold one).
+pub(crate) fn valid_text(text: &str, max_chars: usize) -> bool {
+    !text.is_empty() && !text.contains('\0') && text.chars().count() <= max_chars
+}
+
 impl From<tokio_postgres::Error> for Error {
     fn from(error: tokio_postgres::Error) -> Self {
         // No SQLSTATE means the connection itself failed (closed, I/O, timeout).

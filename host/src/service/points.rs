@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use deadpool_postgres::Transaction;
 
-use super::{Database, Error, Render, Replayable, tx::Work};
+use super::{Database, Error, Render, Replayable, tx::Work, valid_text};
 use crate::{
     domain::{Page, PageRequest, UserId},
     idempotency::IdempotentRequest,
@@ -91,12 +91,11 @@ impl Points {
 
     /// Opens an account; a positive opening balance is recorded as a charge.
     pub async fn create_user(&self, new: NewUser) -> Result<User, Error> {
-        let name = new.name.trim();
-        let hp_no = new.hp_no.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        let (name, hp_no) = (new.name.as_str(), new.hp_no.as_str());
+        if !valid_text(name, MAX_NAME_CHARS) {
             return Err(Error::InvalidUser("name must have 1 to 100 characters"));
         }
-        if hp_no.is_empty() || hp_no.chars().count() > MAX_PHONE_CHARS {
+        if !valid_text(hp_no, MAX_PHONE_CHARS) {
             return Err(Error::InvalidUser("hpNo must have 1 to 32 characters"));
         }
         if new.amount < 0 {
