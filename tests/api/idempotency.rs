@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use edgecart_tests::{PrivateRedis, TestApp, assert_problem, spawn_app, spawn_app_with};
+use edgecart_tests::{PrivateRedis, assert_problem, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
@@ -113,14 +113,7 @@ async fn a_key_still_being_processed_gets_409() {
     // Arrange: hold the user's row so the first charge waits inside its transaction.
     let app = Arc::new(spawn_app().await);
     let user = app.create_user("a", 0).await;
-    let mut blocker = tokio_postgres::connect(&app.settings.database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(blocker.1);
-    let lock = blocker.0.transaction().await.unwrap();
-    lock.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &[&user])
-        .await
-        .unwrap();
+    let lock = app.lock_user_row(user).await;
     let first = tokio::spawn({
         let app = app.clone();
         async move {
@@ -131,7 +124,7 @@ async fn a_key_still_being_processed_gets_409() {
             .await
         }
     });
-    wait_for_lock_waiter(&app).await;
+    app.wait_for_lock_waiter().await;
 
     // Act
     let second = app
@@ -146,30 +139,10 @@ async fn a_key_still_being_processed_gets_409() {
         "이미 처리중인 요청입니다.",
     )
     .await;
-    lock.rollback().await.unwrap();
+    lock.release().await;
     let (status, replayed, _) = first.await.unwrap();
     assert_eq!((status, replayed), (200, false));
     assert_eq!(app.balance(user).await, 5_000);
-}
-
-/// Waits until some backend of this database waits for a row lock.
-async fn wait_for_lock_waiter(app: &TestApp) {
-    for _ in 0..200 {
-        let waiting: i64 = app
-            .db
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting > 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the first charge never waited for the lock");
 }
 
 #[tokio::test]

@@ -122,22 +122,14 @@ async fn shutdown_lets_in_flight_requests_finish() {
     // Arrange: a charge held inside its transaction by a row lock.
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    let (mut blocker, connection) =
-        tokio_postgres::connect(&app.settings.database_url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-    tokio::spawn(connection);
-    let lock = blocker.transaction().await.unwrap();
-    lock.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &[&user])
-        .await
-        .unwrap();
+    let lock = app.lock_user_row(user).await;
     let request = app
         .http
         .post(app.url(&format!("/api/v1/users/{user}/charge")))
         .header("Idempotency-Key", "drain")
         .json(&json!({"chargeAmount": 5_000}));
     let in_flight = tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_lock_waiter().await;
 
     // Act: ask for shutdown, then let the charge go on.
     let url = app.url("/healthz");
@@ -145,7 +137,7 @@ async fn shutdown_lets_in_flight_requests_finish() {
     let stopping = tokio::spawn(app.stop());
     tokio::time::sleep(Duration::from_millis(200)).await;
     let refused = reqwest::Client::new().get(&url).send().await;
-    lock.rollback().await.unwrap();
+    lock.release().await;
 
     // Assert: the in-flight charge completed and committed, new connections were refused,
     // and the server exited cleanly.

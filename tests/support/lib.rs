@@ -204,20 +204,25 @@ impl Drop for TestApp {
     }
 }
 
-/// Asserts a problem+json answer: status, media type, `code` and `detail`. Returns the body.
-pub async fn assert_problem(response: Response, status: u16, code: &str, detail: &str) -> Value {
-    assert_eq!(response.status().as_u16(), status, "status for {code}");
+/// Checks the problem+json media type and returns the parsed body.
+async fn problem_body(response: Response, what: &str) -> Value {
     let content_type = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        .map(str::to_owned);
     assert_eq!(
-        content_type, "application/problem+json",
-        "content type for {code}"
+        content_type.as_deref(),
+        Some("application/problem+json"),
+        "content type for {what}"
     );
-    let body: Value = response.json().await.expect("problem body is JSON");
+    response.json().await.expect("problem body is JSON")
+}
+
+/// Asserts a problem+json answer: status, media type, `code` and `detail`. Returns the body.
+pub async fn assert_problem(response: Response, status: u16, code: &str, detail: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status for {code}");
+    let body = problem_body(response, code).await;
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["detail"], detail, "{body}");
     assert_eq!(body["status"], status, "{body}");
@@ -232,20 +237,67 @@ pub async fn assert_client_error(response: Response, what: &str) -> Value {
         status.is_client_error(),
         "{what}: expected 4xx, got {status}"
     );
-    let content_type = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    assert_eq!(content_type, "application/problem+json", "{what}");
-    let body: Value = response.json().await.expect("problem body is JSON");
+    let body = problem_body(response, what).await;
     assert_eq!(body["status"], status.as_u16(), "{what}: {body}");
     assert!(
         body["code"].as_str().is_some_and(|c| !c.is_empty()),
         "{what}: {body}"
     );
     body
+}
+
+/// A user's row held `FOR UPDATE` by a transaction of the test's own, so a request that
+/// updates the user waits inside its transaction until [`RowLock::release`].
+pub struct RowLock {
+    client: tokio_postgres::Client,
+}
+
+impl RowLock {
+    /// Ends the holding transaction; the waiting request goes on.
+    pub async fn release(self) {
+        self.client
+            .batch_execute("ROLLBACK")
+            .await
+            .expect("rollback");
+    }
+}
+
+impl TestApp {
+    /// Holds a user's row until the returned lock is released.
+    pub async fn lock_user_row(&self, user: i64) -> RowLock {
+        let (client, connection) =
+            tokio_postgres::connect(&self.settings.database_url, tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!(
+                "BEGIN; SELECT 1 FROM users WHERE id = {user} FOR UPDATE"
+            ))
+            .await
+            .expect("lock");
+        RowLock { client }
+    }
+
+    /// Waits until some session of this database waits for a lock.
+    pub async fn wait_for_lock_waiter(&self) {
+        for _ in 0..500 {
+            let waiting: i64 = self
+                .db
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .await
+                .expect("pg_stat_activity")
+                .get(0);
+            if waiting > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no request ever waited for the lock");
+    }
 }
 
 /// A Redis server of the test's own, on a free port, stopped when dropped.
