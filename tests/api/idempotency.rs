@@ -373,3 +373,33 @@ async fn records_older_than_the_retention_are_purged_and_newer_ones_kept() {
         .collect();
     assert_eq!(keys, vec!["recent".to_owned()]);
 }
+
+#[tokio::test]
+async fn a_reuse_found_only_in_postgresql_does_not_block_the_original_replay() {
+    // Arrange: the first request's answer is only in PostgreSQL (Redis was flushed).
+    let redis = PrivateRedis::start().await;
+    let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
+    let user = app.create_user("a", 0).await;
+    let (_, _, first) = parts(
+        app.charge(user, Some("owner"), &json!({"chargeAmount": 5_000}))
+            .await,
+    )
+    .await;
+    assert_eq!(redis.cli(&["FLUSHALL"]).await, "OK");
+
+    // Act: a different body with the same key, then the original body again.
+    let reuse = app
+        .charge(user, Some("owner"), &json!({"chargeAmount": 9_000}))
+        .await;
+    let (status, replayed, again) = parts(
+        app.charge(user, Some("owner"), &json!({"chargeAmount": 5_000}))
+            .await,
+    )
+    .await;
+
+    // Assert
+    assert_eq!(reuse.status(), 422);
+    assert_eq!((status, replayed), (200, true));
+    assert_eq!(first, again);
+    assert_eq!(app.balance(user).await, 5_000);
+}

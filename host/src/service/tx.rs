@@ -108,9 +108,11 @@ impl Database {
         let result = self
             .transaction(&(self, req, render, ctx, &work), claim_work_record)
             .await;
+        // Our in-flight marker carries this request's fingerprint: replace it with the answer,
+        // or remove it, so that it never speaks for the key's real owner (a reuse found only
+        // in PostgreSQL must not make the original request's replays look like reuses).
         match &result {
             Ok(done) => self.fast.complete(req, &done.response).await,
-            Err(Error::IdempotencyKeyReused) => {}
             Err(_) => self.fast.abandon(req).await,
         }
         result
