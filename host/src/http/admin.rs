@@ -4,7 +4,6 @@
 use axum::{
     Json, Router,
     extract::{Path, State},
-    http::StatusCode,
     middleware,
     response::Response,
     routing::{patch, post},
@@ -14,8 +13,9 @@ use utoipa::ToSchema;
 
 use super::{
     extract::{self, JsonBody},
-    problem::{self, ApiError, Problem},
+    problem::{ApiError, Problem},
     products::ProductView,
+    render,
     users::UserView,
 };
 use crate::{app::App, service::points::NewUser, store::products::Patch};
@@ -116,7 +116,7 @@ async fn create_user(
         amount: body.amount,
     };
     let user = app.points().create_user(new).await?;
-    Ok(problem::json(StatusCode::CREATED, &UserView::from(user)))
+    Ok(render::created(&UserView::from(user)))
 }
 
 /// Adds a product.
@@ -141,10 +141,7 @@ async fn create_product(
         .catalog()
         .create(&body.name, body.price, body.stock)
         .await?;
-    Ok(problem::json(
-        StatusCode::CREATED,
-        &ProductView::from(product),
-    ))
+    Ok(render::created(&ProductView::from(product)))
 }
 
 /// Changes a product's name, price or stock.

@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod ops;
 pub mod problem;
 pub mod products;
+pub mod render;
 pub mod users;
 
 use std::time::Instant;

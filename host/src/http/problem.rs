@@ -3,7 +3,6 @@
 //! responses that routing and tower layers produce (404, 405, 408, 413, panics).
 
 use axum::{
-    Json,
     extract::{Request, rejection::JsonRejection},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
@@ -312,20 +311,6 @@ pub fn stored_problem(error: &service::Error) -> StoredResponse {
         content_type: PROBLEM_JSON.into(),
         body: problem_body(status, code, detail),
     }
-}
-
-/// Renders a successful JSON body as the bytes an idempotency record keeps.
-pub fn stored_json(status: StatusCode, value: &impl Serialize) -> StoredResponse {
-    StoredResponse {
-        status: status.as_u16(),
-        content_type: "application/json".into(),
-        body: Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
-    }
-}
-
-/// A JSON body with a status.
-pub fn json(status: StatusCode, value: &impl Serialize) -> Response {
-    (status, Json(value)).into_response()
 }
 
 /// Middleware: any error response that is not already problem+json (routing's 404 and 405,

@@ -3,8 +3,8 @@
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
-    http::{HeaderMap, HeaderValue, Method, StatusCode},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, Method, StatusCode},
+    response::Response,
     routing::{get, post},
 };
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -14,11 +14,12 @@ use utoipa::ToSchema;
 use super::{
     extract::{self, JsonBody, PageQuery},
     problem::{self, ApiError, Problem},
+    render,
 };
 use crate::{
     app::App,
     idempotency::{Fingerprint, IdempotentRequest, StoredResponse},
-    service::{self, Replayable},
+    service,
     store::{history::Entry, users::User},
 };
 
@@ -170,7 +171,7 @@ async fn charge(
     };
     let render = |outcome: &Result<User, service::Error>| -> StoredResponse {
         match outcome {
-            Ok(user) => problem::stored_json(StatusCode::OK, &UserView::from(user.clone())),
+            Ok(user) => render::stored_json(StatusCode::OK, &UserView::from(user.clone())),
             Err(error) => problem::stored_problem(error),
         }
     };
@@ -178,26 +179,7 @@ async fn charge(
         .points()
         .charge(user, body.charge_amount, &req, &render)
         .await?;
-    Ok(replayable(done))
-}
-
-/// Sends a first or replayed idempotent response, marking replays.
-pub fn replayable(done: Replayable) -> Response {
-    let StoredResponse {
-        status,
-        content_type,
-        body,
-    } = done.response;
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&content_type) {
-        headers.insert(axum::http::header::CONTENT_TYPE, value);
-    }
-    if done.replayed {
-        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    response
+    Ok(render::replayable(done))
 }
 
 /// A user's point history, newest first.
