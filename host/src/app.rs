@@ -11,8 +11,8 @@ use crate::{
     idempotency::{durable, fast::FastStore},
     metrics::Metrics,
     redis::Redis,
-    rules::{ChargeLimits, ChargeRule},
-    service::{Catalog, Database, Points},
+    rules::{AcceptAllOrders, ChargeLimits, ChargeRule, ListPrices},
+    service::{Catalog, Database, Orders, Points},
     store::{self, PgPool},
 };
 
@@ -40,6 +40,7 @@ struct Inner {
     redis: Redis,
     metrics: Metrics,
     points: Points,
+    orders: Orders,
     catalog: Catalog,
 }
 
@@ -58,13 +59,15 @@ impl App {
         let db = Database::new(pool.clone(), fast, metrics.clone());
         let charge_rule: Arc<dyn ChargeRule> = Arc::new(ChargeLimits::default());
         let points = Points::new(db.clone(), charge_rule, metrics.clone());
-        let catalog = Catalog::new(db);
+        let orders = Orders::new(db.clone(), Arc::new(AcceptAllOrders), Arc::new(ListPrices));
+        let catalog = Catalog::new(db, settings.popular_ttl(), metrics.clone());
         Ok(Self(Arc::new(Inner {
             settings,
             pool,
             redis,
             metrics,
             points,
+            orders,
             catalog,
         })))
     }
@@ -77,6 +80,11 @@ impl App {
     /// The points service.
     pub fn points(&self) -> &Points {
         &self.0.points
+    }
+
+    /// The orders service.
+    pub fn orders(&self) -> &Orders {
+        &self.0.orders
     }
 
     /// The catalog service.

@@ -61,6 +61,10 @@ id_type!(
     /// The id of a product.
     ProductId
 );
+id_type!(
+    /// The id of an order.
+    OrderId
+);
 
 /// The longest accepted idempotency key, in bytes.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;

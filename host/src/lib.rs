@@ -9,10 +9,12 @@
 //! - [`config`]: every setting, from flags and `EDGECART_*` variables.
 //! - [`app`]: the shared state built once, and the server that serves it.
 //! - [`http`]: routes, handlers, the one error-to-problem+json mapping, layers, OpenAPI.
-//! - [`service`]: the use cases (points, catalog); they own transactions.
+//! - [`service`]: the use cases (points, orders, catalog); they own transactions.
 //! - [`store`]: PostgreSQL access, one file per table group, and the migrations.
 //! - [`idempotency`]: the Redis fast path and the PostgreSQL durable record.
-//! - [`rules`]: the business-rule seam (charge limits), filled by plugins later.
+//! - [`rules`]: the business-rule seams (charge limits, order checks, pricing), filled by
+//!   plugins later.
+//! - [`cache`]: in-process caches (moka) and their staleness bounds.
 //! - [`domain`]: small validated newtypes (ids, money, idempotency keys, pages).
 //! - [`redis`]: the Redis client and key naming.
 //! - [`metrics`]: every Prometheus metric, named in one place.
@@ -20,6 +22,7 @@
 //! - [`seed`]: demo data for `scripts/serve`.
 
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod http;

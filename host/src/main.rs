@@ -29,12 +29,14 @@ async fn main() -> std::process::ExitCode {
     };
     telemetry::init(settings.log_format);
     let result = match cli.command {
-        Command::Serve(settings) => serve(settings).await,
+        Command::Serve(settings) => serve(settings).await.map_err(|e| e.to_string()),
         Command::Migrate(settings) => store::prepare_database(&settings)
             .await
             .map(|_| ())
-            .map_err(Into::into),
-        Command::Seed(settings) => edgecart::seed::run(&settings).await.map_err(Into::into),
+            .map_err(|e| e.to_string()),
+        Command::Seed(settings) => edgecart::seed::run(&settings)
+            .await
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -28,6 +28,8 @@ struct Inner {
     redis_errors: IntCounterVec,
     idempotency: IntCounterVec,
     charges: IntCounterVec,
+    cache_requests: IntCounterVec,
+    cache_misses: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -104,6 +106,16 @@ impl Metrics {
             "Point charges, by result (applied, rejected).",
             &["result"],
         );
+        let cache_requests = counter(
+            "edgecart_cache_requests_total",
+            "Cache lookups, by cache.",
+            &["cache"],
+        );
+        let cache_misses = counter(
+            "edgecart_cache_misses_total",
+            "Cache lookups that ran the loader (concurrent misses share one), by cache.",
+            &["cache"],
+        );
         for gauge in [&http_in_flight, &redis_connected] {
             registry
                 .register(Box::new(gauge.clone()))
@@ -129,6 +141,8 @@ impl Metrics {
             redis_errors,
             idempotency,
             charges,
+            cache_requests,
+            cache_misses,
         }))
     }
 
@@ -169,6 +183,16 @@ impl Metrics {
     /// Counts one charge by result.
     pub fn charge(&self, result: &str) {
         self.0.charges.with_label_values(&[result]).inc();
+    }
+
+    /// Counts one cache lookup.
+    pub fn cache_request(&self, cache: &str) {
+        self.0.cache_requests.with_label_values(&[cache]).inc();
+    }
+
+    /// Counts one cache load.
+    pub fn cache_miss(&self, cache: &str) {
+        self.0.cache_misses.with_label_values(&[cache]).inc();
     }
 
     /// Sets the gauges read at scrape time (pool state, Redis connectivity).

@@ -91,6 +91,71 @@ impl ChargeRule for ChargeLimits {
     }
 }
 
+/// One line of an order as rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderLineInput {
+    /// The product.
+    pub product_id: i64,
+    /// Units ordered.
+    pub quantity: i64,
+    /// The unit price so far (the list price, or the previous pricing rule's price).
+    pub unit_price: i64,
+}
+
+/// Input of order checks and pricing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderInput {
+    /// Who orders.
+    pub user_id: i64,
+    /// Their balance before paying.
+    pub balance: i64,
+    /// Lines, ascending product id, duplicates merged.
+    pub lines: Vec<OrderLineInput>,
+}
+
+/// Decides whether an order may be placed (line counts, quantities, totals…).
+pub trait OrderRule: Send + Sync {
+    /// Accepts or rejects one order.
+    fn validate_order(&self, input: &OrderInput) -> Result<Verdict, RuleFailure>;
+}
+
+/// A pricing rule's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pricing {
+    /// The unit price of each line, in the input's order.
+    Priced(Vec<i64>),
+    /// Refuse the order.
+    Reject(Rejection),
+}
+
+/// Sets the unit prices of an order's lines (discounts).
+pub trait PricingRule: Send + Sync {
+    /// Prices one order.
+    fn price(&self, input: &OrderInput) -> Result<Pricing, RuleFailure>;
+}
+
+/// The default order check until plugins: every order passes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcceptAllOrders;
+
+impl OrderRule for AcceptAllOrders {
+    fn validate_order(&self, _input: &OrderInput) -> Result<Verdict, RuleFailure> {
+        Ok(Verdict::Accept)
+    }
+}
+
+/// The default pricing until plugins: the list prices from the database.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListPrices;
+
+impl PricingRule for ListPrices {
+    fn price(&self, input: &OrderInput) -> Result<Pricing, RuleFailure> {
+        Ok(Pricing::Priced(
+            input.lines.iter().map(|l| l.unit_price).collect(),
+        ))
+    }
+}
+
 /// Formats 1000000 as "1,000,000".
 fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();

@@ -1,10 +1,12 @@
-//! Demo data for `scripts/serve`: the seed's users and products, inserted only into an empty
-//! database so running it twice changes nothing.
+//! Demo data for `scripts/serve`: the seed's users and products and a few paid orders (so the
+//! popular list is not empty), inserted through the services and only into an empty database,
+//! so running it twice changes nothing.
 
 use crate::{
+    app::{App, StartError},
     config::Settings,
-    domain::UserId,
-    store::{self, history, history::Kind, products, users},
+    service::{self, orders::NewOrder, points::NewUser},
+    store::orders::Order,
 };
 
 /// The demo products: the seed's salads and americano among them.
@@ -24,40 +26,67 @@ const USERS: &[(&str, &str, i64)] = &[
     ("박예시", "010-4444-5555", 0),
 ];
 
-/// Inserts the demo data when there are no users and no products yet.
-pub async fn run(settings: &Settings) -> Result<(), store::SetupError> {
-    let pool = store::prepare_database(settings).await?;
-    let mut client = pool
-        .get()
-        .await
-        .map_err(|e| store::SetupError::Pool(e.to_string()))?;
-    let tx = client.transaction().await?;
-    let count: i64 = tx
-        .query_one(
-            "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM products)",
-            &[],
-        )
-        .await?
-        .get(0);
-    if count > 0 {
+/// Paid demo orders: user index, then (product index, quantity) lines.
+const ORDERS: &[(usize, &[(usize, i64)])] = &[
+    (0, &[(0, 3), (1, 2)]),
+    (1, &[(0, 2), (3, 1)]),
+    (0, &[(2, 1), (4, 2)]),
+    (1, &[(1, 1), (5, 1)]),
+];
+
+/// Why seeding failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// The app could not start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// A demo record was refused.
+    #[error("seed: {0}")]
+    Service(#[from] service::Error),
+}
+
+/// Inserts the demo data when there are no products yet.
+pub async fn run(settings: &Settings) -> Result<(), SeedError> {
+    let app = App::build(settings.clone()).await?;
+    let page = crate::domain::PageRequest {
+        limit: 1,
+        after: None,
+    };
+    if !app.catalog().list(page).await?.items.is_empty() {
         tracing::info!("database already has data; seed skipped");
         return Ok(());
     }
+    let mut products = Vec::new();
     for (name, price, stock) in PRODUCTS {
-        products::insert(&tx, name, *price, *stock).await?;
+        products.push(app.catalog().create(name, *price, *stock).await?);
     }
+    let mut users = Vec::new();
     for (name, hp_no, amount) in USERS {
-        let user = users::insert(&tx, name, hp_no, *amount).await?;
-        if *amount > 0
-            && let Ok(id) = UserId::new(user.id)
-        {
-            history::record(&tx, id, Kind::Charge, *amount, *amount, None).await?;
-        }
+        let new = NewUser {
+            name: (*name).into(),
+            hp_no: (*hp_no).into(),
+            amount: *amount,
+        };
+        users.push(app.points().create_user(new).await?);
     }
-    tx.commit().await?;
+    let render = |_: &Result<Order, service::Error>| crate::idempotency::StoredResponse {
+        status: 201,
+        content_type: String::new(),
+        body: Default::default(),
+    };
+    for (user, lines) in ORDERS {
+        let lines: Vec<(i64, i64)> = lines.iter().map(|&(p, q)| (products[p].id, q)).collect();
+        let total = lines
+            .iter()
+            .map(|&(id, q)| q * products.iter().find(|p| p.id == id).map_or(0, |p| p.price))
+            .sum();
+        let order = NewOrder::parse(users[*user].id, &lines, total)?;
+        app.orders().place(&order, None, &render).await?;
+    }
     tracing::info!(
         users = USERS.len(),
         products = PRODUCTS.len(),
+        orders = ORDERS.len(),
         "seeded demo data"
     );
     Ok(())

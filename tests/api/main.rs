@@ -5,5 +5,7 @@ mod admin;
 mod bad_input;
 mod idempotency;
 mod operations;
+mod orders;
 mod points;
+mod popular;
 mod products;

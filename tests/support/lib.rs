@@ -163,6 +163,33 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// POST an order with an optional idempotency key.
+    pub async fn order(&self, body: &Value, key: Option<&str>) -> Response {
+        let mut request = self.http.post(self.url("/api/v1/orders")).json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// One `SELECT` returning a single `bigint`.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        self.db
+            .query_one(sql, &[])
+            .await
+            .expect("scalar query")
+            .get(0)
+    }
+
+    /// A product's stock, read from the database.
+    pub async fn stock(&self, product: i64) -> i64 {
+        self.db
+            .query_one("SELECT stock FROM products WHERE id = $1", &[&product])
+            .await
+            .expect("product row")
+            .get(0)
+    }
+
     /// A user's balance, read from the database.
     pub async fn balance(&self, user: i64) -> i64 {
         self.db

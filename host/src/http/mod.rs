@@ -5,6 +5,7 @@ pub mod admin;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod orders;
 pub mod problem;
 pub mod products;
 pub mod render;
@@ -46,6 +47,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(users::router())
         .merge(products::router())
+        .merge(orders::router())
         .merge(ops::router())
         .merge(admin::router(app.clone()))
         .fallback(problem::fallback)

@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{admin, ops, problem, products, users};
+use super::{admin, ops, orders, problem, products, users};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -14,6 +14,8 @@ use super::{admin, ops, problem, products, users};
     paths(
         users::balance, users::charge, users::history,
         products::detail, products::detail_seed_path, products::list,
+        products::popular, products::popular_seed_path,
+        orders::place, orders::show, orders::cancel,
         admin::create_user, admin::create_product, admin::update_product,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),

@@ -50,6 +50,9 @@ pub enum ApiError {
     /// `{productId}` is not a positive 64-bit integer (400).
     #[error("invalid product id")]
     InvalidProductId,
+    /// `{orderId}` is not a positive 64-bit integer (400).
+    #[error("invalid order id")]
+    InvalidOrderId,
     /// `?limit=` is not 1 to 100 (400).
     #[error("invalid limit")]
     InvalidLimit,
@@ -97,6 +100,11 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "INVALID_PRODUCT_ID",
                 "잘못된 상품 번호입니다.",
+            ),
+            ApiError::InvalidOrderId => fixed(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ORDER_ID",
+                "잘못된 주문 번호입니다.",
             ),
             ApiError::InvalidLimit => fixed(
                 StatusCode::BAD_REQUEST,
@@ -150,6 +158,36 @@ fn service_parts(error: &service::Error) -> (StatusCode, &str, String) {
             StatusCode::NOT_FOUND,
             "PRODUCT_NOT_FOUND",
             "해당 상품이 존재하지 않습니다.",
+        ),
+        S::OrderUserNotFound => fixed(
+            StatusCode::NOT_FOUND,
+            "USER_NOT_FOUND",
+            "해당 유저가 존재하지 않습니다.",
+        ),
+        S::OrderNotFound => fixed(
+            StatusCode::NOT_FOUND,
+            "ORDER_NOT_FOUND",
+            "해당 주문이 존재하지 않습니다.",
+        ),
+        S::InvalidOrder(_) => fixed(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ORDER",
+            "주문 정보가 올바르지 않습니다.",
+        ),
+        S::InsufficientBalance => fixed(
+            StatusCode::CONFLICT,
+            "INSUFFICIENT_BALANCE",
+            "결제 금액이 부족합니다.",
+        ),
+        S::OutOfStock => fixed(
+            StatusCode::CONFLICT,
+            "OUT_OF_STOCK",
+            "품절된 상품이 존재합니다.",
+        ),
+        S::PaymentAmountMismatch => fixed(
+            StatusCode::CONFLICT,
+            "PAYMENT_AMOUNT_MISMATCH",
+            "결제 금액이 일치하지 않습니다.",
         ),
         S::InvalidUser(_) => fixed(
             StatusCode::BAD_REQUEST,

@@ -3,6 +3,8 @@
 use axum::{
     Json, Router,
     extract::{Path, Query, State, rejection::QueryRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde::Serialize;
@@ -20,6 +22,8 @@ pub fn router() -> Router<App> {
         .route("/api/v1/products", get(list))
         .route("/api/v1/products/{productId}", get(detail))
         .route("/products/{productId}", get(detail_seed_path))
+        .route("/api/v1/products/popular", get(popular))
+        .route("/products/popular", get(popular_seed_path))
 }
 
 /// A product.
@@ -111,4 +115,77 @@ async fn list(
         items: page.items.into_iter().map(ProductView::from).collect(),
         next_cursor: page.next_cursor.map(|c| c.encode()),
     }))
+}
+
+/// A popular product: units sold in paid orders of the last 72 hours.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PopularView {
+    /// Product id.
+    #[schema(example = 101)]
+    pub id: i64,
+    /// Product name.
+    #[schema(example = "양배추 샐러드")]
+    pub name: String,
+    /// Units sold in the window.
+    #[schema(example = 20)]
+    pub sale_count: i64,
+}
+
+/// The 5 products most sold in paid orders of the last 72 hours, most first, ties by id.
+/// Served from a cache at most `EDGECART_POPULAR_TTL_SECS` stale; revalidate with the `ETag`.
+#[utoipa::path(get, path = "/api/v1/products/popular", tag = "products",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "Up to 5 products", body = Vec<PopularView>,
+            headers(("Cache-Control" = String, description = "public, max-age=N (N = the staleness bound)"), ("ETag" = String))),
+        (status = 304, description = "Unchanged since the given ETag"),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn popular(State(app): State<App>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let list = app.catalog().popular().await?;
+    let etag = format!("\"{}\"", list.tag);
+    let max_age = format!("public, max-age={}", app.catalog().popular_ttl().as_secs());
+    let unchanged = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*");
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let items: Vec<PopularView> = list
+            .items
+            .iter()
+            .map(|s| PopularView {
+                id: s.id,
+                name: s.name.clone(),
+                sale_count: s.count,
+            })
+            .collect();
+        Json(items).into_response()
+    };
+    let headers = response.headers_mut();
+    if let (Ok(etag), Ok(max_age)) = (
+        HeaderValue::from_str(&etag),
+        HeaderValue::from_str(&max_age),
+    ) {
+        headers.insert(header::ETAG, etag);
+        headers.insert(header::CACHE_CONTROL, max_age);
+    }
+    Ok(response)
+}
+
+/// The popular list, at the seed's path.
+#[utoipa::path(get, path = "/products/popular", tag = "products",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "Up to 5 products", body = Vec<PopularView>,
+            headers(("Cache-Control" = String, description = "public, max-age=N (N = the staleness bound)"), ("ETag" = String))),
+        (status = 304, description = "Unchanged since the given ETag"),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn popular_seed_path(state: State<App>, headers: HeaderMap) -> Result<Response, ApiError> {
+    popular(state, headers).await
 }

@@ -1,10 +1,22 @@
 //! The product catalog: detail, list, and the operator's create and update.
 
+use std::{sync::Arc, time::Duration};
+
 use super::{Database, Error, valid_text};
 use crate::{
+    cache::{Popular, PopularCache},
     domain::{Page, PageRequest, ProductId},
-    store::products::{self, Patch, Product},
+    metrics::Metrics,
+    store::{
+        products::{self, Patch, Product},
+        sales,
+    },
 };
+
+/// The popular list's window: a rolling 72 hours.
+pub const POPULAR_WINDOW: Duration = Duration::from_secs(72 * 3600);
+/// How many products the popular list holds.
+pub const POPULAR_SIZE: i64 = 5;
 
 /// Longest accepted product name, in characters.
 const MAX_NAME_CHARS: usize = 200;
@@ -13,12 +25,38 @@ const MAX_NAME_CHARS: usize = 200;
 #[derive(Clone)]
 pub struct Catalog {
     db: Database,
+    popular: PopularCache,
+    metrics: Metrics,
 }
 
 impl Catalog {
     /// Builds the service over the database.
-    pub fn new(db: Database) -> Self {
-        Self { db }
+    pub fn new(db: Database, popular_ttl: Duration, metrics: Metrics) -> Self {
+        Self {
+            db,
+            popular: PopularCache::new(popular_ttl),
+            metrics,
+        }
+    }
+
+    /// The popular list's staleness bound.
+    pub fn popular_ttl(&self) -> Duration {
+        self.popular.ttl()
+    }
+
+    /// The 5 products most sold in paid orders of the last 72 hours, from the cache.
+    pub async fn popular(&self) -> Result<Arc<Popular>, Error> {
+        self.metrics.cache_request("popular");
+        let load = async {
+            self.metrics.cache_miss("popular");
+            let client = self.db.pool().get().await?;
+            let items = sales::top(&client, POPULAR_WINDOW, POPULAR_SIZE).await?;
+            Ok::<_, Error>(Popular::new(items))
+        };
+        self.popular
+            .get_or_load(load)
+            .await
+            .map_err(|e| Error::DatabaseUnavailable(e.to_string()))
     }
 
     /// One product.

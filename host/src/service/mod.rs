@@ -3,10 +3,12 @@
 //! be recorded inside a transaction).
 
 pub mod catalog;
+pub mod orders;
 pub mod points;
 mod tx;
 
 pub use catalog::Catalog;
+pub use orders::Orders;
 pub use points::Points;
 pub use tx::{Database, Render, Replayable, Work};
 
@@ -27,6 +29,24 @@ pub enum Error {
     /// A product's fields are invalid (400).
     #[error("invalid product: {0}")]
     InvalidProduct(&'static str),
+    /// The user of an order does not exist (404; the seed words it differently).
+    #[error("order user not found")]
+    OrderUserNotFound,
+    /// No such order (404).
+    #[error("order not found")]
+    OrderNotFound,
+    /// The order is malformed: no lines, a quantity below 1, a total out of range (400).
+    #[error("invalid order: {0}")]
+    InvalidOrder(&'static str),
+    /// The balance does not cover the order (409).
+    #[error("insufficient balance")]
+    InsufficientBalance,
+    /// A line's product has fewer units than ordered (409).
+    #[error("out of stock")]
+    OutOfStock,
+    /// The server's total differs from the client's `paymentAmount` (409).
+    #[error("payment amount mismatch")]
+    PaymentAmountMismatch,
     /// A rule refused the request (400, the rule's code and message).
     #[error("rejected by rule: {}", .0.code)]
     Rejected(Rejection),
@@ -49,7 +69,7 @@ pub enum Error {
     #[error("database unavailable: {0}")]
     DatabaseUnavailable(String),
     /// PostgreSQL answered with an error we did not expect (500).
-    #[error("database error: {0}")]
+    #[error("database error: {}", .0.as_db_error().map_or_else(|| .0.to_string(), ToString::to_string))]
     Database(tokio_postgres::Error),
 }
 

@@ -3,7 +3,10 @@
 //! connection (`prepare_cached`). Nothing here knows about HTTP or Redis.
 
 pub mod history;
+pub mod orders;
+pub mod outbox;
 pub mod products;
+pub mod sales;
 pub mod users;
 
 use std::str::FromStr;

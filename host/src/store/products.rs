@@ -97,3 +97,45 @@ pub async fn update(
         .await?;
     Ok(row.as_ref().map(Product::from))
 }
+
+/// Reads the products with these ids (any order; missing ids are simply absent).
+pub async fn find_many(
+    db: &impl GenericClient,
+    ids: &[i64],
+) -> Result<Vec<Product>, tokio_postgres::Error> {
+    const SQL: &str = "SELECT id, name, price, stock FROM products WHERE id = ANY($1) ORDER BY id";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(db
+        .query(&stmt, &[&ids])
+        .await?
+        .iter()
+        .map(Product::from)
+        .collect())
+}
+
+/// Takes `quantity` units if at least that many are in stock *and* the price is still
+/// `seen_price`; false when either condition fails (nothing changes then). The row stays
+/// locked until the transaction ends.
+pub async fn take_stock(
+    db: &impl GenericClient,
+    id: i64,
+    quantity: i64,
+    seen_price: i64,
+) -> Result<bool, tokio_postgres::Error> {
+    const SQL: &str = "UPDATE products SET stock = stock - $2 \
+                       WHERE id = $1 AND stock >= $2 AND price = $3";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(db.execute(&stmt, &[&id, &quantity, &seen_price]).await? == 1)
+}
+
+/// Puts `quantity` units back (a cancelled order).
+pub async fn return_stock(
+    db: &impl GenericClient,
+    id: i64,
+    quantity: i64,
+) -> Result<(), tokio_postgres::Error> {
+    const SQL: &str = "UPDATE products SET stock = stock + $2 WHERE id = $1";
+    let stmt = db.prepare_cached(SQL).await?;
+    db.execute(&stmt, &[&id, &quantity]).await?;
+    Ok(())
+}

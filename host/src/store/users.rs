@@ -74,3 +74,19 @@ pub async fn add_balance(
         .as_ref()
         .map(User::from))
 }
+
+/// Takes `amount` from the balance if it covers it, returning the balance after; `None` when
+/// it does not (or there is no such user). The row stays locked until the transaction ends.
+pub async fn deduct_balance(
+    db: &impl GenericClient,
+    id: UserId,
+    amount: i64,
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    const SQL: &str = "UPDATE users SET balance = balance - $2 WHERE id = $1 AND balance >= $2 \
+                       RETURNING balance";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(db
+        .query_opt(&stmt, &[&id.get(), &amount])
+        .await?
+        .map(|row| row.get(0)))
+}

@@ -1,0 +1,217 @@
+//! Orders: place and pay with points, read, cancel.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{HeaderMap, Method, StatusCode},
+    response::Response,
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{
+    extract::{self, JsonBody},
+    problem::{self, ApiError, Problem},
+    render,
+    users::rfc3339,
+};
+use crate::{
+    app::App,
+    domain::OrderId,
+    idempotency::{Fingerprint, IdempotentRequest, StoredResponse},
+    service::{self, orders::NewOrder},
+    store::orders::Order,
+};
+
+/// Routes of this module.
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/v1/orders", post(place))
+        .route("/api/v1/orders/{orderId}", get(show))
+        .route("/api/v1/orders/{orderId}/cancel", post(cancel))
+}
+
+/// An order to place and pay (the seed's shape; extra fields are ignored).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OrderRequest {
+    /// Who orders (`userId` is accepted too).
+    #[serde(alias = "userId", deserialize_with = "extract::integer::required")]
+    #[schema(minimum = 1, example = 25)]
+    pub user_id: i64,
+    /// Lines; lines with the same product id are merged.
+    #[schema(min_items = 1)]
+    pub products: Vec<OrderItem>,
+    /// What the client expects to pay; the server's total must match it.
+    #[serde(
+        rename = "paymentAmount",
+        deserialize_with = "extract::integer::required"
+    )]
+    #[schema(minimum = 0, example = 10000)]
+    pub payment_amount: i64,
+}
+
+/// One line of an order request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OrderItem {
+    /// Product id.
+    #[serde(deserialize_with = "extract::integer::required")]
+    #[schema(minimum = 1, example = 101)]
+    pub id: i64,
+    /// Units, at least 1.
+    #[serde(deserialize_with = "extract::integer::required")]
+    #[schema(minimum = 1, example = 2)]
+    pub quantity: i64,
+}
+
+/// An order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    /// The order's id.
+    pub order_id: i64,
+    /// `PAID` or `CANCELLED`.
+    #[schema(example = "PAID")]
+    pub status: &'static str,
+    /// Who ordered.
+    pub user_id: i64,
+    /// Points paid.
+    pub total_amount: i64,
+    /// Lines, ascending product id.
+    pub items: Vec<OrderLineView>,
+    /// When it was paid (RFC 3339, UTC).
+    #[schema(example = "2026-11-24T10:00:00Z")]
+    pub created_at: String,
+}
+
+/// One line of an order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLineView {
+    /// Product id.
+    pub product_id: i64,
+    /// Units.
+    pub quantity: i64,
+    /// Price paid per unit.
+    pub unit_price: i64,
+}
+
+impl From<&Order> for OrderView {
+    fn from(order: &Order) -> Self {
+        Self {
+            order_id: order.id,
+            status: order.status.as_str(),
+            user_id: order.user_id,
+            total_amount: order.total_amount,
+            items: order
+                .lines
+                .iter()
+                .map(|l| OrderLineView {
+                    product_id: l.product_id,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                })
+                .collect(),
+            created_at: rfc3339(order.created_at),
+        }
+    }
+}
+
+/// Body errors on this endpoint are the contract's INVALID_ORDER; size and media type keep
+/// their own statuses.
+fn as_invalid_order(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Body(rejection)
+            if !matches!(
+                rejection.status(),
+                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            ) =>
+        {
+            ApiError::Service(service::Error::InvalidOrder("malformed body"))
+        }
+        ApiError::InvalidBody(reason) => ApiError::Service(service::Error::InvalidOrder(reason)),
+        other => other,
+    }
+}
+
+/// Places an order and pays it with points, in one transaction.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders",
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", min_length = 1, max_length = 255,
+        description = "Optional; when given, a repeat replays the first answer")),
+    request_body = OrderRequest,
+    responses(
+        (status = 201, description = "Paid (or replayed, with `Idempotent-Replayed: true`)", body = OrderView),
+        (status = 400, description = "INVALID_ORDER, IDEMPOTENCY_KEY_INVALID or an order rule's code", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "USER_NOT_FOUND or PRODUCT_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "INSUFFICIENT_BALANCE, OUT_OF_STOCK, PAYMENT_AMOUNT_MISMATCH or IDEMPOTENCY_KEY_IN_USE", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "PLUGIN_FAILED or a dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn place(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<JsonBody<OrderRequest>, ApiError>,
+) -> Result<Response, ApiError> {
+    let JsonBody(body) = body.map_err(as_invalid_order)?;
+    let key = extract::optional_idempotency_key(&headers)?;
+    let lines: Vec<(i64, i64)> = body.products.iter().map(|p| (p.id, p.quantity)).collect();
+    let order = NewOrder::parse(body.user_id, &lines, body.payment_amount)?;
+    let idempotency = key.map(|key| {
+        let canonical = serde_json::json!({
+            "user_id": order.user.get(), "products": order.lines, "paymentAmount": order.payment_amount,
+        });
+        let fingerprint = Fingerprint::of(Method::POST.as_str(), "/api/v1/orders", canonical.to_string().as_bytes());
+        IdempotentRequest { user: order.user, key, fingerprint }
+    });
+    let render = |outcome: &Result<Order, service::Error>| -> StoredResponse {
+        match outcome {
+            Ok(order) => render::stored_json(StatusCode::CREATED, &OrderView::from(order)),
+            Err(error) => problem::stored_problem(error),
+        }
+    };
+    let done = app
+        .orders()
+        .place(&order, idempotency.as_ref(), &render)
+        .await?;
+    Ok(render::replayable(done))
+}
+
+fn order_id(raw: &str) -> Result<OrderId, ApiError> {
+    OrderId::parse(raw).map_err(|_| ApiError::InvalidOrderId)
+}
+
+/// One order.
+#[utoipa::path(get, path = "/api/v1/orders/{orderId}", tag = "orders",
+    params(("orderId" = i64, Path, minimum = 1, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 400, description = "INVALID_ORDER_ID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ORDER_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn show(
+    State(app): State<App>,
+    Path(raw): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    let order = app.orders().get(order_id(&raw)?).await?;
+    Ok(Json(OrderView::from(&order)))
+}
+
+/// Cancels a paid order (a cancelled one is returned unchanged).
+#[utoipa::path(post, path = "/api/v1/orders/{orderId}/cancel", tag = "orders",
+    params(("orderId" = i64, Path, minimum = 1, description = "Order id")),
+    responses(
+        (status = 200, description = "The cancelled order", body = OrderView),
+        (status = 400, description = "INVALID_ORDER_ID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ORDER_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn cancel(
+    State(app): State<App>,
+    Path(raw): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    let order = app.orders().cancel(order_id(&raw)?).await?;
+    Ok(Json(OrderView::from(&order)))
+}

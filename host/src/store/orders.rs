@@ -1,0 +1,144 @@
+//! The `orders` and `order_lines` tables.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+
+use crate::domain::{OrderId, UserId};
+
+/// Where an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Paid with points; stock and points moved.
+    Paid,
+    /// Cancelled; stock and points returned.
+    Cancelled,
+}
+
+impl Status {
+    /// The stored and serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Paid => "PAID",
+            Status::Cancelled => "CANCELLED",
+        }
+    }
+
+    fn from_db(text: &str) -> Self {
+        if text == "CANCELLED" {
+            Status::Cancelled
+        } else {
+            Status::Paid
+        }
+    }
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    /// The product.
+    pub product_id: i64,
+    /// Units bought.
+    pub quantity: i64,
+    /// Price paid per unit, after pricing rules.
+    pub unit_price: i64,
+}
+
+/// An order with its lines (ascending product id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// The order's id.
+    pub id: i64,
+    /// Who ordered.
+    pub user_id: i64,
+    /// Paid or cancelled.
+    pub status: Status,
+    /// Points paid.
+    pub total_amount: i64,
+    /// Lines, ascending product id.
+    pub lines: Vec<Line>,
+    /// When it was paid.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Inserts a paid order and its lines. `paid_at` is `None` for "now" (the transaction's
+/// time); tests and the demo seed pass past times.
+pub async fn insert(
+    db: &impl GenericClient,
+    user: UserId,
+    total_amount: i64,
+    lines: &[Line],
+    paid_at: Option<DateTime<Utc>>,
+) -> Result<Order, tokio_postgres::Error> {
+    const ORDER: &str = "INSERT INTO orders (user_id, status, total_amount, created_at) \
+                         VALUES ($1, 'PAID', $2, COALESCE($3, now())) RETURNING id, created_at";
+    const LINES: &str = "INSERT INTO order_lines (order_id, product_id, quantity, unit_price) \
+                         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[])";
+    let order = db.prepare_cached(ORDER).await?;
+    let row = db
+        .query_one(&order, &[&user.get(), &total_amount, &paid_at])
+        .await?;
+    let (id, created_at): (i64, DateTime<Utc>) = (row.get(0), row.get(1));
+    let products: Vec<i64> = lines.iter().map(|l| l.product_id).collect();
+    let quantities: Vec<i64> = lines.iter().map(|l| l.quantity).collect();
+    let prices: Vec<i64> = lines.iter().map(|l| l.unit_price).collect();
+    let insert_lines = db.prepare_cached(LINES).await?;
+    db.execute(&insert_lines, &[&id, &products, &quantities, &prices])
+        .await?;
+    Ok(Order {
+        id,
+        user_id: user.get(),
+        status: Status::Paid,
+        total_amount,
+        lines: lines.to_vec(),
+        created_at,
+    })
+}
+
+/// Reads an order and its lines; with `lock`, the order row stays locked (`FOR UPDATE`)
+/// until the transaction ends, which serializes cancels.
+pub async fn find(
+    db: &impl GenericClient,
+    id: OrderId,
+    lock: bool,
+) -> Result<Option<Order>, tokio_postgres::Error> {
+    const PLAIN: &str =
+        "SELECT id, user_id, status, total_amount, created_at FROM orders WHERE id = $1";
+    const LOCKED: &str =
+        "SELECT id, user_id, status, total_amount, created_at FROM orders WHERE id = $1 FOR UPDATE";
+    const LINES: &str = "SELECT product_id, quantity, unit_price FROM order_lines \
+                         WHERE order_id = $1 ORDER BY product_id";
+    let stmt = db.prepare_cached(if lock { LOCKED } else { PLAIN }).await?;
+    let Some(row) = db.query_opt(&stmt, &[&id.get()]).await? else {
+        return Ok(None);
+    };
+    let lines = db.prepare_cached(LINES).await?;
+    let lines = db
+        .query(&lines, &[&id.get()])
+        .await?
+        .iter()
+        .map(|l| Line {
+            product_id: l.get(0),
+            quantity: l.get(1),
+            unit_price: l.get(2),
+        })
+        .collect();
+    Ok(Some(Order {
+        id: row.get(0),
+        user_id: row.get(1),
+        status: Status::from_db(row.get(2)),
+        total_amount: row.get(3),
+        lines,
+        created_at: row.get(4),
+    }))
+}
+
+/// Marks a paid order cancelled.
+pub async fn mark_cancelled(
+    db: &impl GenericClient,
+    id: OrderId,
+) -> Result<(), tokio_postgres::Error> {
+    const SQL: &str = "UPDATE orders SET status = 'CANCELLED', cancelled_at = now() WHERE id = $1";
+    let stmt = db.prepare_cached(SQL).await?;
+    db.execute(&stmt, &[&id.get()]).await?;
+    Ok(())
+}
