@@ -228,13 +228,26 @@ fn place_in<'t>(
 }
 
 /// Writes a priced order. Rows nobody else touches (the order, its lines, the event) come
-/// first; the contended rows (stock, rollup, balance) last, in ascending product id and then
-/// the user, so they stay locked for as short a time as possible and always in one order.
+/// first, then the payer's balance, then the stock in ascending product id. Every
+/// transaction (cancels too) takes the user before the products, so none deadlocks, and the
+/// most contended row (a popular product's stock) is taken last and held for one statement
+/// plus the commit.
 async fn apply(tx: &Transaction<'_>, user: UserId, priced: &Priced) -> Result<Applied, Error> {
     let order = orders::insert(tx, user, priced.total, &priced.lines, None).await?;
     outbox::insert(tx, "order.paid", &event_payload(&order)).await?;
+    users::spend(tx, user, priced.total, order.id)
+        .await?
+        .ok_or(Error::InsufficientBalance)?;
     for (line, &list_price) in priced.lines.iter().zip(&priced.list_prices) {
-        if !products::take_stock(tx, line.product_id, line.quantity, list_price).await? {
+        let taken = products::take_stock(
+            tx,
+            line.product_id,
+            line.quantity,
+            list_price,
+            order.created_at,
+        )
+        .await?;
+        if !taken {
             let id = crate::domain::ProductId::new(line.product_id)
                 .map_err(|_| Error::ProductNotFound)?;
             let current = products::find(tx, id)
@@ -245,12 +258,7 @@ async fn apply(tx: &Transaction<'_>, user: UserId, priced: &Priced) -> Result<Ap
             }
             return Err(Error::OutOfStock);
         }
-        sales::record(tx, order.created_at, line.product_id, line.quantity).await?;
     }
-    let balance = users::deduct_balance(tx, user, priced.total)
-        .await?
-        .ok_or(Error::InsufficientBalance)?;
-    history::record(tx, user, Kind::Use, priced.total, balance, Some(order.id)).await?;
     Ok(Applied::Done(order))
 }
 
@@ -263,10 +271,7 @@ fn cancel_in<'t>(tx: &'t Transaction<'t>, &id: &'t OrderId) -> Work<'t, Order> {
         if order.status == Status::Cancelled {
             return Ok(order);
         }
-        for line in &order.lines {
-            products::return_stock(tx, line.product_id, line.quantity).await?;
-            sales::record(tx, order.created_at, line.product_id, -line.quantity).await?;
-        }
+        // The user before the products, as placement takes them.
         let user = UserId::new(order.user_id).map_err(|_| Error::OrderUserNotFound)?;
         let refunded = users::add_balance(tx, user, order.total_amount)
             .await?
@@ -280,6 +285,10 @@ fn cancel_in<'t>(tx: &'t Transaction<'t>, &id: &'t OrderId) -> Work<'t, Order> {
             Some(order.id),
         )
         .await?;
+        for line in &order.lines {
+            products::return_stock(tx, line.product_id, line.quantity).await?;
+            sales::record(tx, order.created_at, line.product_id, -line.quantity).await?;
+        }
         orders::mark_cancelled(tx, id).await?;
         order.status = Status::Cancelled;
         outbox::insert(tx, "order.cancelled", &event_payload(&order)).await?;

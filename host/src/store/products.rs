@@ -1,5 +1,6 @@
 //! The `products` table: name, unit price and stock.
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
@@ -114,18 +115,29 @@ pub async fn find_many(
 }
 
 /// Takes `quantity` units if at least that many are in stock *and* the price is still
-/// `seen_price`; false when either condition fails (nothing changes then). The row stays
-/// locked until the transaction ends.
+/// `seen_price`, and counts the sale in the hourly rollup, in one statement: one round trip
+/// while the row is locked, since this is the hot row of a popular product. False when
+/// either condition fails; nothing changes then. The rows stay locked until the transaction
+/// ends.
 pub async fn take_stock(
     db: &impl GenericClient,
     id: i64,
     quantity: i64,
     seen_price: i64,
+    sold_at: DateTime<Utc>,
 ) -> Result<bool, tokio_postgres::Error> {
-    const SQL: &str = "UPDATE products SET stock = stock - $2 \
-                       WHERE id = $1 AND stock >= $2 AND price = $3";
+    const SQL: &str = "WITH taken AS ( \
+                           UPDATE products SET stock = stock - $2 \
+                           WHERE id = $1 AND stock >= $2 AND price = $3 RETURNING id) \
+                       INSERT INTO product_sales_hourly (bucket, product_id, quantity) \
+                       SELECT date_trunc('hour', $4::timestamptz), id, $2 FROM taken \
+                       ON CONFLICT (bucket, product_id) \
+                       DO UPDATE SET quantity = product_sales_hourly.quantity + EXCLUDED.quantity";
     let stmt = db.prepare_cached(SQL).await?;
-    Ok(db.execute(&stmt, &[&id, &quantity, &seen_price]).await? == 1)
+    Ok(db
+        .execute(&stmt, &[&id, &quantity, &seen_price, &sold_at])
+        .await?
+        == 1)
 }
 
 /// Puts `quantity` units back (a cancelled order).

@@ -75,18 +75,23 @@ pub async fn add_balance(
         .map(User::from))
 }
 
-/// Takes `amount` from the balance if it covers it, returning the balance after; `None` when
-/// it does not (or there is no such user). The row stays locked until the transaction ends.
-pub async fn deduct_balance(
+/// Pays `amount` for `order_id` if the balance covers it: deducts it and writes the `USE`
+/// history row in one statement, returning the balance after; `None` when it does not cover
+/// it (or there is no such user). The user's row stays locked until the transaction ends.
+pub async fn spend(
     db: &impl GenericClient,
     id: UserId,
     amount: i64,
+    order_id: i64,
 ) -> Result<Option<i64>, tokio_postgres::Error> {
-    const SQL: &str = "UPDATE users SET balance = balance - $2 WHERE id = $1 AND balance >= $2 \
-                       RETURNING balance";
+    const SQL: &str = "WITH paid AS ( \
+                           UPDATE users SET balance = balance - $2 WHERE id = $1 AND balance >= $2 \
+                           RETURNING balance) \
+                       INSERT INTO point_history (user_id, kind, amount, balance_after, order_id) \
+                       SELECT $1, 'USE', $2, balance, $3 FROM paid RETURNING balance_after";
     let stmt = db.prepare_cached(SQL).await?;
     Ok(db
-        .query_opt(&stmt, &[&id.get(), &amount])
+        .query_opt(&stmt, &[&id.get(), &amount, &order_id])
         .await?
         .map(|row| row.get(0)))
 }
