@@ -2,7 +2,12 @@
 //! `EDGECART_POPULAR_TTL_SECS` (default 10 s): an answer is at most that much older than the
 //! query that produced it. Concurrent misses share one query (moka's `try_get_with`).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use bytes::Bytes;
 
 use moka::future::Cache;
 use sha2::{Digest, Sha256};
@@ -16,6 +21,9 @@ pub struct Popular {
     pub items: Vec<Sold>,
     /// Hex SHA-256 prefix of the items; equal lists have equal tags on every node.
     pub tag: String,
+    /// The response body, rendered by the first request that sends this list and reused by
+    /// every later one until the entry expires.
+    pub rendered: OnceLock<Bytes>,
 }
 
 impl Popular {
@@ -29,7 +37,11 @@ impl Popular {
             hasher.update([0]);
         }
         let tag = hex::encode(&hasher.finalize()[..12]);
-        Self { items, tag }
+        Self {
+            items,
+            tag,
+            rendered: OnceLock::new(),
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use bytes::Bytes;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -14,7 +15,7 @@ use super::{
     extract::{self, PageQuery},
     problem::{ApiError, Problem},
 };
-use crate::{app::App, store::products::Product};
+use crate::{app::App, cache::Popular, store::products::Product};
 
 /// Routes of this module.
 pub fn router() -> Router<App> {
@@ -155,16 +156,7 @@ async fn popular(State(app): State<App>, headers: HeaderMap) -> Result<Response,
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let items: Vec<PopularView> = list
-            .items
-            .iter()
-            .map(|s| PopularView {
-                id: s.id,
-                name: s.name.clone(),
-                sale_count: s.count,
-            })
-            .collect();
-        Json(items).into_response()
+        rendered(&list)
     };
     let headers = response.headers_mut();
     if let (Ok(etag), Ok(max_age)) = (
@@ -175,6 +167,28 @@ async fn popular(State(app): State<App>, headers: HeaderMap) -> Result<Response,
         headers.insert(header::CACHE_CONTROL, max_age);
     }
     Ok(response)
+}
+
+/// The list as a JSON response; the body is rendered once per cached list.
+fn rendered(list: &Popular) -> Response {
+    let json = |body: &Bytes| ([(header::CONTENT_TYPE, "application/json")], body.clone());
+    if let Some(body) = list.rendered.get() {
+        return json(body).into_response();
+    }
+    let items: Vec<PopularView> = list
+        .items
+        .iter()
+        .map(|s| PopularView {
+            id: s.id,
+            name: s.name.clone(),
+            sale_count: s.count,
+        })
+        .collect();
+    match serde_json::to_vec(&items) {
+        Ok(body) => json(list.rendered.get_or_init(|| Bytes::from(body))).into_response(),
+        // Cannot happen for these types; `Json` reports it as a 500 if it ever does.
+        Err(_) => Json(items).into_response(),
+    }
 }
 
 /// The popular list, at the seed's path.

@@ -10,7 +10,7 @@ mod tx;
 pub use catalog::Catalog;
 pub use orders::Orders;
 pub use points::Points;
-pub use tx::{Database, Render, Replayable, Work};
+pub use tx::{Committed, Database, Render, Replayable, Work, commit_after};
 
 use crate::rules::{Rejection, RuleFailure};
 

@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use deadpool_postgres::Transaction;
 use serde_json::json;
 
-use super::{Database, Error, Render, Replayable, tx::Work};
+use super::{Committed, Database, Error, Render, Replayable, Work, commit_after};
 use crate::{
     domain::{OrderId, UserId},
     idempotency::IdempotentRequest,
@@ -15,7 +15,9 @@ use crate::{
     store::{
         history::{self, Kind},
         orders::{self, Line, Order, Status},
-        outbox, products, sales, users,
+        outbox,
+        products::{self, StockRefusal, TakeStock},
+        sales, users,
     },
 };
 
@@ -78,13 +80,6 @@ struct Priced {
     total: i64,
 }
 
-/// How applying a priced order ended, short of an error.
-enum Applied {
-    Done(Order),
-    /// A price changed between reading and updating: price again.
-    PriceChanged,
-}
-
 impl Orders {
     /// Builds the service over the database and the rules in force.
     pub fn new(
@@ -109,8 +104,12 @@ impl Orders {
     ) -> Result<Replayable, Error> {
         let ctx = (self, order);
         match idempotency {
-            Some(req) => self.db.idempotent(req, render, &ctx, place_in).await,
-            None => match self.db.transaction(&ctx, place_in).await {
+            Some(req) => self.db.idempotent(req, render, &ctx, place_nested).await,
+            None => match self
+                .db
+                .self_committing_transaction(&ctx, place_and_commit)
+                .await
+            {
                 Err(e) if e.is_server_error() => Err(e),
                 outcome => Ok(Replayable {
                     response: render(&outcome),
@@ -136,11 +135,10 @@ impl Orders {
 
     /// Reads prices, asks the rules, and checks the client's amount.
     async fn price(&self, tx: &Transaction<'_>, order: &NewOrder) -> Result<Priced, Error> {
-        let user = users::find(tx, order.user)
-            .await?
-            .ok_or(Error::OrderUserNotFound)?;
         let ids: Vec<i64> = order.lines.iter().map(|(id, _)| *id).collect();
-        let found = products::find_many(tx, &ids).await?;
+        let (user, found) =
+            futures_util::try_join!(users::find(tx, order.user), products::find_many(tx, &ids))?;
+        let user = user.ok_or(Error::OrderUserNotFound)?;
         if found.len() != ids.len() {
             return Err(Error::ProductNotFound);
         }
@@ -202,64 +200,85 @@ impl Orders {
     }
 }
 
-/// The whole placement inside one transaction; a price that changed under us is priced once
-/// more, and a second change is a payment mismatch.
-fn place_in<'t>(
+/// Places an order in a transaction of its own and commits it in the same round trip as the
+/// stock step. A price that changed under us is priced once more (the failed step left a
+/// fresh transaction), and a second change is a payment mismatch.
+fn place_and_commit<'t>(
     tx: &'t Transaction<'t>,
     &(orders, order): &'t (&Orders, &NewOrder),
-) -> Work<'t, Order> {
+) -> Work<'t, (Order, Committed)> {
     Box::pin(async move {
         for attempt in 0..2 {
-            let priced = orders.price(tx, order).await?;
-            tx.batch_execute("SAVEPOINT place").await?;
-            match apply(tx, order.user, &priced).await? {
-                Applied::Done(placed) => {
-                    tx.batch_execute("RELEASE SAVEPOINT place").await?;
-                    return Ok(placed);
-                }
-                Applied::PriceChanged if attempt == 0 => {
-                    tx.batch_execute("ROLLBACK TO SAVEPOINT place").await?
-                }
-                Applied::PriceChanged => break,
+            let (placed, take) = write(tx, orders, order).await?;
+            match commit_after(tx, TakeStock::SQL, &take.params()).await {
+                Ok(committed) => return Ok((placed, committed)),
+                Err(e) => refused(e, attempt)?,
             }
         }
         Err(Error::PaymentAmountMismatch)
     })
 }
 
-/// Writes a priced order. Rows nobody else touches (the order, its lines, the event) come
-/// first, then the payer's balance, then the stock in ascending product id. Every
-/// transaction (cancels too) takes the user before the products, so none deadlocks, and the
-/// most contended row (a popular product's stock) is taken last and held for one statement
-/// plus the commit.
-async fn apply(tx: &Transaction<'_>, user: UserId, priced: &Priced) -> Result<Applied, Error> {
-    let order = orders::insert(tx, user, priced.total, &priced.lines, None).await?;
-    outbox::insert(tx, "order.paid", &event_payload(&order)).await?;
-    users::spend(tx, user, priced.total, order.id)
-        .await?
-        .ok_or(Error::InsufficientBalance)?;
-    for (line, &list_price) in priced.lines.iter().zip(&priced.list_prices) {
-        let taken = products::take_stock(
-            tx,
-            line.product_id,
-            line.quantity,
-            list_price,
-            order.created_at,
-        )
-        .await?;
-        if !taken {
-            let id = crate::domain::ProductId::new(line.product_id)
-                .map_err(|_| Error::ProductNotFound)?;
-            let current = products::find(tx, id)
-                .await?
-                .ok_or(Error::ProductNotFound)?;
-            if current.price != list_price {
-                return Ok(Applied::PriceChanged);
+/// Places an order inside a transaction the caller commits (the idempotent path, which
+/// records the answer after the work). A changed price rolls back to a savepoint and prices
+/// once more.
+fn place_nested<'t>(
+    tx: &'t Transaction<'t>,
+    &(orders, order): &'t (&Orders, &NewOrder),
+) -> Work<'t, Order> {
+    Box::pin(async move {
+        for attempt in 0..2 {
+            tx.batch_execute("SAVEPOINT place").await?;
+            let (placed, take) = write(tx, orders, order).await?;
+            match take.run(tx).await {
+                Ok(()) => return Ok(placed),
+                Err(e) => {
+                    refused(e, attempt)?;
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT place").await?
+                }
             }
-            return Err(Error::OutOfStock);
         }
+        Err(Error::PaymentAmountMismatch)
+    })
+}
+
+/// Maps a failed stock step to the order's error; `Ok` when the price changed on the first
+/// attempt, which is worth pricing again.
+fn refused(error: tokio_postgres::Error, attempt: usize) -> Result<(), Error> {
+    match StockRefusal::of(&error) {
+        Some(StockRefusal::PriceChanged) if attempt == 0 => Ok(()),
+        Some(StockRefusal::PriceChanged) => Err(Error::PaymentAmountMismatch),
+        Some(StockRefusal::OutOfStock) => Err(Error::OutOfStock),
+        None => Err(error.into()),
     }
-    Ok(Applied::Done(order))
+}
+
+/// Prices an order and writes everything but the stock: the order and its lines, the
+/// `order.paid` event, and the payment with its history row. Returns the order and the stock
+/// step still to run, which takes the most contended rows (a popular product's stock) last.
+/// Every transaction (cancels too) takes the user before the products, so none deadlocks.
+async fn write(
+    tx: &Transaction<'_>,
+    orders: &Orders,
+    order: &NewOrder,
+) -> Result<(Order, TakeStock), Error> {
+    let priced = orders.price(tx, order).await?;
+    let placed = orders::insert(tx, order.user, priced.total, &priced.lines, None).await?;
+    let payload = event_payload(&placed);
+    let (_, paid) = futures_util::try_join!(
+        outbox::insert(tx, "order.paid", &payload),
+        users::spend(tx, order.user, priced.total, placed.id)
+    )?;
+    paid.ok_or(Error::InsufficientBalance)?;
+    let take = TakeStock::new(
+        priced
+            .lines
+            .iter()
+            .zip(&priced.list_prices)
+            .map(|(line, &price)| (line.product_id, line.quantity, price)),
+        placed.created_at,
+    );
+    Ok((placed, take))
 }
 
 /// Cancels inside one transaction; the order row lock makes concurrent cancels refund once.

@@ -4,6 +4,7 @@
 
 use deadpool_postgres::Transaction;
 use futures_util::future::BoxFuture;
+use tokio_postgres::types::ToSql;
 
 use super::Error;
 use crate::{
@@ -77,11 +78,34 @@ impl Database {
                 Ok(value)
             }
             .await;
-            match result {
-                Err(Error::Database(e)) if store::is_retryable(&e) && attempt < MAX_ATTEMPTS => {
-                    attempt += 1
-                }
-                other => return other,
+            if !should_retry(&result, &mut attempt) {
+                return result;
+            }
+        }
+    }
+
+    /// Like [`Database::transaction`], for work that commits itself with [`commit_after`]
+    /// (which the [`Committed`] it must return proves), so that its last statement's row
+    /// locks are never held across a client round trip.
+    pub async fn self_committing_transaction<C: Sync, T: Send>(
+        &self,
+        ctx: &C,
+        work: impl for<'t> Fn(&'t Transaction<'t>, &'t C) -> Work<'t, (T, Committed)> + Sync,
+    ) -> Result<T, Error> {
+        let mut attempt = 1;
+        loop {
+            let result = async {
+                let mut client = self.pool.get().await?;
+                let tx = client.transaction().await?;
+                let (value, Committed(())) = work(&tx, ctx).await?;
+                // What is left open is the empty transaction `commit_after` began; dropping
+                // it rolls it back without waiting for the answer.
+                drop(tx);
+                Ok(value)
+            }
+            .await;
+            if !should_retry(&result, &mut attempt) {
+                return result;
             }
         }
     }
@@ -117,6 +141,44 @@ impl Database {
         }
         result
     }
+}
+
+/// Whether `result` asks for the whole transaction again, counting the attempt if so.
+fn should_retry<T>(result: &Result<T, Error>, attempt: &mut usize) -> bool {
+    match result {
+        Err(Error::Database(e)) if store::is_retryable(e) && *attempt < MAX_ATTEMPTS => {
+            *attempt += 1;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Proof that a unit of work committed itself with [`commit_after`].
+#[derive(Debug)]
+pub struct Committed(());
+
+/// Runs `sql` as the transaction's last statement and commits in the same round trip: both
+/// are sent before either answer is awaited, so the rows the statement locks are held for its
+/// execution and the commit's flush only. When the statement fails, the commit rolls the
+/// transaction back instead. Either way `tx` is left in a fresh, empty transaction, so the
+/// caller may try again in it after a failure.
+pub async fn commit_after(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Committed, tokio_postgres::Error> {
+    // Prepared first: a prepared statement is sent on its future's first poll, and `join`
+    // polls in order, so the statement is on the wire before the COMMIT.
+    let statement = tx.prepare_cached(sql).await?;
+    let (executed, committed) = futures_util::future::join(
+        tx.execute(&statement, params),
+        tx.batch_execute("COMMIT; BEGIN"),
+    )
+    .await;
+    executed?;
+    committed?;
+    Ok(Committed(()))
 }
 
 /// The body of an idempotent transaction: claim the key, run the work in a savepoint, record

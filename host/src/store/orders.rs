@@ -60,7 +60,7 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
 }
 
-/// Inserts a paid order and its lines. `paid_at` is `None` for "now" (the transaction's
+/// Inserts a paid order and its lines (one statement). `paid_at` is `None` for "now" (the transaction's
 /// time); tests and the demo seed pass past times.
 pub async fn insert(
     db: &impl GenericClient,
@@ -69,21 +69,32 @@ pub async fn insert(
     lines: &[Line],
     paid_at: Option<DateTime<Utc>>,
 ) -> Result<Order, tokio_postgres::Error> {
-    const ORDER: &str = "INSERT INTO orders (user_id, status, total_amount, created_at) \
-                         VALUES ($1, 'PAID', $2, COALESCE($3, now())) RETURNING id, created_at";
-    const LINES: &str = "INSERT INTO order_lines (order_id, product_id, quantity, unit_price) \
-                         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[])";
-    let order = db.prepare_cached(ORDER).await?;
-    let row = db
-        .query_one(&order, &[&user.get(), &total_amount, &paid_at])
-        .await?;
-    let (id, created_at): (i64, DateTime<Utc>) = (row.get(0), row.get(1));
+    const SQL: &str = "WITH placed AS ( \
+                           INSERT INTO orders (user_id, status, total_amount, created_at) \
+                           VALUES ($1, 'PAID', $2, COALESCE($3, now())) RETURNING id, created_at), \
+                       lines AS ( \
+                           INSERT INTO order_lines (order_id, product_id, quantity, unit_price) \
+                           SELECT placed.id, line.* FROM placed, \
+                               unnest($4::bigint[], $5::bigint[], $6::bigint[]) AS line) \
+                       SELECT id, created_at FROM placed";
     let products: Vec<i64> = lines.iter().map(|l| l.product_id).collect();
     let quantities: Vec<i64> = lines.iter().map(|l| l.quantity).collect();
     let prices: Vec<i64> = lines.iter().map(|l| l.unit_price).collect();
-    let insert_lines = db.prepare_cached(LINES).await?;
-    db.execute(&insert_lines, &[&id, &products, &quantities, &prices])
+    let stmt = db.prepare_cached(SQL).await?;
+    let row = db
+        .query_one(
+            &stmt,
+            &[
+                &user.get(),
+                &total_amount,
+                &paid_at,
+                &products,
+                &quantities,
+                &prices,
+            ],
+        )
         .await?;
+    let (id, created_at): (i64, DateTime<Utc>) = (row.get(0), row.get(1));
     Ok(Order {
         id,
         user_id: user.get(),

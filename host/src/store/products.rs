@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use tokio_postgres::Row;
+use tokio_postgres::{Row, types::ToSql};
 
 use crate::domain::{PageRequest, ProductId};
 
@@ -114,30 +114,74 @@ pub async fn find_many(
         .collect())
 }
 
-/// Takes `quantity` units if at least that many are in stock *and* the price is still
-/// `seen_price`, and counts the sale in the hourly rollup, in one statement: one round trip
-/// while the row is locked, since this is the hot row of a popular product. False when
-/// either condition fails; nothing changes then. The rows stay locked until the transaction
-/// ends.
-pub async fn take_stock(
-    db: &impl GenericClient,
-    id: i64,
-    quantity: i64,
-    seen_price: i64,
+/// The stock step of an order: the `take_stock()` function of migration V3 takes each line's
+/// units if they are in stock at the price the order was priced with, and counts the sale in
+/// the hourly rollup, locking the lines' rows in the given order. A refusal aborts the
+/// transaction with an error [`StockRefusal::of`] recognises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakeStock {
+    product_ids: Vec<i64>,
+    quantities: Vec<i64>,
+    seen_prices: Vec<i64>,
     sold_at: DateTime<Utc>,
-) -> Result<bool, tokio_postgres::Error> {
-    const SQL: &str = "WITH taken AS ( \
-                           UPDATE products SET stock = stock - $2 \
-                           WHERE id = $1 AND stock >= $2 AND price = $3 RETURNING id) \
-                       INSERT INTO product_sales_hourly (bucket, product_id, quantity) \
-                       SELECT date_trunc('hour', $4::timestamptz), id, $2 FROM taken \
-                       ON CONFLICT (bucket, product_id) \
-                       DO UPDATE SET quantity = product_sales_hourly.quantity + EXCLUDED.quantity";
-    let stmt = db.prepare_cached(SQL).await?;
-    Ok(db
-        .execute(&stmt, &[&id, &quantity, &seen_price, &sold_at])
-        .await?
-        == 1)
+}
+
+impl TakeStock {
+    /// The statement; bind [`TakeStock::params`].
+    pub const SQL: &'static str = "SELECT take_stock($1, $2, $3, $4)";
+
+    /// Lines as `(product id, quantity, list price seen when pricing)`, ascending product id.
+    pub fn new(lines: impl IntoIterator<Item = (i64, i64, i64)>, sold_at: DateTime<Utc>) -> Self {
+        let mut take = Self {
+            product_ids: Vec::new(),
+            quantities: Vec::new(),
+            seen_prices: Vec::new(),
+            sold_at,
+        };
+        for (product, quantity, price) in lines {
+            take.product_ids.push(product);
+            take.quantities.push(quantity);
+            take.seen_prices.push(price);
+        }
+        take
+    }
+
+    /// The parameters of [`TakeStock::SQL`].
+    pub fn params(&self) -> [&(dyn ToSql + Sync); 4] {
+        [
+            &self.product_ids,
+            &self.quantities,
+            &self.seen_prices,
+            &self.sold_at,
+        ]
+    }
+
+    /// Runs the step; the rows stay locked until the transaction ends.
+    pub async fn run(&self, db: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+        let stmt = db.prepare_cached(Self::SQL).await?;
+        db.execute(&stmt, &self.params()).await?;
+        Ok(())
+    }
+}
+
+/// Why [`TakeStock`] refused a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockRefusal {
+    /// Fewer units in stock than ordered (or no such product).
+    OutOfStock,
+    /// The price changed since the order was priced.
+    PriceChanged,
+}
+
+impl StockRefusal {
+    /// The refusal an error carries, if it is one (SQLSTATE `EC001` or `EC002`).
+    pub fn of(error: &tokio_postgres::Error) -> Option<Self> {
+        match error.code()?.code() {
+            "EC001" => Some(StockRefusal::OutOfStock),
+            "EC002" => Some(StockRefusal::PriceChanged),
+            _ => None,
+        }
+    }
 }
 
 /// Puts `quantity` units back (a cancelled order).
