@@ -10,9 +10,10 @@ use crate::{
     http,
     idempotency::{durable, fast::FastStore},
     metrics::Metrics,
+    plugins::{self, Registry, Runtime},
     redis::Redis,
-    rules::{AcceptAllOrders, ChargeLimits, ChargeRule, ListPrices},
-    service::{Catalog, Database, Orders, Points},
+    rules::Rules,
+    service::{Catalog, Database, Orders, Plugins, Points},
     store::{self, PgPool},
 };
 
@@ -25,6 +26,9 @@ pub enum StartError {
     /// The Redis client could not be built (a bad URL).
     #[error("redis: {0}")]
     Redis(#[from] fred::error::Error),
+    /// The plugin runtime could not start, or the default plugins could not be registered.
+    #[error("plugins: {0}")]
+    Plugins(String),
     /// The listener could not bind or serve.
     #[error("http: {0}")]
     Io(#[from] std::io::Error),
@@ -42,6 +46,7 @@ struct Inner {
     points: Points,
     orders: Orders,
     catalog: Catalog,
+    plugins: Plugins,
 }
 
 impl App {
@@ -57,9 +62,22 @@ impl App {
             settings.idempotency_retention(),
         );
         let db = Database::new(pool.clone(), fast, metrics.clone());
-        let charge_rule: Arc<dyn ChargeRule> = Arc::new(ChargeLimits::default());
-        let points = Points::new(db.clone(), charge_rule, metrics.clone());
-        let orders = Orders::new(db.clone(), Arc::new(AcceptAllOrders), Arc::new(ListPrices));
+        let cache_dir =
+            Some(settings.plugin_cache_dir.clone()).filter(|d| !d.as_os_str().is_empty());
+        let runtime = Runtime::new(settings.plugin_limits(), cache_dir)
+            .map_err(|e| StartError::Plugins(format!("{e:#}")))?;
+        let registry = Registry::new(runtime, metrics.clone());
+        let plugins = Plugins::new(db.clone(), registry.clone(), redis.clone());
+        plugins
+            .register_defaults(&settings.plugin_dir)
+            .await
+            .map_err(|e| StartError::Plugins(e.to_string()))?;
+        if let Err(e) = registry.sync(&pool).await {
+            tracing::error!(error = %e, "could not load the plugins; not ready until they load");
+        }
+        let rules: Arc<dyn Rules> = Arc::new(registry);
+        let points = Points::new(db.clone(), rules.clone(), metrics.clone());
+        let orders = Orders::new(db.clone(), rules);
         let catalog = Catalog::new(db, settings.popular_ttl(), metrics.clone());
         Ok(Self(Arc::new(Inner {
             settings,
@@ -69,6 +87,7 @@ impl App {
             points,
             orders,
             catalog,
+            plugins,
         })))
     }
 
@@ -90,6 +109,11 @@ impl App {
     /// The catalog service.
     pub fn catalog(&self) -> &Catalog {
         &self.0.catalog
+    }
+
+    /// The plugin admin service.
+    pub fn plugins(&self) -> &Plugins {
+        &self.0.plugins
     }
 
     /// The metrics registry.
@@ -119,6 +143,9 @@ impl App {
         }
         if redis.is_err() {
             down.push("redis");
+        }
+        if !self.0.plugins.registry().is_loaded() {
+            down.push("plugins");
         }
         down
     }
@@ -191,6 +218,12 @@ impl Application {
     ) -> Result<(), StartError> {
         let grace = self.app.settings().shutdown_grace();
         let purge = tokio::spawn(self.app.clone().purge_idempotency_records());
+        let sync = tokio::spawn(plugins::keep_in_sync(
+            self.app.plugins().registry().clone(),
+            self.app.0.pool.clone(),
+            self.app.0.redis.clone(),
+            Duration::from_millis(self.app.settings().plugin_sync_ms),
+        ));
         let router = http::router(self.app.clone());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
@@ -210,6 +243,7 @@ impl Application {
             }
         };
         purge.abort();
+        sync.abort();
         tracing::info!("edgecart stopped");
         result
     }

@@ -1,7 +1,7 @@
 //! Every setting of the server, read from command-line flags or `EDGECART_*` environment
 //! variables (flags win), each with its default. Nothing here connects to anything.
 
-use std::{fmt, net::SocketAddr, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Settings shared by `serve`, `migrate` and `seed`.
 #[derive(clap::Args, Clone, Debug)]
@@ -77,6 +77,45 @@ pub struct Settings {
     )]
     pub idempotency_retention_secs: u64,
 
+    /// Folder with the default plugins' components (`<name>.wasm`), registered into an empty
+    /// plugin table at first start; `scripts/build-plugins` fills it.
+    #[arg(long, env = "EDGECART_PLUGIN_DIR", default_value = "plugins/dist")]
+    pub plugin_dir: PathBuf,
+
+    /// Folder of compiled plugin artifacts, kept across restarts (native code: writable by
+    /// this server only); empty disables the cache.
+    #[arg(
+        long,
+        env = "EDGECART_PLUGIN_CACHE_DIR",
+        default_value = "target/plugin-cache"
+    )]
+    pub plugin_cache_dir: PathBuf,
+
+    /// Fuel per plugin call (about one wasm instruction each).
+    #[arg(long, env = "EDGECART_PLUGIN_FUEL", default_value_t = 11_000_000)]
+    pub plugin_fuel: u64,
+
+    /// Linear memory per plugin instance, in bytes.
+    #[arg(long, env = "EDGECART_PLUGIN_MEMORY_BYTES", default_value_t = 10 << 20)]
+    pub plugin_memory_bytes: usize,
+
+    /// Wall-clock deadline of one plugin call, in milliseconds.
+    #[arg(long, env = "EDGECART_PLUGIN_TIMEOUT_MS", default_value_t = 50)]
+    pub plugin_timeout_ms: u64,
+
+    /// Largest input of one plugin call (records plus config), in bytes.
+    #[arg(long, env = "EDGECART_PLUGIN_INPUT_BYTES", default_value_t = 128 << 10)]
+    pub plugin_input_bytes: usize,
+
+    /// Plugin instances that may run at once on this node.
+    #[arg(long, env = "EDGECART_PLUGIN_CONCURRENCY", default_value_t = 64)]
+    pub plugin_concurrency: u32,
+
+    /// How often a node checks PostgreSQL for plugin changes it was not told about, in
+    /// milliseconds (changes are also announced on Redis).
+    #[arg(long, env = "EDGECART_PLUGIN_SYNC_MS", default_value_t = 500)]
+    pub plugin_sync_ms: u64,
+
     /// Log format: `text` (readable) or `json`.
     #[arg(long, env = "EDGECART_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -121,6 +160,18 @@ impl Settings {
     /// The shutdown drain deadline.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// The limits of one plugin call.
+    pub fn plugin_limits(&self) -> crate::plugins::Limits {
+        crate::plugins::Limits {
+            fuel: self.plugin_fuel,
+            memory_bytes: self.plugin_memory_bytes,
+            deadline: Duration::from_millis(self.plugin_timeout_ms),
+            input_bytes: self.plugin_input_bytes,
+            log_bytes: 1024,
+            concurrency: self.plugin_concurrency,
+        }
     }
 
     /// The idempotency retention.

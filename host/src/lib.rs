@@ -1,9 +1,10 @@
 //! edgecart: an e-commerce backend (points wallet, orders paid with points, stock, popular
-//! products) whose business rules are meant to run as sandboxed WebAssembly plugins.
+//! products) whose business rules run as sandboxed WebAssembly plugins.
 //!
 //! # Layout
 //!
-//! Dependencies point one way: `http` → `service` → `store` / `idempotency` / `rules`; nothing
+//! Dependencies point one way: `http` → `service` → `store` / `idempotency` / `rules` ←
+//! `plugins`; nothing
 //! below `http` knows about HTTP.
 //!
 //! - [`config`]: every setting, from flags and `EDGECART_*` variables.
@@ -12,8 +13,9 @@
 //! - [`service`]: the use cases (points, orders, catalog); they own transactions.
 //! - [`store`]: PostgreSQL access, one file per table group, and the migrations.
 //! - [`idempotency`]: the Redis fast path and the PostgreSQL durable record.
-//! - [`rules`]: the business-rule seams (charge limits, order checks, pricing), filled by
-//!   plugins later.
+//! - [`rules`]: the business-rule seam (charge limits, order checks, pricing) the services
+//!   ask.
+//! - [`plugins`]: the WebAssembly plugins behind it: sandbox, registry, sync across nodes.
 //! - [`cache`]: in-process caches (moka) and their staleness bounds.
 //! - [`domain`]: small validated newtypes (ids, money, idempotency keys, pages).
 //! - [`redis`]: the Redis client and key naming.
@@ -28,6 +30,7 @@ pub mod domain;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;
+pub mod plugins;
 pub mod redis;
 pub mod rules;
 pub mod seed;

@@ -30,6 +30,11 @@ struct Inner {
     charges: IntCounterVec,
     cache_requests: IntCounterVec,
     cache_misses: IntCounterVec,
+    plugin_calls: IntCounterVec,
+    plugin_failures: IntCounterVec,
+    plugin_duration: HistogramVec,
+    plugin_fuel: HistogramVec,
+    plugin_shadow: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -116,6 +121,39 @@ impl Metrics {
             "Cache lookups that ran the loader (concurrent misses share one), by cache.",
             &["cache"],
         );
+        let plugin_calls = counter(
+            "edgecart_plugin_calls_total",
+            "Rule plugin calls, by plugin, version, hook and result (accept, reject, failure).",
+            &["plugin", "version", "hook", "result"],
+        );
+        let plugin_failures = counter(
+            "edgecart_plugin_failures_total",
+            "Rule plugin calls that produced no decision, by plugin, version and kind (trap, fuel, time, memory, contract).",
+            &["plugin", "version", "kind"],
+        );
+        let plugin_duration = histogram(
+            "edgecart_plugin_call_duration_seconds",
+            "Rule plugin call latency (fresh instance, call, drop), by plugin and version.",
+            &["plugin", "version"],
+        );
+        let plugin_fuel = {
+            let opts = HistogramOpts::new(
+                "edgecart_plugin_fuel_consumed",
+                "Fuel one rule plugin call burnt, by plugin and version.",
+            )
+            .buckets(vec![1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6, 1e7]);
+            let metric =
+                HistogramVec::new(opts, &["plugin", "version"]).expect("static metric definition");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("metric registered once");
+            metric
+        };
+        let plugin_shadow = counter(
+            "edgecart_plugin_shadow_runs_total",
+            "Shadow runs, by plugin, shadow version and result (agree, disagree, failed, dropped).",
+            &["plugin", "version", "result"],
+        );
         for gauge in [&http_in_flight, &redis_connected] {
             registry
                 .register(Box::new(gauge.clone()))
@@ -143,10 +181,50 @@ impl Metrics {
             charges,
             cache_requests,
             cache_misses,
+            plugin_calls,
+            plugin_failures,
+            plugin_duration,
+            plugin_fuel,
+            plugin_shadow,
         }))
     }
 
     /// Records one answered HTTP request.
+    /// Counts one rule plugin call: `result` is `accept`, `reject` or `failure` (then `kind`
+    /// says which).
+    pub fn plugin_call(
+        &self,
+        (plugin, version, hook): (&str, &str, &str),
+        result: &str,
+        failure: Option<&str>,
+        elapsed: Duration,
+        fuel: u64,
+    ) {
+        let m = &self.0;
+        m.plugin_calls
+            .with_label_values(&[plugin, version, hook, result])
+            .inc();
+        if let Some(kind) = failure {
+            m.plugin_failures
+                .with_label_values(&[plugin, version, kind])
+                .inc();
+        }
+        m.plugin_duration
+            .with_label_values(&[plugin, version])
+            .observe(elapsed.as_secs_f64());
+        m.plugin_fuel
+            .with_label_values(&[plugin, version])
+            .observe(fuel as f64);
+    }
+
+    /// Counts one shadow run: `agree`, `disagree`, `failed` or `dropped` (queue full).
+    pub fn plugin_shadow(&self, plugin: &str, version: &str, result: &str) {
+        self.0
+            .plugin_shadow
+            .with_label_values(&[plugin, version, result])
+            .inc();
+    }
+
     pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let status = status.to_string();
         self.0

@@ -5,9 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use fred::prelude::*;
+use fred::{clients::SubscriberClient, prelude::*};
 
 use crate::{config::Settings, metrics::Metrics};
+
+/// The channel (after the prefix) plugin changes are announced on.
+const PLUGIN_CHANNEL: &str = "plugins";
 
 /// How long start-up waits for Redis before serving without it.
 pub const STARTUP_WAIT: Duration = Duration::from_secs(2);
@@ -16,6 +19,8 @@ pub const STARTUP_WAIT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct Redis {
     pool: Pool,
+    /// A dedicated connection for subscriptions (a subscribed connection runs no commands).
+    subscriber: SubscriberClient,
     prefix: String,
     options: Options,
     metrics: Metrics,
@@ -31,7 +36,8 @@ impl Redis {
         // Let the reconnect policy cover the first connection too, instead of giving up.
         config.fail_fast = false;
         let timeout = settings.redis_timeout();
-        let pool = Builder::from_config(config)
+        let mut builder = Builder::from_config(config);
+        builder
             .with_connection_config(|c| {
                 c.connection_timeout = Duration::from_secs(2);
                 c.internal_command_timeout = Duration::from_secs(2);
@@ -41,8 +47,9 @@ impl Redis {
             })
             .with_performance_config(|p| p.default_command_timeout = timeout)
             // Retry forever, 100 ms doubling up to 2 s.
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
-            .build_pool(settings.redis_pool_size.max(1))?;
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2));
+        let pool = builder.build_pool(settings.redis_pool_size.max(1))?;
+        let subscriber = builder.build_subscriber_client()?;
         let _task = pool.connect();
         if tokio::time::timeout(STARTUP_WAIT, pool.wait_for_connect())
             .await
@@ -57,6 +64,7 @@ impl Redis {
         };
         Ok(Self {
             pool,
+            subscriber,
             prefix: settings.redis_prefix.clone(),
             options,
             metrics,
@@ -111,6 +119,50 @@ impl Redis {
     pub async fn del(&self, key: &str) -> Result<(), Error> {
         let client = self.pool.with_options(&self.options);
         self.timed("del", client.del::<(), _>(key)).await
+    }
+
+    /// Announces a new plugin revision to every node (best effort: nodes also poll
+    /// PostgreSQL, so a lost announcement only delays convergence).
+    pub async fn publish_plugin_revision(&self, revision: i64) {
+        let client = self.pool.next().with_options(&self.options);
+        let channel = self.key(PLUGIN_CHANNEL);
+        if let Err(e) = self
+            .timed("publish", client.publish::<(), _, _>(channel, revision))
+            .await
+        {
+            tracing::warn!(error = %e, "could not announce a plugin change; other nodes will poll it");
+        }
+    }
+
+    /// Calls `on_change` for every plugin announcement, for as long as the returned task
+    /// runs; reconnects and resubscribes by itself.
+    pub fn watch_plugin_revisions(
+        &self,
+        on_change: impl Fn() + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let subscriber = self.subscriber.clone();
+        let channel = self.key(PLUGIN_CHANNEL);
+        tokio::spawn(async move {
+            let mut messages = subscriber.message_rx();
+            let _connection = subscriber.connect();
+            let _resubscribe = subscriber.manage_subscriptions();
+            loop {
+                if subscriber.wait_for_connect().await.is_ok()
+                    && subscriber.subscribe(channel.as_str()).await.is_ok()
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            loop {
+                match messages.recv().await {
+                    Ok(message) if *message.channel == *channel => on_change(),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => on_change(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
     }
 
     /// Runs one command, recording its latency and counting its failure.

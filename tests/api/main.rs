@@ -6,6 +6,7 @@ mod bad_input;
 mod idempotency;
 mod operations;
 mod orders;
+mod plugins;
 mod points;
 mod popular;
 mod products;

@@ -70,7 +70,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.redis_prefix = format!("test:{name}:");
     settings.admin_token = Some(ADMIN_TOKEN.to_owned().into());
     settings.db_pool_size = 16;
+    settings.plugin_dir = repo_path("plugins/dist");
+    settings.plugin_cache_dir = repo_path("target/plugin-cache");
+    settings.plugin_sync_ms = 200;
     configure(&mut settings);
+    start(settings).await
+}
+
+/// Starts a server with exactly these settings.
+async fn start(settings: Settings) -> TestApp {
     let application = Application::build(settings.clone())
         .await
         .expect("server builds");
@@ -97,7 +105,116 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// A path inside the repository (tests run in `tests/`).
+pub fn repo_path(relative: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
+}
+
+/// A default plugin's component, as `scripts/build-plugins` built it.
+pub fn plugin_wasm(name: &str) -> Vec<u8> {
+    let path = repo_path(&format!("plugins/dist/{name}.wasm"));
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-plugins)", path.display()))
+}
+
+/// A hostile test fixture's component (`tests/fixtures/plugins`).
+pub fn fixture_wasm(name: &str) -> Vec<u8> {
+    let path = repo_path(&format!("tests/fixtures/plugins/dist/{name}.wasm"));
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-plugins)", path.display()))
+}
+
 impl TestApp {
+    /// Another node on the same PostgreSQL database and Redis prefix (a second edge node).
+    pub async fn spawn_node(&self) -> TestApp {
+        let mut settings = self.settings.clone();
+        settings.listen = "127.0.0.1:0".parse().expect("literal address");
+        start(settings).await
+    }
+
+    /// An admin request with the token.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+    }
+
+    /// Uploads a plugin version.
+    pub async fn upload_plugin(
+        &self,
+        name: &str,
+        hook: &str,
+        version: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        self.admin(
+            reqwest::Method::POST,
+            &format!("/admin/v1/plugins/{name}/versions?hook={hook}&version={version}"),
+        )
+        .header("Content-Type", "application/wasm")
+        .body(bytes)
+        .send()
+        .await
+        .expect("request sent")
+    }
+
+    /// Uploads and activates a plugin version, asserting both succeed.
+    pub async fn deploy_plugin(&self, name: &str, hook: &str, version: &str, bytes: Vec<u8>) {
+        let uploaded = self.upload_plugin(name, hook, version, bytes).await;
+        assert_eq!(
+            uploaded.status(),
+            201,
+            "upload {name} {version}: {}",
+            uploaded.text().await.unwrap_or_default()
+        );
+        let activated = self
+            .admin_post(
+                &format!("/admin/v1/plugins/{name}/activate"),
+                &serde_json::json!({"version": version}),
+            )
+            .await;
+        assert_eq!(activated.status(), 200, "activate {name} {version}");
+    }
+
+    /// Sets a plugin's config (and priority), asserting success.
+    pub async fn configure_plugin(&self, name: &str, config: Value, priority: Option<i32>) {
+        let response = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/admin/v1/plugins/{name}/config"),
+            )
+            .json(&serde_json::json!({"config": config, "priority": priority}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "config {name}");
+    }
+
+    /// Sum of the samples of a metric whose labels include all of `labels`.
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let text = self
+            .get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+                (metric == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
+            })
+            .sum()
+    }
+
     /// The absolute URL of a path.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
+pub mod plugins;
 pub mod problem;
 pub mod products;
 pub mod render;
@@ -50,6 +51,7 @@ pub fn router(app: App) -> Router {
         .merge(orders::router())
         .merge(ops::router())
         .merge(admin::router(app.clone()))
+        .merge(plugins::router(app.clone()))
         .fallback(problem::fallback)
         .layer(layers)
         .with_state(app)

@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{admin, ops, orders, problem, products, users};
+use super::{admin, ops, orders, plugins, problem, products, users};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -17,6 +17,8 @@ use super::{admin, ops, orders, problem, products, users};
         products::popular, products::popular_seed_path,
         orders::place, orders::show, orders::cancel,
         admin::create_user, admin::create_product, admin::update_product,
+        plugins::upload, plugins::list, plugins::show, plugins::activate, plugins::rollback,
+        plugins::deactivate, plugins::configure, plugins::shadow, plugins::evaluate,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     components(schemas(problem::Problem)),

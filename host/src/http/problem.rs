@@ -71,6 +71,15 @@ pub enum ApiError {
     /// The body was not acceptable JSON for this call (400, 413 or 415).
     #[error("request body: {0}")]
     Body(#[from] JsonRejection),
+    /// A raw body (an uploaded component) that could not be read: too large, usually (413).
+    #[error("request body: {0}")]
+    RawBody(#[from] axum::extract::rejection::BytesRejection),
+    /// A body over its route's size limit (413).
+    #[error("body too large")]
+    TooLarge,
+    /// A body of a media type the route does not take (415).
+    #[error("unsupported media type")]
+    MediaType,
     /// A PATCH body that changes nothing or has an invalid field (400).
     #[error("invalid body: {0}")]
     InvalidBody(&'static str),
@@ -133,6 +142,9 @@ impl ApiError {
             ),
             ApiError::Body(rejection) => body_problem(rejection.status()),
             ApiError::InvalidBody(_) => body_problem(StatusCode::BAD_REQUEST),
+            ApiError::RawBody(rejection) => body_problem(rejection.status()),
+            ApiError::TooLarge => body_problem(StatusCode::PAYLOAD_TOO_LARGE),
+            ApiError::MediaType => body_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             ApiError::Unauthorized => fixed(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHORIZED",
@@ -223,6 +235,36 @@ fn service_parts(error: &service::Error) -> (StatusCode, &str, String) {
             StatusCode::UNPROCESSABLE_ENTITY,
             "IDEMPOTENCY_KEY_REUSED",
             "같은 멱등성 키가 다른 요청에 사용되었습니다.",
+        ),
+        S::PluginNotFound => fixed(
+            StatusCode::NOT_FOUND,
+            "PLUGIN_NOT_FOUND",
+            "플러그인을 찾을 수 없습니다.",
+        ),
+        S::PluginVersionNotFound => fixed(
+            StatusCode::NOT_FOUND,
+            "PLUGIN_VERSION_NOT_FOUND",
+            "플러그인 버전을 찾을 수 없습니다.",
+        ),
+        S::PluginInvalid(reason) => (
+            StatusCode::BAD_REQUEST,
+            "PLUGIN_INVALID",
+            format!("플러그인이 올바르지 않습니다: {reason}"),
+        ),
+        S::PluginVersionExists => fixed(
+            StatusCode::CONFLICT,
+            "PLUGIN_VERSION_EXISTS",
+            "이미 존재하는 플러그인 버전입니다.",
+        ),
+        S::NoPreviousVersion => fixed(
+            StatusCode::CONFLICT,
+            "NO_PREVIOUS_VERSION",
+            "되돌릴 이전 버전이 없습니다.",
+        ),
+        S::InvalidPluginRequest(reason) => (
+            StatusCode::BAD_REQUEST,
+            "INVALID_PLUGIN_REQUEST",
+            format!("플러그인 요청이 올바르지 않습니다: {reason}"),
         ),
         S::RuleFailed(failure) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -4,11 +4,13 @@
 
 pub mod catalog;
 pub mod orders;
+pub mod plugins;
 pub mod points;
 mod tx;
 
 pub use catalog::Catalog;
 pub use orders::Orders;
+pub use plugins::Plugins;
 pub use points::Points;
 pub use tx::{Committed, Database, Render, Replayable, Work, commit_after};
 
@@ -62,6 +64,24 @@ pub enum Error {
     /// The idempotency key was used for another request (422).
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
+    /// No plugin of that name (404).
+    #[error("plugin not found")]
+    PluginNotFound,
+    /// The plugin has no such version (404).
+    #[error("plugin version not found")]
+    PluginVersionNotFound,
+    /// An uploaded component cannot be a plugin for its hook (400).
+    #[error("invalid plugin: {0}")]
+    PluginInvalid(String),
+    /// The plugin already has that version; versions are immutable (409).
+    #[error("plugin version exists")]
+    PluginVersionExists,
+    /// A rollback with no earlier activation to go back to (409).
+    #[error("no previous version")]
+    NoPreviousVersion,
+    /// A plugin admin request with a bad name, version, hook, config or input (400).
+    #[error("invalid plugin request: {0}")]
+    InvalidPluginRequest(String),
     /// A rule could not decide (503; nothing changed).
     #[error(transparent)]
     RuleFailed(#[from] RuleFailure),

@@ -11,7 +11,7 @@ use super::{Committed, Database, Error, Render, Replayable, Work, commit_after};
 use crate::{
     domain::{OrderId, UserId},
     idempotency::IdempotentRequest,
-    rules::{OrderInput, OrderLineInput, OrderRule, Pricing, PricingRule, Verdict},
+    rules::{OrderInput, OrderLineInput, Pricing, Rules, Verdict},
     store::{
         history::{self, Kind},
         orders::{self, Line, Order, Status},
@@ -67,8 +67,7 @@ impl NewOrder {
 #[derive(Clone)]
 pub struct Orders {
     db: Database,
-    order_rule: Arc<dyn OrderRule>,
-    pricing_rule: Arc<dyn PricingRule>,
+    rules: Arc<dyn Rules>,
 }
 
 /// What one pricing pass decided.
@@ -82,16 +81,8 @@ struct Priced {
 
 impl Orders {
     /// Builds the service over the database and the rules in force.
-    pub fn new(
-        db: Database,
-        order_rule: Arc<dyn OrderRule>,
-        pricing_rule: Arc<dyn PricingRule>,
-    ) -> Self {
-        Self {
-            db,
-            order_rule,
-            pricing_rule,
-        }
+    pub fn new(db: Database, rules: Arc<dyn Rules>) -> Self {
+        Self { db, rules }
     }
 
     /// Places and pays an order, once per idempotency key when one is given. The answer is
@@ -157,10 +148,10 @@ impl Orders {
                 })
                 .collect(),
         };
-        if let Verdict::Reject(rejection) = self.order_rule.validate_order(&input)? {
+        if let Verdict::Reject(rejection) = self.rules.validate_order(input.clone()).await? {
             return Err(Error::Rejected(rejection));
         }
-        let prices = match self.pricing_rule.price(&input)? {
+        let prices = match self.rules.price_order(input.clone()).await? {
             Pricing::Reject(rejection) => return Err(Error::Rejected(rejection)),
             Pricing::Priced(prices)
                 if prices.len() == input.lines.len() && prices.iter().all(|p| *p >= 0) =>

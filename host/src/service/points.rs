@@ -10,7 +10,7 @@ use crate::{
     domain::{Page, PageRequest, UserId},
     idempotency::IdempotentRequest,
     metrics::Metrics,
-    rules::{ChargeInput, ChargeRule, Verdict},
+    rules::{ChargeInput, Rules, Verdict},
     store::{
         history::{self, Entry, Kind},
         users::{self, User},
@@ -36,18 +36,14 @@ pub struct NewUser {
 #[derive(Clone)]
 pub struct Points {
     db: Database,
-    charge_rule: Arc<dyn ChargeRule>,
+    rules: Arc<dyn Rules>,
     metrics: Metrics,
 }
 
 impl Points {
-    /// Builds the service over the database and the charge rule in force.
-    pub fn new(db: Database, charge_rule: Arc<dyn ChargeRule>, metrics: Metrics) -> Self {
-        Self {
-            db,
-            charge_rule,
-            metrics,
-        }
+    /// Builds the service over the database and the rules in force.
+    pub fn new(db: Database, rules: Arc<dyn Rules>, metrics: Metrics) -> Self {
+        Self { db, rules, metrics }
     }
 
     /// A user and their balance.
@@ -119,7 +115,7 @@ fn charge_in<'t>(
             amount,
             balance: current.balance,
         };
-        if let Verdict::Reject(rejection) = points.charge_rule.validate_charge(&input)? {
+        if let Verdict::Reject(rejection) = points.rules.validate_charge(input).await? {
             return Err(Error::Rejected(rejection));
         }
         if amount <= 0 {

@@ -5,6 +5,7 @@
 pub mod history;
 pub mod orders;
 pub mod outbox;
+pub mod plugins;
 pub mod products;
 pub mod sales;
 pub mod users;

@@ -1,0 +1,515 @@
+//! The plugin lifecycle business teams drive through the admin API: upload (validated and
+//! smoke-called), list, activate, roll back, deactivate, configure, shadow and dry-run
+//! evaluation. Every change commits with a bumped plugin revision, is loaded by this node at
+//! once and announced so that the other nodes load it too.
+
+use std::{collections::BTreeMap, path::Path, time::Duration};
+
+use deadpool_postgres::Transaction;
+
+use super::{Database, Error, Work};
+use crate::{
+    plugins::{Called, Hook, LinePrice, LogLine, Registry, registry::config_pairs},
+    redis::Redis,
+    rules::{ChargeInput, OrderInput, OrderLineInput, Rejection},
+    store::plugins::{self as store, Plugin, Version},
+};
+
+/// Largest component accepted, in bytes.
+pub const MAX_COMPONENT_BYTES: usize = 4 << 20;
+/// Largest config (its JSON text), in bytes.
+const MAX_CONFIG_BYTES: usize = 16 << 10;
+
+/// The plugins `scripts/build-plugins` builds and a fresh deployment registers: name, hook,
+/// whether it starts active.
+pub const DEFAULTS: [(&str, Hook, bool); 3] = [
+    ("charge-limits", Hook::ChargeValidate, true),
+    ("order-checks", Hook::OrderValidate, true),
+    ("bulk-discount", Hook::OrderPrice, false),
+];
+/// The version the defaults are registered as.
+pub const DEFAULT_VERSION: &str = "0.1.0";
+
+/// A plugin with its versions, as the admin API shows it.
+#[derive(Debug, Clone)]
+pub struct PluginEntry {
+    /// State.
+    pub plugin: Plugin,
+    /// Versions, oldest first.
+    pub versions: Vec<Version>,
+}
+
+/// A dry run's answer.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// `{"accept": true}`, `{"reject": {code, message}}`, `{"prices": [...]}` or
+    /// `{"failure": {kind, message}}`.
+    pub decision: serde_json::Value,
+    /// Fuel burnt.
+    pub fuel: u64,
+    /// Time of instantiate + call.
+    pub duration: Duration,
+    /// What the plugin logged.
+    pub logs: Vec<LogLine>,
+}
+
+/// The plugin admin use cases.
+#[derive(Clone)]
+pub struct Plugins {
+    db: Database,
+    registry: Registry,
+    redis: Redis,
+}
+
+impl Plugins {
+    /// Builds the service.
+    pub fn new(db: Database, registry: Registry, redis: Redis) -> Self {
+        Self {
+            db,
+            registry,
+            redis,
+        }
+    }
+
+    /// The registry requests run against.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Validates and stores a new version. Validation: a component, of the hook's world,
+    /// importing only what the host gives, answering a smoke call with a sample input.
+    pub async fn upload(
+        &self,
+        name: &str,
+        hook: Hook,
+        version: &str,
+        bytes: Vec<u8>,
+        note: Option<&str>,
+    ) -> Result<Version, Error> {
+        valid_name(name)?;
+        valid_version(version)?;
+        if bytes.len() > MAX_COMPONENT_BYTES {
+            return Err(Error::PluginInvalid(format!(
+                "the component has {} bytes; at most {MAX_COMPONENT_BYTES} are accepted",
+                bytes.len()
+            )));
+        }
+        let compiled = self
+            .registry
+            .compile(hook, bytes.clone())
+            .await
+            .map_err(|e| Error::PluginInvalid(e.0))?;
+        let smoke = self
+            .registry
+            .run(move |runtime| smoke_call(runtime, hook, &compiled))
+            .await?;
+        if let Err(failure) = smoke {
+            return Err(Error::PluginInvalid(format!(
+                "the smoke call with a sample input failed: {failure}"
+            )));
+        }
+        let sha256 = crate::plugins::sha256_hex(&bytes);
+        let ctx = (name, hook, version, sha256.as_str(), bytes.as_slice(), note);
+        self.db.transaction(&ctx, upload_in).await
+    }
+
+    /// Every plugin with its versions.
+    pub async fn list(&self) -> Result<Vec<PluginEntry>, Error> {
+        let client = self.db.pool().get().await?;
+        let (plugins, versions) =
+            futures_util::try_join!(store::all(&client), store::versions(&client, None))?;
+        let mut by_name: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+        for version in versions {
+            by_name
+                .entry(version.name.clone())
+                .or_default()
+                .push(version);
+        }
+        Ok(plugins
+            .into_iter()
+            .map(|plugin| PluginEntry {
+                versions: by_name.remove(&plugin.name).unwrap_or_default(),
+                plugin,
+            })
+            .collect())
+    }
+
+    /// One plugin with its versions.
+    pub async fn show(&self, name: &str) -> Result<PluginEntry, Error> {
+        let client = self.db.pool().get().await?;
+        let plugin = store::find(&client, name, false)
+            .await?
+            .ok_or(Error::PluginNotFound)?;
+        let versions = store::versions(&client, Some(name)).await?;
+        Ok(PluginEntry { plugin, versions })
+    }
+
+    /// Makes `version` the one that runs.
+    pub async fn activate(&self, name: &str, version: &str) -> Result<PluginEntry, Error> {
+        self.change(name, Change::Activate(version)).await
+    }
+
+    /// Activates the version active before the current one.
+    pub async fn rollback(&self, name: &str) -> Result<PluginEntry, Error> {
+        self.change(name, Change::Rollback).await
+    }
+
+    /// Stops running the plugin (its versions stay).
+    pub async fn deactivate(&self, name: &str) -> Result<PluginEntry, Error> {
+        self.change(name, Change::Deactivate).await
+    }
+
+    /// Sets the config (string to string) and, when given, the priority.
+    pub async fn configure(
+        &self,
+        name: &str,
+        config: &serde_json::Map<String, serde_json::Value>,
+        priority: Option<i32>,
+    ) -> Result<PluginEntry, Error> {
+        if config.values().any(|v| !v.is_string()) {
+            return Err(Error::InvalidPluginRequest(
+                "config values must be strings".into(),
+            ));
+        }
+        let config = serde_json::Value::Object(config.clone());
+        if config.to_string().len() > MAX_CONFIG_BYTES {
+            return Err(Error::InvalidPluginRequest(format!(
+                "config is larger than {MAX_CONFIG_BYTES} bytes"
+            )));
+        }
+        self.change(name, Change::Configure(&config, priority))
+            .await
+    }
+
+    /// Runs `version` beside the active one (or stops, with `None`).
+    pub async fn shadow(&self, name: &str, version: Option<&str>) -> Result<PluginEntry, Error> {
+        self.change(name, Change::Shadow(version)).await
+    }
+
+    /// A dry run of one version on a given input and config; nothing is stored.
+    pub async fn evaluate(
+        &self,
+        name: &str,
+        version: &str,
+        input: &serde_json::Value,
+        config: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Evaluation, Error> {
+        let (plugin, bytes) = {
+            let client = self.db.pool().get().await?;
+            let plugin = store::find(&client, name, false)
+                .await?
+                .ok_or(Error::PluginNotFound)?;
+            let (_, bytes) = store::version_bytes(&client, name, version)
+                .await?
+                .ok_or(Error::PluginVersionNotFound)?;
+            (plugin, bytes)
+        };
+        let hook: Hook = plugin
+            .hook
+            .parse()
+            .map_err(|_| Error::PluginInvalid("stored with an unknown hook".into()))?;
+        let request = HookInput::parse(hook, input)?;
+        let config = config_pairs(&serde_json::Value::Object(config.clone()));
+        let compiled = self
+            .registry
+            .compile(hook, bytes)
+            .await
+            .map_err(|e| Error::PluginInvalid(e.0))?;
+        self.registry
+            .run(move |runtime| match &request {
+                HookInput::Charge(input) => evaluation(
+                    runtime.validate_charge(&compiled, input, &config),
+                    reject_json,
+                ),
+                HookInput::OrderValidate(input) => evaluation(
+                    runtime.validate_order(&compiled, input, &config),
+                    reject_json,
+                ),
+                HookInput::OrderPrice(input) => {
+                    evaluation(runtime.price_order(&compiled, input, &config), prices_json)
+                }
+            })
+            .await
+            .map_err(Error::RuleFailed)
+    }
+
+    /// Registers and activates the default plugins from `dir` when no plugin exists yet (a
+    /// fresh deployment). Several nodes starting at once register them once.
+    pub async fn register_defaults(&self, dir: &Path) -> Result<(), Error> {
+        {
+            let client = self.db.pool().get().await?;
+            if store::any(&client).await? {
+                return Ok(());
+            }
+        }
+        for (name, hook, active) in DEFAULTS {
+            let path = dir.join(format!("{name}.wasm"));
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Error::PluginInvalid(format!(
+                    "default plugin {name}: cannot read {} ({e}); run scripts/build-plugins or set EDGECART_PLUGIN_DIR",
+                    path.display()
+                ))
+            })?;
+            match self
+                .upload(name, hook, DEFAULT_VERSION, bytes, Some("default plugin"))
+                .await
+            {
+                Ok(_) | Err(Error::PluginVersionExists) => {}
+                Err(e) => return Err(e),
+            }
+            if active {
+                self.activate(name, DEFAULT_VERSION).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one change in a transaction that bumps the revision, then loads it here and
+    /// announces it to the other nodes.
+    async fn change(&self, name: &str, change: Change<'_>) -> Result<PluginEntry, Error> {
+        let revision = self.db.transaction(&(name, change), change_in).await?;
+        if let Err(e) = self.registry.sync(self.db.pool()).await {
+            tracing::warn!(error = %e, "could not load the plugin change on this node");
+        }
+        self.redis.publish_plugin_revision(revision).await;
+        self.show(name).await
+    }
+}
+
+/// One change to a plugin's state.
+#[derive(Debug, Clone, Copy)]
+enum Change<'a> {
+    Activate(&'a str),
+    Rollback,
+    Deactivate,
+    Configure(&'a serde_json::Value, Option<i32>),
+    Shadow(Option<&'a str>),
+}
+
+fn change_in<'t>(
+    tx: &'t Transaction<'t>,
+    &(name, change): &'t (&str, Change<'_>),
+) -> Work<'t, i64> {
+    Box::pin(async move {
+        // The revision row first: it serializes every change, on every node.
+        let revision = store::bump_revision(tx).await?;
+        let plugin = store::find(tx, name, true)
+            .await?
+            .ok_or(Error::PluginNotFound)?;
+        match change {
+            Change::Activate(version) => {
+                if !store::has_version(tx, name, version).await? {
+                    return Err(Error::PluginVersionNotFound);
+                }
+                if plugin.active_version.as_deref() != Some(version) {
+                    store::set_active(tx, name, Some(version)).await?;
+                    store::push_activation(tx, name, version).await?;
+                }
+            }
+            Change::Rollback => {
+                let previous = store::pop_activation(tx, name)
+                    .await?
+                    .ok_or(Error::NoPreviousVersion)?;
+                store::set_active(tx, name, Some(&previous)).await?;
+            }
+            Change::Deactivate => store::set_active(tx, name, None).await?,
+            Change::Configure(config, priority) => {
+                store::set_config(tx, name, config, priority.unwrap_or(plugin.priority)).await?
+            }
+            Change::Shadow(version) => {
+                if let Some(version) = version
+                    && !store::has_version(tx, name, version).await?
+                {
+                    return Err(Error::PluginVersionNotFound);
+                }
+                store::set_shadow(tx, name, version).await?
+            }
+        }
+        Ok(revision)
+    })
+}
+
+fn upload_in<'t>(
+    tx: &'t Transaction<'t>,
+    &(name, hook, version, sha256, bytes, note): &'t (&str, Hook, &str, &str, &[u8], Option<&str>),
+) -> Work<'t, Version> {
+    Box::pin(async move {
+        let stored_hook = store::ensure(tx, name, hook.as_str()).await?;
+        if stored_hook != hook.as_str() {
+            return Err(Error::PluginInvalid(format!(
+                "plugin {name} is on hook {stored_hook}, not {hook}"
+            )));
+        }
+        store::insert_version(tx, name, version, sha256, bytes, note)
+            .await?
+            .ok_or(Error::PluginVersionExists)
+    })
+}
+
+/// `[a-z0-9-]{1,64}`.
+fn valid_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidPluginRequest(
+            "a plugin name is 1 to 64 of a-z, 0-9 and -".into(),
+        ))
+    }
+}
+
+/// A semantic version (`MAJOR.MINOR.PATCH`, optional pre-release and build).
+fn valid_version(version: &str) -> Result<(), Error> {
+    if version.len() <= 64 && semver::Version::parse(version).is_ok() {
+        Ok(())
+    } else {
+        Err(Error::InvalidPluginRequest(
+            "a version is a semantic version such as 1.2.0".into(),
+        ))
+    }
+}
+
+/// A hook's input, parsed from the JSON an `evaluate` call sends.
+#[derive(Debug, Clone)]
+enum HookInput {
+    Charge(ChargeInput),
+    OrderValidate(OrderInput),
+    OrderPrice(OrderInput),
+}
+
+impl HookInput {
+    fn parse(hook: Hook, input: &serde_json::Value) -> Result<Self, Error> {
+        let bad = |e: serde_json::Error| {
+            Error::InvalidPluginRequest(format!("input does not fit hook {hook}: {e}"))
+        };
+        Ok(match hook {
+            Hook::ChargeValidate => {
+                let c: ChargeJson = serde_json::from_value(input.clone()).map_err(bad)?;
+                HookInput::Charge(ChargeInput {
+                    user_id: c.user_id,
+                    amount: c.amount,
+                    balance: c.balance,
+                })
+            }
+            Hook::OrderValidate | Hook::OrderPrice => {
+                let o: OrderJson = serde_json::from_value(input.clone()).map_err(bad)?;
+                let order = OrderInput {
+                    user_id: o.user_id,
+                    balance: o.balance,
+                    lines: o
+                        .lines
+                        .into_iter()
+                        .map(|l| OrderLineInput {
+                            product_id: l.product_id,
+                            quantity: l.quantity,
+                            unit_price: l.unit_price,
+                        })
+                        .collect(),
+                };
+                if hook == Hook::OrderValidate {
+                    HookInput::OrderValidate(order)
+                } else {
+                    HookInput::OrderPrice(order)
+                }
+            }
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChargeJson {
+    user_id: i64,
+    amount: i64,
+    #[serde(default)]
+    balance: i64,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderJson {
+    user_id: i64,
+    #[serde(default)]
+    balance: i64,
+    lines: Vec<LineJson>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LineJson {
+    product_id: i64,
+    quantity: i64,
+    unit_price: i64,
+}
+
+/// Calls a freshly compiled version with a sample input; any decision will do, a failure
+/// will not.
+fn smoke_call(
+    runtime: &crate::plugins::Runtime,
+    hook: Hook,
+    compiled: &crate::plugins::Compiled,
+) -> Result<(), String> {
+    let order = OrderInput {
+        user_id: 1,
+        balance: 100_000,
+        lines: vec![OrderLineInput {
+            product_id: 1,
+            quantity: 1,
+            unit_price: 1_000,
+        }],
+    };
+    let config = Vec::new();
+    let failure = match hook {
+        Hook::ChargeValidate => {
+            let input = ChargeInput {
+                user_id: 1,
+                amount: 10_000,
+                balance: 0,
+            };
+            runtime
+                .validate_charge(compiled, &input, &config)
+                .outcome
+                .err()
+        }
+        Hook::OrderValidate => runtime
+            .validate_order(compiled, &order, &config)
+            .outcome
+            .err(),
+        Hook::OrderPrice => runtime.price_order(compiled, &order, &config).outcome.err(),
+    };
+    failure.map_or(Ok(()), |f| Err(f.to_string()))
+}
+
+fn reject_json(outcome: &Option<Rejection>) -> serde_json::Value {
+    match outcome {
+        None => serde_json::json!({"accept": true}),
+        Some(r) => serde_json::json!({"reject": {"code": r.code, "message": r.message}}),
+    }
+}
+
+fn prices_json(outcome: &Result<Vec<LinePrice>, Rejection>) -> serde_json::Value {
+    match outcome {
+        Ok(prices) => serde_json::json!({"prices": prices.iter().map(|p| serde_json::json!({
+            "unitPrice": p.unit_price, "reason": p.reason,
+        })).collect::<Vec<_>>()}),
+        Err(r) => serde_json::json!({"reject": {"code": r.code, "message": r.message}}),
+    }
+}
+
+fn evaluation<T>(called: Called<T>, decision: impl Fn(&T) -> serde_json::Value) -> Evaluation {
+    Evaluation {
+        decision: match &called.outcome {
+            Ok(value) => decision(value),
+            Err(f) => {
+                serde_json::json!({"failure": {"kind": f.kind.as_str(), "message": f.message}})
+            }
+        },
+        fuel: called.fuel,
+        duration: called.duration,
+        logs: called.logs,
+    }
+}

@@ -1,0 +1,337 @@
+//! The `plugins`, `plugin_versions`, `plugin_activations` and `plugin_revision` tables.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+/// A plugin's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plugin {
+    /// `[a-z0-9-]{1,64}`.
+    pub name: String,
+    /// The hook's API name.
+    pub hook: String,
+    /// Lower runs first.
+    pub priority: i32,
+    /// String-to-string map.
+    pub config: serde_json::Value,
+    /// The version that runs, if any.
+    pub active_version: Option<String>,
+    /// The version that runs beside it in shadow, if any.
+    pub shadow_version: Option<String>,
+}
+
+impl From<&Row> for Plugin {
+    fn from(row: &Row) -> Self {
+        Self {
+            name: row.get("name"),
+            hook: row.get("hook"),
+            priority: row.get("priority"),
+            config: row.get("config"),
+            active_version: row.get("active_version"),
+            shadow_version: row.get("shadow_version"),
+        }
+    }
+}
+
+/// One uploaded version (without its bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// The plugin.
+    pub name: String,
+    /// Its version string.
+    pub version: String,
+    /// Hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// Size of the component in bytes.
+    pub size: i64,
+    /// Free text given at upload.
+    pub note: Option<String>,
+    /// When it was uploaded.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Row> for Version {
+    fn from(row: &Row) -> Self {
+        Self {
+            name: row.get("name"),
+            version: row.get("version"),
+            sha256: row.get("sha256"),
+            size: row.get("size"),
+            note: row.get("note"),
+            created_at: row.get("created_at"),
+        }
+    }
+}
+
+/// A version that runs (actively or in shadow), as a node loads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Running {
+    /// The plugin's state.
+    pub plugin: Plugin,
+    /// SHA-256 of the active version, when there is one.
+    pub active_sha256: Option<String>,
+    /// SHA-256 of the shadow version, when there is one.
+    pub shadow_sha256: Option<String>,
+}
+
+const PLUGIN_COLUMNS: &str =
+    "p.name, p.hook, p.priority, p.config, p.active_version, p.shadow_version";
+const VERSION_COLUMNS: &str =
+    "v.name, v.version, v.sha256, octet_length(v.bytes)::bigint AS size, v.note, v.created_at";
+
+/// The revision of what runs; every change bumps it.
+pub async fn revision(db: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached("SELECT revision FROM plugin_revision")
+        .await?;
+    Ok(db.query_one(&stmt, &[]).await?.get(0))
+}
+
+/// Bumps the revision (locking its row until the transaction ends, which also serializes
+/// concurrent changes) and returns the new one.
+pub async fn bump_revision(db: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached("UPDATE plugin_revision SET revision = revision + 1 RETURNING revision")
+        .await?;
+    Ok(db.query_one(&stmt, &[]).await?.get(0))
+}
+
+/// Every plugin, by name.
+pub async fn all(db: &impl GenericClient) -> Result<Vec<Plugin>, tokio_postgres::Error> {
+    let sql = format!("SELECT {PLUGIN_COLUMNS} FROM plugins p ORDER BY p.name");
+    let stmt = db.prepare_cached(&sql).await?;
+    Ok(db
+        .query(&stmt, &[])
+        .await?
+        .iter()
+        .map(Plugin::from)
+        .collect())
+}
+
+/// One plugin; with `lock`, its row stays locked until the transaction ends.
+pub async fn find(
+    db: &impl GenericClient,
+    name: &str,
+    lock: bool,
+) -> Result<Option<Plugin>, tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT {PLUGIN_COLUMNS} FROM plugins p WHERE p.name = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let stmt = db.prepare_cached(&sql).await?;
+    Ok(db
+        .query_opt(&stmt, &[&name])
+        .await?
+        .as_ref()
+        .map(Plugin::from))
+}
+
+/// The versions of one plugin (or of all when `name` is `None`), oldest first.
+pub async fn versions(
+    db: &impl GenericClient,
+    name: Option<&str>,
+) -> Result<Vec<Version>, tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM plugin_versions v \
+         WHERE $1::text IS NULL OR v.name = $1 ORDER BY v.name, v.created_at, v.version"
+    );
+    let stmt = db.prepare_cached(&sql).await?;
+    Ok(db
+        .query(&stmt, &[&name])
+        .await?
+        .iter()
+        .map(Version::from)
+        .collect())
+}
+
+/// A version's bytes and hash.
+pub async fn version_bytes(
+    db: &impl GenericClient,
+    name: &str,
+    version: &str,
+) -> Result<Option<(String, Vec<u8>)>, tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached(
+            "SELECT sha256, bytes FROM plugin_versions WHERE name = $1 AND version = $2",
+        )
+        .await?;
+    Ok(db
+        .query_opt(&stmt, &[&name, &version])
+        .await?
+        .map(|row| (row.get(0), row.get(1))))
+}
+
+/// Bytes with this hash (any version that has them).
+pub async fn bytes_by_sha256(
+    db: &impl GenericClient,
+    sha256: &str,
+) -> Result<Option<Vec<u8>>, tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached("SELECT bytes FROM plugin_versions WHERE sha256 = $1 LIMIT 1")
+        .await?;
+    Ok(db.query_opt(&stmt, &[&sha256]).await?.map(|row| row.get(0)))
+}
+
+/// Every plugin with an active or shadow version, and those versions' hashes.
+pub async fn running(db: &impl GenericClient) -> Result<Vec<Running>, tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT {PLUGIN_COLUMNS}, a.sha256 AS active_sha256, s.sha256 AS shadow_sha256 \
+         FROM plugins p \
+         LEFT JOIN plugin_versions a ON a.name = p.name AND a.version = p.active_version \
+         LEFT JOIN plugin_versions s ON s.name = p.name AND s.version = p.shadow_version \
+         WHERE p.active_version IS NOT NULL OR p.shadow_version IS NOT NULL"
+    );
+    let stmt = db.prepare_cached(&sql).await?;
+    Ok(db
+        .query(&stmt, &[])
+        .await?
+        .iter()
+        .map(|row| Running {
+            plugin: Plugin::from(row),
+            active_sha256: row.get("active_sha256"),
+            shadow_sha256: row.get("shadow_sha256"),
+        })
+        .collect())
+}
+
+/// Creates the plugin on `hook` unless it exists; returns its hook either way.
+pub async fn ensure(
+    db: &impl GenericClient,
+    name: &str,
+    hook: &str,
+) -> Result<String, tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached(
+            "WITH created AS (INSERT INTO plugins (name, hook) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING RETURNING hook) \
+             SELECT hook FROM created UNION ALL SELECT hook FROM plugins WHERE name = $1",
+        )
+        .await?;
+    Ok(db.query(&stmt, &[&name, &hook]).await?[0].get(0))
+}
+
+/// Stores a version; `None` when this plugin already has that version.
+pub async fn insert_version(
+    db: &impl GenericClient,
+    name: &str,
+    version: &str,
+    sha256: &str,
+    bytes: &[u8],
+    note: Option<&str>,
+) -> Result<Option<Version>, tokio_postgres::Error> {
+    let sql = format!(
+        "INSERT INTO plugin_versions AS v (name, version, sha256, bytes, note) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING \
+         RETURNING {VERSION_COLUMNS}"
+    );
+    let stmt = db.prepare_cached(&sql).await?;
+    Ok(db
+        .query_opt(&stmt, &[&name, &version, &sha256, &bytes, &note])
+        .await?
+        .as_ref()
+        .map(Version::from))
+}
+
+/// Whether the plugin has this version.
+pub async fn has_version(
+    db: &impl GenericClient,
+    name: &str,
+    version: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached("SELECT 1 FROM plugin_versions WHERE name = $1 AND version = $2")
+        .await?;
+    Ok(db.query_opt(&stmt, &[&name, &version]).await?.is_some())
+}
+
+/// Sets the active version (none to deactivate).
+pub async fn set_active(
+    db: &impl GenericClient,
+    name: &str,
+    version: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached(
+            "UPDATE plugins SET active_version = $2, updated_at = now() WHERE name = $1",
+        )
+        .await?;
+    db.execute(&stmt, &[&name, &version]).await?;
+    Ok(())
+}
+
+/// Sets the shadow version (none to stop shadowing).
+pub async fn set_shadow(
+    db: &impl GenericClient,
+    name: &str,
+    version: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached(
+            "UPDATE plugins SET shadow_version = $2, updated_at = now() WHERE name = $1",
+        )
+        .await?;
+    db.execute(&stmt, &[&name, &version]).await?;
+    Ok(())
+}
+
+/// Sets the config and the priority.
+pub async fn set_config(
+    db: &impl GenericClient,
+    name: &str,
+    config: &serde_json::Value,
+    priority: i32,
+) -> Result<(), tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached(
+            "UPDATE plugins SET config = $2::text::jsonb, priority = $3, updated_at = now() \
+             WHERE name = $1",
+        )
+        .await?;
+    db.execute(&stmt, &[&name, &config.to_string(), &priority])
+        .await?;
+    Ok(())
+}
+
+/// Records an activation.
+pub async fn push_activation(
+    db: &impl GenericClient,
+    name: &str,
+    version: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached("INSERT INTO plugin_activations (name, version) VALUES ($1, $2)")
+        .await?;
+    db.execute(&stmt, &[&name, &version]).await?;
+    Ok(())
+}
+
+/// Forgets the newest activation and returns the version of the one before it, which is
+/// what a rollback activates; `None` (and nothing forgotten) when there is no earlier one.
+pub async fn pop_activation(
+    db: &impl GenericClient,
+    name: &str,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached(
+            "SELECT id, version FROM plugin_activations WHERE name = $1 ORDER BY id DESC LIMIT 2",
+        )
+        .await?;
+    let rows = db.query(&stmt, &[&name]).await?;
+    let [newest, previous] = rows.as_slice() else {
+        return Ok(None);
+    };
+    let forget = db
+        .prepare_cached("DELETE FROM plugin_activations WHERE id = $1")
+        .await?;
+    db.execute(&forget, &[&newest.get::<_, i64>(0)]).await?;
+    Ok(Some(previous.get(1)))
+}
+
+/// Whether any plugin exists (the defaults are registered into an empty table only).
+pub async fn any(db: &impl GenericClient) -> Result<bool, tokio_postgres::Error> {
+    let stmt = db
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM plugins)")
+        .await?;
+    Ok(db.query_one(&stmt, &[]).await?.get(0))
+}

@@ -1,0 +1,50 @@
+//! The component glue: binds `price-order` of world `order-price` to [`crate::price_lines`]
+//! and logs each discount. No rule lives here.
+
+wit_bindgen::generate!({
+    world: "order-price",
+    path: "../../wit/rules.wit",
+});
+
+use edgecart::rules::host::{Level, log};
+
+/// The exported component.
+struct Component;
+
+impl Guest for Component {
+    fn price_order(order: Order, config: Config) -> Result<Vec<LinePrice>, Rejection> {
+        // std's own panic report goes to stderr, which the host does not give; this puts
+        // the message (e.g. a bad config value) in the call's log before the trap.
+        std::panic::set_hook(Box::new(|info| log(Level::Error, &info.to_string())));
+        let discount = crate::Discount::from_config(&config);
+        let lines: Vec<crate::Line> = order
+            .lines
+            .iter()
+            .map(|l| crate::Line {
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+            })
+            .collect();
+        let prices = crate::price_lines(&lines, &discount);
+        let discounted = prices.iter().filter(|p| p.reason.is_some()).count();
+        if discounted > 0 {
+            log(
+                Level::Debug,
+                &format!(
+                    "bulk-discount: {discounted} of {} lines at {}% off",
+                    prices.len(),
+                    discount.percent
+                ),
+            );
+        }
+        Ok(prices
+            .into_iter()
+            .map(|p| LinePrice {
+                unit_price: p.unit_price,
+                reason: p.reason,
+            })
+            .collect())
+    }
+}
+
+export!(Component);
