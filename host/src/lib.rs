@@ -22,9 +22,11 @@
 //! - [`metrics`]: every Prometheus metric, named in one place.
 //! - [`telemetry`]: tracing subscriber set-up.
 //! - [`seed`]: demo data for `scripts/serve`.
+//! - [`cli`]: `edgecart plugin …`, the business teams' command line.
 
 pub mod app;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -19,16 +19,23 @@ enum Command {
     Migrate(Settings),
     /// Insert demo users and products when the database holds none, then exit.
     Seed(Settings),
+    /// Write, test, run and deploy rule plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: edgecart::cli::PluginCommand,
+    },
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let settings = match &cli.command {
-        Command::Serve(s) | Command::Migrate(s) | Command::Seed(s) => s.clone(),
+    let log_format = match &cli.command {
+        Command::Serve(s) | Command::Migrate(s) | Command::Seed(s) => s.log_format,
+        Command::Plugin { .. } => edgecart::config::LogFormat::Text,
     };
-    telemetry::init(settings.log_format);
+    telemetry::init(log_format);
     let result = match cli.command {
+        Command::Plugin { command } => edgecart::cli::run(command).await,
         Command::Serve(settings) => serve(settings).await.map_err(|e| e.to_string()),
         Command::Migrate(settings) => store::prepare_database(&settings)
             .await

@@ -4,6 +4,8 @@ Generated Idempotency-Key values collide ('0', '00', ...) within a run, and the 
 answers 422 IDEMPOTENCY_KEY_REUSED to a reused key, which the positive_data_acceptance check
 would report. Each valid generated key therefore gets a unique suffix; keys that are invalid
 on purpose (negative tests) are left as they are.
+
+Plugin uploads (application/wasm) are serialized like application/octet-stream.
 """
 import re
 import uuid
@@ -11,6 +13,9 @@ import uuid
 import schemathesis
 
 _VALID = re.compile(r"[!-~]{1,255}")
+
+# Plugin uploads are raw component bytes: send generated bodies as bytes, as for octet-stream.
+schemathesis.serializer.alias("application/wasm", "application/octet-stream")
 
 
 @schemathesis.hook

@@ -326,6 +326,33 @@ async fn admin_errors_name_what_is_missing() {
         "플러그인 버전을 찾을 수 없습니다.",
     )
     .await;
+    // Versions and names no plugin can have never reach PostgreSQL (a NUL byte would be a
+    // 500 there).
+    let nul = app
+        .admin_post(
+            "/admin/v1/plugins/charge-limits/activate",
+            &json!({"version": "\u{0}1.0.0"}),
+        )
+        .await;
+    assert_problem(
+        nul,
+        404,
+        "PLUGIN_VERSION_NOT_FOUND",
+        "플러그인 버전을 찾을 수 없습니다.",
+    )
+    .await;
+    let bad_name = app
+        .admin(Method::GET, "/admin/v1/plugins/%00x")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(
+        bad_name,
+        404,
+        "PLUGIN_NOT_FOUND",
+        "플러그인을 찾을 수 없습니다.",
+    )
+    .await;
     let no_previous = app
         .admin_post("/admin/v1/plugins/charge-limits/rollback", &json!({}))
         .await;

@@ -23,10 +23,10 @@ use super::{
 };
 use crate::{
     app::App,
-    plugins::{Hook, LogLine},
+    plugins::{Hook, LogLine, dry_run::Evaluation},
     service::{
         self,
-        plugins::{Evaluation, MAX_COMPONENT_BYTES, PluginEntry},
+        plugins::{MAX_COMPONENT_BYTES, PluginEntry},
     },
     store::plugins::Version,
 };
@@ -37,18 +37,21 @@ pub fn router(app: App) -> Router<App> {
         .route(
             "/admin/v1/plugins/{name}/versions",
             // A component may be larger than an API body; one byte more tells "too large".
-            post(upload).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES + 1)),
+            post(upload_version).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES + 1)),
         )
-        .route("/admin/v1/plugins", get(list))
-        .route("/admin/v1/plugins/{name}", get(show))
-        .route("/admin/v1/plugins/{name}/activate", post(activate))
-        .route("/admin/v1/plugins/{name}/rollback", post(rollback))
-        .route("/admin/v1/plugins/{name}/deactivate", post(deactivate))
-        .route("/admin/v1/plugins/{name}/config", put(configure))
-        .route("/admin/v1/plugins/{name}/shadow", post(shadow))
+        .route("/admin/v1/plugins", get(list_plugins))
+        .route("/admin/v1/plugins/{name}", get(show_plugin))
+        .route("/admin/v1/plugins/{name}/activate", post(activate_version))
+        .route("/admin/v1/plugins/{name}/rollback", post(rollback_plugin))
+        .route(
+            "/admin/v1/plugins/{name}/deactivate",
+            post(deactivate_plugin),
+        )
+        .route("/admin/v1/plugins/{name}/config", put(configure_plugin))
+        .route("/admin/v1/plugins/{name}/shadow", post(shadow_version))
         .route(
             "/admin/v1/plugins/{name}/versions/{version}/evaluate",
-            post(evaluate),
+            post(evaluate_version),
         )
         .route_layer(middleware::from_fn_with_state(app, extract::require_admin))
 }
@@ -140,6 +143,11 @@ impl From<PluginEntry> for PluginView {
     }
 }
 
+/// An upload's body: the component's bytes (documentation only; the handler reads raw bytes).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ComponentBytes(#[allow(dead_code)] Vec<u8>);
+
 /// `?hook=&version=` of an upload, plus an optional note.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -222,7 +230,7 @@ impl From<Evaluation> for EvaluateView {
 /// Uploads a version (the component's bytes).
 #[utoipa::path(post, path = "/admin/v1/plugins/{name}/versions", tag = "plugins", security(("bearer" = [])),
     params(("name" = String, Path, description = "Plugin name, [a-z0-9-]{1,64}"), UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "A WebAssembly component, 4 MiB at most"),
+    request_body(content = ComponentBytes, content_type = "application/wasm", description = "A WebAssembly component, 4 MiB at most"),
     responses(
         (status = 201, description = "Stored", body = VersionView),
         (status = 400, description = "PLUGIN_INVALID or INVALID_PLUGIN_REQUEST", body = Problem, content_type = "application/problem+json"),
@@ -234,7 +242,7 @@ impl From<Evaluation> for EvaluateView {
         (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn upload(
+async fn upload_version(
     State(app): State<App>,
     Path(name): Path<String>,
     Query(query): Query<UploadQuery>,
@@ -280,7 +288,7 @@ async fn upload(
         (status = 404, description = "Admin API closed", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list(State(app): State<App>) -> Result<Json<Vec<PluginView>>, ApiError> {
+async fn list_plugins(State(app): State<App>) -> Result<Json<Vec<PluginView>>, ApiError> {
     let entries = app.plugins().list().await?;
     Ok(Json(entries.into_iter().map(PluginView::from).collect()))
 }
@@ -295,7 +303,7 @@ async fn list(State(app): State<App>) -> Result<Json<Vec<PluginView>>, ApiError>
         (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn show(
+async fn show_plugin(
     State(app): State<App>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
@@ -315,7 +323,7 @@ async fn show(
         (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn activate(
+async fn activate_version(
     State(app): State<App>,
     Path(name): Path<String>,
     body: Result<JsonBody<ActivateRequest>, ApiError>,
@@ -337,7 +345,7 @@ async fn activate(
         (status = 409, description = "NO_PREVIOUS_VERSION", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn rollback(
+async fn rollback_plugin(
     State(app): State<App>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
@@ -354,7 +362,7 @@ async fn rollback(
         (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn deactivate(
+async fn deactivate_plugin(
     State(app): State<App>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
@@ -374,7 +382,7 @@ async fn deactivate(
         (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn configure(
+async fn configure_plugin(
     State(app): State<App>,
     Path(name): Path<String>,
     body: Result<JsonBody<ConfigRequest>, ApiError>,
@@ -401,7 +409,7 @@ async fn configure(
         (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn shadow(
+async fn shadow_version(
     State(app): State<App>,
     Path(name): Path<String>,
     body: Result<JsonBody<ShadowRequest>, ApiError>,
@@ -428,7 +436,7 @@ async fn shadow(
         (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn evaluate(
+async fn evaluate_version(
     State(app): State<App>,
     Path((name, version)): Path<(String, String)>,
     body: Result<JsonBody<EvaluateRequest>, ApiError>,

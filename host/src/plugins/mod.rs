@@ -3,10 +3,12 @@
 //!
 //! - [`hook`]: the hooks and the world each runs.
 //! - [`runtime`]: the engine, validation and compilation of uploads, one sandboxed call.
+//! - [`dry_run`]: one call on an input given as JSON (evaluate, `edgecart plugin run`).
 //! - [`registry`]: what runs on this node, swapped atomically; implements [`crate::rules::Rules`].
 //! - [`keep_in_sync`]: follows PostgreSQL's plugin revision, woken by Redis announcements.
 
 mod bindings;
+pub mod dry_run;
 pub mod hook;
 pub mod registry;
 pub mod runtime;

@@ -3,15 +3,18 @@
 //! evaluation. Every change commits with a bumped plugin revision, is loaded by this node at
 //! once and announced so that the other nodes load it too.
 
-use std::{collections::BTreeMap, path::Path, time::Duration};
+use std::{collections::BTreeMap, path::Path};
 
 use deadpool_postgres::Transaction;
 
 use super::{Database, Error, Work};
 use crate::{
-    plugins::{Called, Hook, LinePrice, LogLine, Registry, registry::config_pairs},
+    plugins::{
+        Hook, Registry,
+        dry_run::{self, Evaluation, HookInput},
+        registry::config_pairs,
+    },
     redis::Redis,
-    rules::{ChargeInput, OrderInput, OrderLineInput, Rejection},
     store::plugins::{self as store, Plugin, Version},
 };
 
@@ -37,20 +40,6 @@ pub struct PluginEntry {
     pub plugin: Plugin,
     /// Versions, oldest first.
     pub versions: Vec<Version>,
-}
-
-/// A dry run's answer.
-#[derive(Debug, Clone)]
-pub struct Evaluation {
-    /// `{"accept": true}`, `{"reject": {code, message}}`, `{"prices": [...]}` or
-    /// `{"failure": {kind, message}}`.
-    pub decision: serde_json::Value,
-    /// Fuel burnt.
-    pub fuel: u64,
-    /// Time of instantiate + call.
-    pub duration: Duration,
-    /// What the plugin logged.
-    pub logs: Vec<LogLine>,
 }
 
 /// The plugin admin use cases.
@@ -101,7 +90,7 @@ impl Plugins {
             .map_err(|e| Error::PluginInvalid(e.0))?;
         let smoke = self
             .registry
-            .run(move |runtime| smoke_call(runtime, hook, &compiled))
+            .run(move |runtime| dry_run::smoke_call(runtime, hook, &compiled))
             .await?;
         if let Err(failure) = smoke {
             return Err(Error::PluginInvalid(format!(
@@ -136,6 +125,7 @@ impl Plugins {
 
     /// One plugin with its versions.
     pub async fn show(&self, name: &str) -> Result<PluginEntry, Error> {
+        existing_name(name)?;
         let client = self.db.pool().get().await?;
         let plugin = store::find(&client, name, false)
             .await?
@@ -194,6 +184,8 @@ impl Plugins {
         input: &serde_json::Value,
         config: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Evaluation, Error> {
+        existing_name(name)?;
+        existing_version(version)?;
         let (plugin, bytes) = {
             let client = self.db.pool().get().await?;
             let plugin = store::find(&client, name, false)
@@ -208,7 +200,7 @@ impl Plugins {
             .hook
             .parse()
             .map_err(|_| Error::PluginInvalid("stored with an unknown hook".into()))?;
-        let request = HookInput::parse(hook, input)?;
+        let request = HookInput::parse(hook, input).map_err(Error::InvalidPluginRequest)?;
         let config = config_pairs(&serde_json::Value::Object(config.clone()));
         let compiled = self
             .registry
@@ -216,19 +208,7 @@ impl Plugins {
             .await
             .map_err(|e| Error::PluginInvalid(e.0))?;
         self.registry
-            .run(move |runtime| match &request {
-                HookInput::Charge(input) => evaluation(
-                    runtime.validate_charge(&compiled, input, &config),
-                    reject_json,
-                ),
-                HookInput::OrderValidate(input) => evaluation(
-                    runtime.validate_order(&compiled, input, &config),
-                    reject_json,
-                ),
-                HookInput::OrderPrice(input) => {
-                    evaluation(runtime.price_order(&compiled, input, &config), prices_json)
-                }
-            })
+            .run(move |runtime| dry_run::evaluate(runtime, &compiled, &request, &config))
             .await
             .map_err(Error::RuleFailed)
     }
@@ -267,6 +247,10 @@ impl Plugins {
     /// Applies one change in a transaction that bumps the revision, then loads it here and
     /// announces it to the other nodes.
     async fn change(&self, name: &str, change: Change<'_>) -> Result<PluginEntry, Error> {
+        existing_name(name)?;
+        if let Change::Activate(version) | Change::Shadow(Some(version)) = change {
+            existing_version(version)?;
+        }
         let revision = self.db.transaction(&(name, change), change_in).await?;
         if let Err(e) = self.registry.sync(self.db.pool()).await {
             tracing::warn!(error = %e, "could not load the plugin change on this node");
@@ -346,6 +330,16 @@ fn upload_in<'t>(
     })
 }
 
+/// A name no plugin can have is simply not found (and never reaches PostgreSQL).
+fn existing_name(name: &str) -> Result<(), Error> {
+    valid_name(name).map_err(|_| Error::PluginNotFound)
+}
+
+/// A version no plugin can have is simply not found.
+fn existing_version(version: &str) -> Result<(), Error> {
+    valid_version(version).map_err(|_| Error::PluginVersionNotFound)
+}
+
 /// `[a-z0-9-]{1,64}`.
 fn valid_name(name: &str) -> Result<(), Error> {
     let ok = !name.is_empty()
@@ -370,146 +364,5 @@ fn valid_version(version: &str) -> Result<(), Error> {
         Err(Error::InvalidPluginRequest(
             "a version is a semantic version such as 1.2.0".into(),
         ))
-    }
-}
-
-/// A hook's input, parsed from the JSON an `evaluate` call sends.
-#[derive(Debug, Clone)]
-enum HookInput {
-    Charge(ChargeInput),
-    OrderValidate(OrderInput),
-    OrderPrice(OrderInput),
-}
-
-impl HookInput {
-    fn parse(hook: Hook, input: &serde_json::Value) -> Result<Self, Error> {
-        let bad = |e: serde_json::Error| {
-            Error::InvalidPluginRequest(format!("input does not fit hook {hook}: {e}"))
-        };
-        Ok(match hook {
-            Hook::ChargeValidate => {
-                let c: ChargeJson = serde_json::from_value(input.clone()).map_err(bad)?;
-                HookInput::Charge(ChargeInput {
-                    user_id: c.user_id,
-                    amount: c.amount,
-                    balance: c.balance,
-                })
-            }
-            Hook::OrderValidate | Hook::OrderPrice => {
-                let o: OrderJson = serde_json::from_value(input.clone()).map_err(bad)?;
-                let order = OrderInput {
-                    user_id: o.user_id,
-                    balance: o.balance,
-                    lines: o
-                        .lines
-                        .into_iter()
-                        .map(|l| OrderLineInput {
-                            product_id: l.product_id,
-                            quantity: l.quantity,
-                            unit_price: l.unit_price,
-                        })
-                        .collect(),
-                };
-                if hook == Hook::OrderValidate {
-                    HookInput::OrderValidate(order)
-                } else {
-                    HookInput::OrderPrice(order)
-                }
-            }
-        })
-    }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ChargeJson {
-    user_id: i64,
-    amount: i64,
-    #[serde(default)]
-    balance: i64,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OrderJson {
-    user_id: i64,
-    #[serde(default)]
-    balance: i64,
-    lines: Vec<LineJson>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LineJson {
-    product_id: i64,
-    quantity: i64,
-    unit_price: i64,
-}
-
-/// Calls a freshly compiled version with a sample input; any decision will do, a failure
-/// will not.
-fn smoke_call(
-    runtime: &crate::plugins::Runtime,
-    hook: Hook,
-    compiled: &crate::plugins::Compiled,
-) -> Result<(), String> {
-    let order = OrderInput {
-        user_id: 1,
-        balance: 100_000,
-        lines: vec![OrderLineInput {
-            product_id: 1,
-            quantity: 1,
-            unit_price: 1_000,
-        }],
-    };
-    let config = Vec::new();
-    let failure = match hook {
-        Hook::ChargeValidate => {
-            let input = ChargeInput {
-                user_id: 1,
-                amount: 10_000,
-                balance: 0,
-            };
-            runtime
-                .validate_charge(compiled, &input, &config)
-                .outcome
-                .err()
-        }
-        Hook::OrderValidate => runtime
-            .validate_order(compiled, &order, &config)
-            .outcome
-            .err(),
-        Hook::OrderPrice => runtime.price_order(compiled, &order, &config).outcome.err(),
-    };
-    failure.map_or(Ok(()), |f| Err(f.to_string()))
-}
-
-fn reject_json(outcome: &Option<Rejection>) -> serde_json::Value {
-    match outcome {
-        None => serde_json::json!({"accept": true}),
-        Some(r) => serde_json::json!({"reject": {"code": r.code, "message": r.message}}),
-    }
-}
-
-fn prices_json(outcome: &Result<Vec<LinePrice>, Rejection>) -> serde_json::Value {
-    match outcome {
-        Ok(prices) => serde_json::json!({"prices": prices.iter().map(|p| serde_json::json!({
-            "unitPrice": p.unit_price, "reason": p.reason,
-        })).collect::<Vec<_>>()}),
-        Err(r) => serde_json::json!({"reject": {"code": r.code, "message": r.message}}),
-    }
-}
-
-fn evaluation<T>(called: Called<T>, decision: impl Fn(&T) -> serde_json::Value) -> Evaluation {
-    Evaluation {
-        decision: match &called.outcome {
-            Ok(value) => decision(value),
-            Err(f) => {
-                serde_json::json!({"failure": {"kind": f.kind.as_str(), "message": f.message}})
-            }
-        },
-        fuel: called.fuel,
-        duration: called.duration,
-        logs: called.logs,
     }
 }
