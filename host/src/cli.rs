@@ -228,6 +228,7 @@ fn key_value(entry: &str) -> Result<(String, String), String> {
 const TEMPLATE_LIB: &str = include_str!("../../plugins/template/src/lib.rs");
 const TEMPLATE_COMPONENT: &str = include_str!("../../plugins/template/src/component.rs");
 const WIT: &str = include_str!("../../wit/rules.wit");
+const CARGO_CONFIG: &str = include_str!("../../plugins/.cargo/config.toml");
 
 fn new(name: &str, dir: &Path) -> Result<(), String> {
     let valid = !name.is_empty()
@@ -274,6 +275,7 @@ panic = "abort"
         ("src/lib.rs", TEMPLATE_LIB),
         ("src/component.rs", component.as_str()),
         ("wit/rules.wit", WIT),
+        (".cargo/config.toml", CARGO_CONFIG),
     ];
     for (path, text) in files {
         let path = root.join(path);

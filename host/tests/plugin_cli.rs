@@ -124,6 +124,11 @@ fn new_writes_a_standalone_plugin_crate() {
     let component = std::fs::read_to_string(root.join("src/component.rs")).unwrap();
     assert!(component.contains("path: \"wit/rules.wit\""));
     assert!(root.join("wit/rules.wit").exists());
+    assert!(
+        std::fs::read_to_string(root.join(".cargo/config.toml"))
+            .unwrap()
+            .contains("stack-size")
+    );
     assert!(root.join("src/lib.rs").exists());
     // Not over an existing folder, and not with a bad name.
     assert!(

@@ -4,7 +4,8 @@
 use std::{sync::Arc, time::Duration};
 
 use edgecart_tests::{
-    TestApp, assert_client_error, assert_problem, fixture_wasm, plugin_wasm, spawn_app,
+    PrivateRedis, TestApp, assert_client_error, assert_problem, fixture_wasm, plugin_wasm,
+    spawn_app, spawn_app_with,
 };
 use futures_util::future::join_all;
 use reqwest::Method;
@@ -704,4 +705,68 @@ async fn a_pricing_plugin_breaking_the_contract_fails_the_order_closed() {
     assert_eq!(failed.status(), 503);
     assert_eq!(app.stock(product).await, 100);
     assert_eq!(app.order(&order(2), None).await.status(), 201);
+}
+
+#[tokio::test]
+async fn a_node_that_misses_the_announcement_converges_from_postgres() {
+    // Both nodes on a Redis of the test's own, which then stops: no announcement arrives.
+    let mut redis = PrivateRedis::start().await;
+    let a = spawn_app_with(|s| {
+        s.redis_url = redis.url();
+        s.plugin_sync_ms = 1_000;
+    })
+    .await;
+    let b = a.spawn_node().await;
+    let user = a.create_user("a", 0).await;
+    redis.stop().await;
+
+    a.configure_plugin("charge-limits", json!({"max": "500000"}), None)
+        .await;
+
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            charge(&b, user, 600_000).await.status() == 400
+        })
+        .await,
+        "node b polled the change from PostgreSQL"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_loads_compiled_artifacts_instead_of_compiling() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_owned();
+    let app = spawn_app_with(|s| s.plugin_cache_dir = dir.clone()).await;
+    let artifacts = || {
+        let mut files: Vec<(String, std::time::SystemTime)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.metadata().unwrap().modified().unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let first = artifacts();
+    // One per default plugin, named by content hash and engine compatibility.
+    assert_eq!(first.len(), 3, "{first:?}");
+    let charge_limits = edgecart::plugins::sha256_hex(&plugin_wasm("charge-limits"));
+    assert!(
+        first
+            .iter()
+            .any(|(name, _)| name.starts_with(&charge_limits) && name.ends_with(".cwasm"))
+    );
+
+    // A node starting on the same cache neither recompiles nor rewrites them, and serves.
+    let second = app.spawn_node().await;
+    assert_eq!(artifacts(), first);
+    let user = second.create_user("a", 0).await;
+    assert_eq!(
+        assert_client_error(charge(&second, user, 999).await, "from cache").await["code"],
+        "CHARGE_AMOUNT_TOO_SMALL"
+    );
 }
