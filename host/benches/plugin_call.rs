@@ -50,6 +50,9 @@ fn percentiles(label: &str, mut call: impl FnMut()) {
 }
 
 fn plugin_call(c: &mut Criterion) {
+    let executor = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime");
     let runtime = Runtime::new(Limits::default(), None).expect("engine");
     let limits = compiled(&runtime, "charge-limits", Hook::ChargeValidate);
     let checks = compiled(&runtime, "order-checks", Hook::OrderValidate);
@@ -70,19 +73,27 @@ fn plugin_call(c: &mut Criterion) {
     let config = vec![("max".to_owned(), "500000".to_owned())];
 
     percentiles("charge-limits", || {
-        black_box(runtime.validate_charge(&limits, &charge, &config));
+        black_box(executor.block_on(runtime.validate_charge(&limits, &charge, &config)));
     });
     percentiles("order-checks", || {
-        black_box(runtime.validate_order(&checks, &order, &Vec::new()));
+        black_box(executor.block_on(runtime.validate_order(&checks, &order, &Vec::new())));
     });
 
     c.bench_function(
         "plugin call: charge-limits (fresh instance, call, drop)",
-        |b| b.iter(|| black_box(runtime.validate_charge(&limits, &charge, &config))),
+        |b| {
+            b.iter(|| {
+                black_box(executor.block_on(runtime.validate_charge(&limits, &charge, &config)))
+            })
+        },
     );
     c.bench_function(
         "plugin call: order-checks (fresh instance, call, drop)",
-        |b| b.iter(|| black_box(runtime.validate_order(&checks, &order, &Vec::new()))),
+        |b| {
+            b.iter(|| {
+                black_box(executor.block_on(runtime.validate_order(&checks, &order, &Vec::new())))
+            })
+        },
     );
 }
 

@@ -147,7 +147,7 @@ pub async fn run(command: PluginCommand) -> Result<(), String> {
             hook,
             config,
             wasm,
-        } => run_locally(&input, hook, config, &wasm),
+        } => run_locally(&input, hook, config, &wasm).await,
         PluginCommand::Deploy {
             name,
             hook,
@@ -333,7 +333,7 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
     }
 }
 
-fn run_locally(
+async fn run_locally(
     input: &Path,
     hook: Option<Hook>,
     config: Vec<(String, String)>,
@@ -353,7 +353,7 @@ fn run_locally(
         match runtime.compile(hook, &bytes) {
             Ok(compiled) => {
                 let input = HookInput::parse(hook, &input)?;
-                let evaluation = dry_run::evaluate(&runtime, &compiled, &input, &config);
+                let evaluation = dry_run::evaluate(&runtime, &compiled, &input, &config).await;
                 let report = json!({
                     "hook": hook.as_str(),
                     "decision": evaluation.decision,

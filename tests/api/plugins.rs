@@ -770,3 +770,48 @@ async fn a_restart_loads_compiled_artifacts_instead_of_compiling() {
         "CHARGE_AMOUNT_TOO_SMALL"
     );
 }
+
+#[tokio::test]
+async fn a_long_plugin_call_does_not_stall_the_server() {
+    // One thread serves everything here (a current-thread runtime), and the looping plugin
+    // may run for a whole second: other requests must still be answered meanwhile.
+    let app = Arc::new(
+        spawn_app_with(|s| {
+            s.plugin_fuel = 100_000_000_000;
+            s.plugin_timeout_ms = 1_000;
+        })
+        .await,
+    );
+    let user = app.create_user("a", 0).await;
+    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+        .await;
+    app.deploy_plugin(
+        "fx-loop",
+        "charge.validate",
+        "1.0.0",
+        fixture_wasm("fx-loop"),
+    )
+    .await;
+    let looping = tokio::spawn({
+        let app = app.clone();
+        async move { charge(&app, user, 13).await.status().as_u16() }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/users/{user}")).await.status(),
+        200
+    );
+    assert!(!looping.is_finished(), "the plugin call was still running");
+
+    assert_eq!(looping.await.unwrap(), 503);
+    assert_eq!(
+        app.metric(
+            "edgecart_plugin_failures_total",
+            &[("plugin", "fx-loop"), ("kind", "time")]
+        )
+        .await,
+        1.0
+    );
+}

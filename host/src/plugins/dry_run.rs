@@ -23,7 +23,7 @@ pub struct Evaluation {
 }
 
 /// Runs `compiled` (a version for `hook`) once on `input` with `config`.
-pub fn evaluate(
+pub async fn evaluate(
     runtime: &Runtime,
     compiled: &Compiled,
     input: &HookInput,
@@ -31,15 +31,17 @@ pub fn evaluate(
 ) -> Evaluation {
     match input {
         HookInput::Charge(input) => evaluation(
-            runtime.validate_charge(compiled, input, config),
+            runtime.validate_charge(compiled, input, config).await,
             reject_json,
         ),
-        HookInput::OrderValidate(input) => {
-            evaluation(runtime.validate_order(compiled, input, config), reject_json)
-        }
-        HookInput::OrderPrice(input) => {
-            evaluation(runtime.price_order(compiled, input, config), prices_json)
-        }
+        HookInput::OrderValidate(input) => evaluation(
+            runtime.validate_order(compiled, input, config).await,
+            reject_json,
+        ),
+        HookInput::OrderPrice(input) => evaluation(
+            runtime.price_order(compiled, input, config).await,
+            prices_json,
+        ),
     }
 }
 
@@ -120,7 +122,7 @@ struct LineJson {
 
 /// Calls a freshly compiled version with a sample input; any decision will do, a failure
 /// will not.
-pub fn smoke_call(runtime: &Runtime, hook: Hook, compiled: &Compiled) -> Result<(), String> {
+pub async fn smoke_call(runtime: &Runtime, hook: Hook, compiled: &Compiled) -> Result<(), String> {
     let order = OrderInput {
         user_id: 1,
         balance: 100_000,
@@ -140,14 +142,20 @@ pub fn smoke_call(runtime: &Runtime, hook: Hook, compiled: &Compiled) -> Result<
             };
             runtime
                 .validate_charge(compiled, &input, &config)
+                .await
                 .outcome
                 .err()
         }
         Hook::OrderValidate => runtime
             .validate_order(compiled, &order, &config)
+            .await
             .outcome
             .err(),
-        Hook::OrderPrice => runtime.price_order(compiled, &order, &config).outcome.err(),
+        Hook::OrderPrice => runtime
+            .price_order(compiled, &order, &config)
+            .await
+            .outcome
+            .err(),
     };
     failure.map_or(Ok(()), |f| Err(f.to_string()))
 }

@@ -1,7 +1,8 @@
 //! The plugins in force on this node: an immutable [`ActiveSet`] swapped atomically
 //! (`arc-swap`) when PostgreSQL's plugin revision moves, so a request sees one consistent set
-//! and never waits for a reload. Hooks run off the async workers (`spawn_blocking`), plugins
-//! in ascending priority; shadow versions run afterwards on a bounded queue.
+//! and never waits for a reload. Plugins run in ascending priority, each on a fiber that yields
+//! to the async runtime every so much fuel (so a long call never stalls a worker), one
+//! pooling-allocator slot each; shadow versions run afterwards on a bounded queue.
 
 use std::{
     collections::HashMap,
@@ -157,12 +158,9 @@ impl Registry {
             .map_err(|e| Invalid(format!("compilation did not finish: {e}")))?
     }
 
-    /// Runs `call` with the runtime where blocking is allowed, once a pool slot is free.
-    pub async fn run<T: Send + 'static>(
-        &self,
-        call: impl FnOnce(&Runtime) -> T + Send + 'static,
-    ) -> Result<T, RuleFailure> {
-        blocking(&self.0, move |inner| call(&inner.runtime)).await
+    /// Waits for a free instance slot; hold it for the duration of one call.
+    pub async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, RuleFailure> {
+        self.0.slot().await
     }
 
     /// Loads what PostgreSQL says runs, if its revision differs from the loaded one, and
@@ -293,22 +291,41 @@ impl Inner {
         }
     }
 
-    /// Runs the validation plugins of `hook` in order; the first rejection wins.
-    fn validate(
-        &self,
-        set: &ActiveSet,
-        hook: Hook,
-        call: impl Fn(&Runtime, &Compiled, &PluginConfig) -> Called<Option<Rejection>>,
-        shadow_input: impl Fn() -> ShadowInput,
-    ) -> Result<Verdict, RuleFailure> {
+    async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, RuleFailure> {
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| RuleFailure {
+                rule: "plugins".into(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Runs the validation plugins of the input's hook in order; the first rejection wins.
+    async fn validate(&self, set: &ActiveSet, input: ShadowInput) -> Result<Verdict, RuleFailure> {
+        let hook = input.hook();
         for plugin in set.on(hook) {
-            let called = call(&self.runtime, &plugin.compiled, &plugin.config);
+            let slot = self.slot().await?;
+            let called = match &input {
+                ShadowInput::Charge(charge) => {
+                    self.runtime
+                        .validate_charge(&plugin.compiled, charge, &plugin.config)
+                        .await
+                }
+                ShadowInput::OrderValidate(order) | ShadowInput::OrderPrice(order) => {
+                    self.runtime
+                        .validate_order(&plugin.compiled, order, &plugin.config)
+                        .await
+                }
+            };
+            drop(slot);
             let rejected = matches!(called.outcome, Ok(Some(_)));
             self.observe(plugin, hook, &called, rejected);
             if plugin.shadow.is_some() {
                 self.queue_shadow(ShadowRun {
                     plugin: plugin.clone(),
-                    input: shadow_input(),
+                    input: input.clone(),
                     active: Decision::of_validation(&called.outcome),
                 });
             }
@@ -321,30 +338,20 @@ impl Inner {
         Ok(Verdict::Accept)
     }
 
-    fn charge(&self, set: &ActiveSet, input: &ChargeInput) -> Result<Verdict, RuleFailure> {
-        self.validate(
-            set,
-            Hook::ChargeValidate,
-            |runtime, compiled, config| runtime.validate_charge(compiled, input, config),
-            || ShadowInput::Charge(*input),
-        )
-    }
-
-    fn validate_order(&self, set: &ActiveSet, input: &OrderInput) -> Result<Verdict, RuleFailure> {
-        self.validate(
-            set,
-            Hook::OrderValidate,
-            |runtime, compiled, config| runtime.validate_order(compiled, input, config),
-            || ShadowInput::OrderValidate(input.clone()),
-        )
-    }
-
-    fn price_order(&self, set: &ActiveSet, input: &OrderInput) -> Result<Pricing, RuleFailure> {
+    /// Runs the pricing plugins in order, each seeing the previous one's prices.
+    async fn price_order(
+        &self,
+        set: &ActiveSet,
+        input: &OrderInput,
+    ) -> Result<Pricing, RuleFailure> {
         let mut input = input.clone();
         for plugin in set.on(Hook::OrderPrice) {
+            let slot = self.slot().await?;
             let called = self
                 .runtime
-                .price_order(&plugin.compiled, &input, &plugin.config);
+                .price_order(&plugin.compiled, &input, &plugin.config)
+                .await;
+            drop(slot);
             let rejected = matches!(called.outcome, Ok(Err(_)));
             self.observe(plugin, Hook::OrderPrice, &called, rejected);
             if plugin.shadow.is_some() {
@@ -377,80 +384,37 @@ fn rule_failure(plugin: &Active, failure: CallFailure) -> RuleFailure {
     }
 }
 
-/// Runs `decide` over the loaded set where blocking is allowed; an empty hook answers at once.
-fn off_workers<T: Send + 'static>(
-    inner: &Arc<Inner>,
-    hook: Hook,
-    decide: impl FnOnce(&Inner, &ActiveSet) -> Result<T, RuleFailure> + Send + 'static,
-    empty: impl FnOnce() -> T,
-) -> BoxFuture<'static, Result<T, RuleFailure>> {
-    let set = inner.active.load_full();
-    if set.on(hook).is_empty() {
-        let answer = empty();
-        return Box::pin(async move { Ok(answer) });
-    }
-    let inner = inner.clone();
-    Box::pin(async move { blocking(&inner, move |inner| decide(inner, &set)).await? })
-}
-
-/// Runs `work` on tokio's blocking pool holding one pool slot, so that a long plugin call
-/// never stalls an async worker and calls never outnumber the allocator's slots.
-async fn blocking<T: Send + 'static>(
-    inner: &Arc<Inner>,
-    work: impl FnOnce(&Inner) -> T + Send + 'static,
-) -> Result<T, RuleFailure> {
-    let failure = |reason: String| RuleFailure {
-        rule: "plugins".into(),
-        reason,
-    };
-    let permit = inner
-        .slots
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| failure(e.to_string()))?;
-    let inner = inner.clone();
-    tokio::task::spawn_blocking(move || {
-        let _slot = permit;
-        work(&inner)
-    })
-    .await
-    .map_err(|e| failure(format!("the plugin call did not finish: {e}")))
-}
-
 impl Rules for Registry {
     fn validate_charge(
         &self,
         input: ChargeInput,
     ) -> BoxFuture<'static, Result<Verdict, RuleFailure>> {
-        off_workers(
-            &self.0,
-            Hook::ChargeValidate,
-            move |inner, set| inner.charge(set, &input),
-            || Verdict::Accept,
-        )
+        let inner = self.0.clone();
+        Box::pin(async move {
+            let set = inner.active.load_full();
+            inner.validate(&set, ShadowInput::Charge(input)).await
+        })
     }
 
     fn validate_order(
         &self,
         input: OrderInput,
     ) -> BoxFuture<'static, Result<Verdict, RuleFailure>> {
-        off_workers(
-            &self.0,
-            Hook::OrderValidate,
-            move |inner, set| inner.validate_order(set, &input),
-            || Verdict::Accept,
-        )
+        let inner = self.0.clone();
+        Box::pin(async move {
+            let set = inner.active.load_full();
+            inner
+                .validate(&set, ShadowInput::OrderValidate(input))
+                .await
+        })
     }
 
     fn price_order(&self, input: OrderInput) -> BoxFuture<'static, Result<Pricing, RuleFailure>> {
-        let list_prices = input.lines.iter().map(|l| l.unit_price).collect();
-        off_workers(
-            &self.0,
-            Hook::OrderPrice,
-            move |inner, set| inner.price_order(set, &input),
-            move || Pricing::Priced(list_prices),
-        )
+        let inner = self.0.clone();
+        Box::pin(async move {
+            let set = inner.active.load_full();
+            inner.price_order(&set, &input).await
+        })
     }
 }
 
@@ -481,11 +445,22 @@ impl Decision {
     }
 }
 
-#[derive(Debug)]
+/// A hook's input, kept to replay on a shadow version.
+#[derive(Debug, Clone)]
 enum ShadowInput {
     Charge(ChargeInput),
     OrderValidate(OrderInput),
     OrderPrice(OrderInput),
+}
+
+impl ShadowInput {
+    fn hook(&self) -> Hook {
+        match self {
+            ShadowInput::Charge(_) => Hook::ChargeValidate,
+            ShadowInput::OrderValidate(_) => Hook::OrderValidate,
+            ShadowInput::OrderPrice(_) => Hook::OrderPrice,
+        }
+    }
 }
 
 /// A live request's input and the active version's decision, to replay on the shadow version.
@@ -508,12 +483,14 @@ async fn run_shadows(registry: std::sync::Weak<Inner>, mut queue: mpsc::Receiver
         let Some(inner) = registry.upgrade() else {
             return;
         };
-        let _ = blocking(&inner, move |inner| inner.shadow(run)).await;
+        if let Ok(_slot) = inner.slot().await {
+            inner.shadow(run).await;
+        }
     }
 }
 
 impl Inner {
-    fn shadow(&self, run: ShadowRun) {
+    async fn shadow(&self, run: ShadowRun) {
         let Some((version, compiled)) = &run.plugin.shadow else {
             return;
         };
@@ -523,14 +500,23 @@ impl Inner {
                 &self
                     .runtime
                     .validate_charge(compiled, input, config)
+                    .await
                     .outcome,
             ),
             ShadowInput::OrderValidate(input) => Decision::of_validation(
-                &self.runtime.validate_order(compiled, input, config).outcome,
+                &self
+                    .runtime
+                    .validate_order(compiled, input, config)
+                    .await
+                    .outcome,
             ),
-            ShadowInput::OrderPrice(input) => {
-                Decision::of_pricing(&self.runtime.price_order(compiled, input, config).outcome)
-            }
+            ShadowInput::OrderPrice(input) => Decision::of_pricing(
+                &self
+                    .runtime
+                    .price_order(compiled, input, config)
+                    .await
+                    .outcome,
+            ),
         };
         let result = if shadow == Decision::Failed {
             "failed"

@@ -29,6 +29,10 @@ use super::{
 };
 use crate::rules::{ChargeInput, OrderInput, Rejection};
 
+/// Fuel between two yields of a running plugin to the async runtime: a long call shares its
+/// worker thread in slices of about this many instructions instead of stalling it.
+const YIELD_EVERY: u64 = 20_000;
+
 /// How long one epoch tick lasts; deadlines are counted in ticks.
 const TICK: Duration = Duration::from_millis(2);
 
@@ -249,6 +253,7 @@ impl Runtime {
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, wasmtime::Error> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(limits.concurrency)
+            .total_stacks(limits.concurrency)
             .total_core_instances(limits.concurrency * 4)
             .total_memories(limits.concurrency * 2)
             .total_tables(limits.concurrency * 4)
@@ -264,6 +269,7 @@ impl Runtime {
             .consume_fuel(true)
             .epoch_interruption(true)
             .max_wasm_stack(512 << 10)
+            .async_stack_size(1 << 20)
             // Small reservations keep many engines (one per test server) within the address
             // space; the memory cap is enforced by the store limiter and the pool.
             .memory_reservation((limits.memory_bytes as u64).next_power_of_two())
@@ -411,17 +417,16 @@ impl Runtime {
         let ticks = self.limits.deadline.as_micros() / TICK.as_micros() + 1;
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
+        // Only fails when fuel is not enabled, and it is.
+        let _ = store.fuel_async_yield_interval(Some(YIELD_EVERY));
         store
     }
 
-    /// Runs `call` in a fresh store and classifies what happened.
-    fn run<T>(
-        &self,
-        input_bytes: usize,
-        call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<T, CallFailure>>,
-    ) -> Called<T> {
+    /// A fresh store for a call with `input_bytes` of input, or the failed call when the
+    /// input is over the limit.
+    fn begin<T>(&self, input_bytes: usize) -> Result<(Store<CallState>, Instant), Called<T>> {
         if input_bytes > self.limits.input_bytes {
-            return Called {
+            return Err(Called {
                 outcome: Err(CallFailure {
                     kind: FailureKind::Contract,
                     message: format!(
@@ -432,14 +437,19 @@ impl Runtime {
                 fuel: 0,
                 duration: Duration::ZERO,
                 logs: Vec::new(),
-            };
+            });
         }
-        let started = Instant::now();
-        let mut store = self.store();
-        let outcome = match call(&mut store) {
-            Ok(outcome) => outcome,
-            Err(e) => Err(classify(&e)),
-        };
+        Ok((self.store(), Instant::now()))
+    }
+
+    /// Classifies how a call ended and what it cost.
+    fn finish<T>(
+        &self,
+        mut store: Store<CallState>,
+        started: Instant,
+        result: wasmtime::Result<Result<T, CallFailure>>,
+    ) -> Called<T> {
+        let outcome = result.unwrap_or_else(|e| Err(classify(&e)));
         let duration = started.elapsed();
         let fuel = self
             .limits
@@ -454,7 +464,7 @@ impl Runtime {
     }
 
     /// Asks a `charge.validate` plugin.
-    pub fn validate_charge(
+    pub async fn validate_charge(
         &self,
         plugin: &Compiled,
         input: &ChargeInput,
@@ -463,23 +473,31 @@ impl Runtime {
         let Pre::Charge(pre) = &plugin.pre else {
             return wrong_hook(plugin, Hook::ChargeValidate);
         };
-        self.run(24 + config_size(config), |store| {
-            let bindings = pre.instantiate(&mut *store)?;
+        let (mut store, started) = match self.begin(24 + config_size(config)) {
+            Ok(begun) => begun,
+            Err(refused) => return refused,
+        };
+        let result = async {
+            let bindings = pre.instantiate_async(&mut store).await?;
             let charge = charge_validate::edgecart::rules::types::Charge {
                 user_id: input.user_id,
                 amount: input.amount,
                 balance: input.balance,
             };
-            let answer = bindings.call_validate_charge(&mut *store, charge, config)?;
+            let answer = bindings
+                .call_validate_charge(&mut store, charge, config)
+                .await?;
             Ok(answer
                 .err()
                 .map(|r| rejection(r.code, r.message))
                 .transpose())
-        })
+        }
+        .await;
+        self.finish(store, started, result)
     }
 
     /// Asks an `order.validate` plugin.
-    pub fn validate_order(
+    pub async fn validate_order(
         &self,
         plugin: &Compiled,
         input: &OrderInput,
@@ -488,8 +506,12 @@ impl Runtime {
         let Pre::OrderValidate(pre) = &plugin.pre else {
             return wrong_hook(plugin, Hook::OrderValidate);
         };
-        self.run(order_size(input) + config_size(config), |store| {
-            let bindings = pre.instantiate(&mut *store)?;
+        let (mut store, started) = match self.begin(order_size(input) + config_size(config)) {
+            Ok(begun) => begun,
+            Err(refused) => return refused,
+        };
+        let result = async {
+            let bindings = pre.instantiate_async(&mut store).await?;
             use order_validate::edgecart::rules::types::{Order, OrderLine};
             let order = Order {
                 user_id: input.user_id,
@@ -504,16 +526,20 @@ impl Runtime {
                     })
                     .collect(),
             };
-            let answer = bindings.call_validate_order(&mut *store, &order, config)?;
+            let answer = bindings
+                .call_validate_order(&mut store, &order, config)
+                .await?;
             Ok(answer
                 .err()
                 .map(|r| rejection(r.code, r.message))
                 .transpose())
-        })
+        }
+        .await;
+        self.finish(store, started, result)
     }
 
     /// Asks an `order.price` plugin for one price per line.
-    pub fn price_order(
+    pub async fn price_order(
         &self,
         plugin: &Compiled,
         input: &OrderInput,
@@ -522,8 +548,12 @@ impl Runtime {
         let Pre::OrderPrice(pre) = &plugin.pre else {
             return wrong_hook(plugin, Hook::OrderPrice);
         };
-        self.run(order_size(input) + config_size(config), |store| {
-            let bindings = pre.instantiate(&mut *store)?;
+        let (mut store, started) = match self.begin(order_size(input) + config_size(config)) {
+            Ok(begun) => begun,
+            Err(refused) => return refused,
+        };
+        let result = async {
+            let bindings = pre.instantiate_async(&mut store).await?;
             use order_price::edgecart::rules::types::{Order, OrderLine};
             let order = Order {
                 user_id: input.user_id,
@@ -539,7 +569,10 @@ impl Runtime {
                     .collect(),
             };
             Ok(
-                match bindings.call_price_order(&mut *store, &order, config)? {
+                match bindings
+                    .call_price_order(&mut store, &order, config)
+                    .await?
+                {
                     Err(r) => rejection(r.code, r.message).map(Err),
                     Ok(prices) if prices.len() != input.lines.len() => Err(contract(format!(
                         "{} prices for {} lines",
@@ -558,7 +591,9 @@ impl Runtime {
                         .collect())),
                 },
             )
-        })
+        }
+        .await;
+        self.finish(store, started, result)
     }
 }
 

@@ -88,10 +88,10 @@ impl Plugins {
             .compile(hook, bytes.clone())
             .await
             .map_err(|e| Error::PluginInvalid(e.0))?;
-        let smoke = self
-            .registry
-            .run(move |runtime| dry_run::smoke_call(runtime, hook, &compiled))
-            .await?;
+        let smoke = {
+            let _slot = self.registry.slot().await?;
+            dry_run::smoke_call(self.registry.runtime(), hook, &compiled).await
+        };
         if let Err(failure) = smoke {
             return Err(Error::PluginInvalid(format!(
                 "the smoke call with a sample input failed: {failure}"
@@ -207,10 +207,8 @@ impl Plugins {
             .compile(hook, bytes)
             .await
             .map_err(|e| Error::PluginInvalid(e.0))?;
-        self.registry
-            .run(move |runtime| dry_run::evaluate(runtime, &compiled, &request, &config))
-            .await
-            .map_err(Error::RuleFailed)
+        let _slot = self.registry.slot().await?;
+        Ok(dry_run::evaluate(self.registry.runtime(), &compiled, &request, &config).await)
     }
 
     /// Registers and activates the default plugins from `dir` when no plugin exists yet (a
