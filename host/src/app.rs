@@ -7,6 +7,11 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::{Secret, Settings},
+    events::{
+        consumer::{Consumer, ConsumerSettings},
+        relay::{Relay, RelaySettings},
+        sink::Sink,
+    },
     http,
     idempotency::{durable, fast::FastStore},
     metrics::Metrics,
@@ -29,6 +34,9 @@ pub enum StartError {
     /// The plugin runtime could not start, or the default plugins could not be registered.
     #[error("plugins: {0}")]
     Plugins(String),
+    /// The notification consumer could not be built.
+    #[error("events: {0}")]
+    Events(String),
     /// The listener could not bind or serve.
     #[error("http: {0}")]
     Io(#[from] std::io::Error),
@@ -130,6 +138,39 @@ impl App {
             .filter(|t| !t.expose().is_empty())
     }
 
+    /// This node's outbox relay.
+    pub fn relay(&self) -> Relay {
+        Relay::new(
+            self.0.pool.clone(),
+            self.0.redis.clone(),
+            self.0.settings.database_url.clone(),
+            RelaySettings::from(&self.0.settings),
+            self.0.metrics.clone(),
+        )
+    }
+
+    /// A notification consumer with a name unique to this process.
+    pub fn consumer(&self) -> Result<Consumer, StartError> {
+        let settings = &self.0.settings;
+        let sink = Sink::new(
+            settings.webhook_url.as_deref(),
+            Duration::from_millis(settings.webhook_timeout_ms),
+        )
+        .map_err(|e| StartError::Events(e.to_string()))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("consumer-{}-{nanos:x}", std::process::id());
+        Consumer::new(
+            &self.0.redis,
+            name,
+            sink,
+            ConsumerSettings::from(settings),
+            self.0.metrics.clone(),
+        )
+        .map_err(StartError::Redis)
+    }
+
     /// Names the dependencies that do not answer right now (empty when ready).
     pub async fn unready_dependencies(&self) -> Vec<&'static str> {
         let postgres = async {
@@ -218,6 +259,17 @@ impl Application {
     ) -> Result<(), StartError> {
         let grace = self.app.settings().shutdown_grace();
         let purge = tokio::spawn(self.app.clone().purge_idempotency_records());
+        let (stop_events, events_stop) = tokio::sync::watch::channel(false);
+        let relay = self
+            .app
+            .settings()
+            .relay_enabled
+            .then(|| tokio::spawn(self.app.relay().run(events_stop.clone())));
+        let consumer = if self.app.settings().consumer_enabled {
+            Some(tokio::spawn(self.app.consumer()?.run()))
+        } else {
+            None
+        };
         let sync = tokio::spawn(plugins::keep_in_sync(
             self.app.plugins().registry().clone(),
             self.app.0.pool.clone(),
@@ -244,6 +296,14 @@ impl Application {
         };
         purge.abort();
         sync.abort();
+        let _ = stop_events.send(true);
+        if let Some(relay) = relay {
+            // The batch in flight commits (or rolls back) before the relay stops.
+            let _ = tokio::time::timeout(Duration::from_secs(5), relay).await;
+        }
+        if let Some(consumer) = consumer {
+            consumer.abort();
+        }
         tracing::info!("edgecart stopped");
         result
     }

@@ -116,6 +116,55 @@ pub struct Settings {
     #[arg(long, env = "EDGECART_PLUGIN_SYNC_MS", default_value_t = 500)]
     pub plugin_sync_ms: u64,
 
+    /// Run the outbox relay in this process.
+    #[arg(long, env = "EDGECART_RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub relay_enabled: bool,
+
+    /// Run the notification consumer in this process (`edgecart consume` runs it alone).
+    #[arg(long, env = "EDGECART_CONSUMER_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub consumer_enabled: bool,
+
+    /// Outbox rows the relay publishes per batch.
+    #[arg(long, env = "EDGECART_OUTBOX_BATCH", default_value_t = 256)]
+    pub outbox_batch: i64,
+
+    /// The relay's fallback poll when no notification arrives, in milliseconds.
+    #[arg(long, env = "EDGECART_OUTBOX_POLL_MS", default_value_t = 1000)]
+    pub outbox_poll_ms: u64,
+
+    /// How long published outbox rows are kept before they are purged, in seconds.
+    #[arg(long, env = "EDGECART_OUTBOX_RETENTION_SECS", default_value_t = 86_400)]
+    pub outbox_retention_secs: u64,
+
+    /// Approximate length cap of the event stream (`XADD MAXLEN ~`).
+    #[arg(long, env = "EDGECART_EVENTS_MAX_LEN", default_value_t = 1_000_000)]
+    pub events_max_len: i64,
+
+    /// Where notifications are POSTed; unset writes them to the log.
+    #[arg(long, env = "EDGECART_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+
+    /// Timeout of one webhook attempt, in milliseconds.
+    #[arg(long, env = "EDGECART_WEBHOOK_TIMEOUT_MS", default_value_t = 2000)]
+    pub webhook_timeout_ms: u64,
+
+    /// Attempts per notification before the event is dead-lettered.
+    #[arg(long, env = "EDGECART_CONSUMER_MAX_ATTEMPTS", default_value_t = 5)]
+    pub consumer_max_attempts: u32,
+
+    /// Backoff before the second attempt, doubling for each further one, in milliseconds.
+    #[arg(long, env = "EDGECART_CONSUMER_BACKOFF_MS", default_value_t = 200)]
+    pub consumer_backoff_ms: u64,
+
+    /// How long an event stays with a consumer that does not acknowledge it before another
+    /// consumer takes it over, in milliseconds.
+    #[arg(
+        long,
+        env = "EDGECART_CONSUMER_CLAIM_IDLE_MS",
+        default_value_t = 30_000
+    )]
+    pub consumer_claim_idle_ms: u64,
+
     /// Log format: `text` (readable) or `json`.
     #[arg(long, env = "EDGECART_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,

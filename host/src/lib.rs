@@ -16,6 +16,7 @@
 //! - [`rules`]: the business-rule seam (charge limits, order checks, pricing) the services
 //!   ask.
 //! - [`plugins`]: the WebAssembly plugins behind it: sandbox, registry, sync across nodes.
+//! - [`events`]: the outbox relay to the Redis stream and the notification consumer.
 //! - [`cache`]: in-process caches (moka) and their staleness bounds.
 //! - [`domain`]: small validated newtypes (ids, money, idempotency keys, pages).
 //! - [`redis`]: the Redis client and key naming.
@@ -29,6 +30,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;

@@ -19,6 +19,8 @@ enum Command {
     Migrate(Settings),
     /// Insert demo users and products when the database holds none, then exit.
     Seed(Settings),
+    /// Run only the notification consumer (to scale it apart from the servers).
+    Consume(Settings),
     /// Write, test, run and deploy rule plugins.
     Plugin {
         #[command(subcommand)]
@@ -30,12 +32,15 @@ enum Command {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let log_format = match &cli.command {
-        Command::Serve(s) | Command::Migrate(s) | Command::Seed(s) => s.log_format,
+        Command::Serve(s) | Command::Migrate(s) | Command::Seed(s) | Command::Consume(s) => {
+            s.log_format
+        }
         Command::Plugin { .. } => edgecart::config::LogFormat::Text,
     };
     telemetry::init(log_format);
     let result = match cli.command {
         Command::Plugin { command } => edgecart::cli::run(command).await,
+        Command::Consume(settings) => consume(settings).await.map_err(|e| e.to_string()),
         Command::Serve(settings) => serve(settings).await.map_err(|e| e.to_string()),
         Command::Migrate(settings) => store::prepare_database(&settings)
             .await
@@ -60,5 +65,15 @@ async fn serve(settings: Settings) -> Result<(), edgecart::app::StartError> {
     tracing::info!(address = %app.local_addr(), "edgecart listening");
     app.run_until_stopped(edgecart::app::shutdown_signal())
         .await?;
+    Ok(())
+}
+
+/// The notification consumer alone, until SIGTERM or SIGINT.
+async fn consume(settings: Settings) -> Result<(), edgecart::app::StartError> {
+    let app = edgecart::App::build(settings).await?;
+    let consumer = tokio::spawn(app.consumer()?.run());
+    tracing::info!("notification consumer running");
+    edgecart::app::shutdown_signal().await;
+    consumer.abort();
     Ok(())
 }

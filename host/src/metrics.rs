@@ -35,6 +35,12 @@ struct Inner {
     plugin_duration: HistogramVec,
     plugin_fuel: HistogramVec,
     plugin_shadow: IntCounterVec,
+    events_relayed: IntCounterVec,
+    relay_errors: IntCounterVec,
+    outbox_backlog: IntGauge,
+    outbox_lag: prometheus::Gauge,
+    consumer_events: IntCounterVec,
+    notification_delay: HistogramVec,
 }
 
 impl Default for Metrics {
@@ -154,6 +160,42 @@ impl Metrics {
             "Shadow runs, by plugin, shadow version and result (agree, disagree, failed, dropped).",
             &["plugin", "version", "result"],
         );
+        let events_relayed = counter(
+            "edgecart_events_relayed_total",
+            "Outbox events published to the Redis stream.",
+            &[],
+        );
+        let relay_errors = counter(
+            "edgecart_relay_errors_total",
+            "Outbox relay batches that failed (they stay unsent and are retried).",
+            &[],
+        );
+        let outbox_backlog = IntGauge::new(
+            "edgecart_outbox_backlog",
+            "Outbox events not yet published.",
+        )
+        .expect("static metric definition");
+        let outbox_lag = prometheus::Gauge::new(
+            "edgecart_outbox_lag_seconds",
+            "Age of the oldest outbox event not yet published (0 when none).",
+        )
+        .expect("static metric definition");
+        let consumer_events = counter(
+            "edgecart_consumer_events_total",
+            "Events the notification consumer handled, by result (processed, duplicate, retried, dead_lettered).",
+            &["result"],
+        );
+        let notification_delay = histogram(
+            "edgecart_notification_delay_seconds",
+            "From the order's commit-time outbox row to its notification being sent.",
+            &[],
+        );
+        registry
+            .register(Box::new(outbox_backlog.clone()))
+            .expect("metric registered once");
+        registry
+            .register(Box::new(outbox_lag.clone()))
+            .expect("metric registered once");
         for gauge in [&http_in_flight, &redis_connected] {
             registry
                 .register(Box::new(gauge.clone()))
@@ -186,6 +228,12 @@ impl Metrics {
             plugin_duration,
             plugin_fuel,
             plugin_shadow,
+            events_relayed,
+            relay_errors,
+            outbox_backlog,
+            outbox_lag,
+            consumer_events,
+            notification_delay,
         }))
     }
 
@@ -215,6 +263,38 @@ impl Metrics {
         m.plugin_fuel
             .with_label_values(&[plugin, version])
             .observe(fuel as f64);
+    }
+
+    /// Counts published outbox events.
+    pub fn events_relayed(&self, count: usize) {
+        self.0
+            .events_relayed
+            .with_label_values::<&str>(&[])
+            .inc_by(count as u64);
+    }
+
+    /// Counts a failed relay batch.
+    pub fn relay_error(&self) {
+        self.0.relay_errors.with_label_values::<&str>(&[]).inc();
+    }
+
+    /// Sets the outbox backlog and the age of its oldest event.
+    pub fn set_outbox_backlog(&self, count: i64, lag_seconds: f64) {
+        self.0.outbox_backlog.set(count);
+        self.0.outbox_lag.set(lag_seconds);
+    }
+
+    /// Counts an event the consumer handled.
+    pub fn consumer_event(&self, result: &str) {
+        self.0.consumer_events.with_label_values(&[result]).inc();
+    }
+
+    /// Records how long an event took from its outbox row to its notification.
+    pub fn observe_notification_delay(&self, delay: Duration) {
+        self.0
+            .notification_delay
+            .with_label_values::<&str>(&[])
+            .observe(delay.as_secs_f64());
     }
 
     /// Counts one shadow run: `agree`, `disagree`, `failed` or `dropped` (queue full).

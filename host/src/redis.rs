@@ -19,6 +19,8 @@ pub const STARTUP_WAIT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct Redis {
     pool: Pool,
+    /// Builds the extra clients that need a connection of their own.
+    builder: Builder,
     /// A dedicated connection for subscriptions (a subscribed connection runs no commands).
     subscriber: SubscriberClient,
     prefix: String,
@@ -64,6 +66,7 @@ impl Redis {
         };
         Ok(Self {
             pool,
+            builder,
             subscriber,
             prefix: settings.redis_prefix.clone(),
             options,
@@ -163,6 +166,40 @@ impl Redis {
                 }
             }
         })
+    }
+
+    /// A client with a connection of its own and no command timeout, for blocking reads
+    /// (`XREADGROUP … BLOCK`); it reconnects like the pool. Call `connect` on it.
+    pub fn dedicated_client(&self) -> Result<Client, Error> {
+        let mut builder = self.builder.clone();
+        builder.with_performance_config(|p| p.default_command_timeout = Duration::ZERO);
+        builder.build()
+    }
+
+    /// Appends events to a stream capped at about `max_len` entries (`MAXLEN ~`), all sent
+    /// before any answer is awaited.
+    pub async fn publish_events(
+        &self,
+        stream: &str,
+        events: &[crate::events::Event],
+        max_len: i64,
+    ) -> Result<(), Error> {
+        let client = self.pool.next().with_options(&self.options);
+        let appends = events.iter().map(|event| {
+            let fields = vec![
+                ("id", event.id.to_string()),
+                ("type", event.event_type.clone()),
+                ("payload", event.payload.clone()),
+                ("at", event.at.clone()),
+            ];
+            client.xadd::<(), _, _, _, _>(stream, false, ("MAXLEN", "~", max_len), "*", fields)
+        });
+        self.timed("xadd", async {
+            futures_util::future::try_join_all(appends)
+                .await
+                .map(|_| ())
+        })
+        .await
     }
 
     /// Runs one command, recording its latency and counting its failure.

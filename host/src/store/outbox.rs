@@ -1,7 +1,24 @@
 //! The `outbox` table: events written in the transaction that causes them, delivered later
 //! by the relay (at least once).
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+
+/// The channel the outbox trigger notifies (migration V5).
+pub const CHANNEL: &str = "edgecart_outbox";
+
+/// An event waiting for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The outbox row's id: the event id consumers deduplicate by.
+    pub id: i64,
+    /// `order.paid`, `order.cancelled`, …
+    pub event_type: String,
+    /// The payload as JSON text.
+    pub payload: String,
+    /// When the causing transaction stored it.
+    pub created_at: DateTime<Utc>,
+}
 
 /// Stores one event of `event_type` with a JSON payload.
 pub async fn insert(
@@ -14,4 +31,55 @@ pub async fn insert(
     db.execute(&stmt, &[&event_type, &payload.to_string()])
         .await?;
     Ok(())
+}
+
+/// Locks up to `limit` unsent events, oldest first, skipping those another relay holds; they
+/// stay locked until the transaction ends.
+pub async fn lock_unsent(
+    db: &impl GenericClient,
+    limit: i64,
+) -> Result<Vec<Pending>, tokio_postgres::Error> {
+    const SQL: &str = "SELECT id, type, payload::text, created_at FROM outbox \
+                       WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED";
+    let stmt = db.prepare_cached(SQL).await?;
+    Ok(db
+        .query(&stmt, &[&limit])
+        .await?
+        .iter()
+        .map(|row| Pending {
+            id: row.get(0),
+            event_type: row.get(1),
+            payload: row.get(2),
+            created_at: row.get(3),
+        })
+        .collect())
+}
+
+/// Marks events sent.
+pub async fn mark_sent(db: &impl GenericClient, ids: &[i64]) -> Result<(), tokio_postgres::Error> {
+    const SQL: &str = "UPDATE outbox SET sent_at = now() WHERE id = ANY($1)";
+    let stmt = db.prepare_cached(SQL).await?;
+    db.execute(&stmt, &[&ids]).await?;
+    Ok(())
+}
+
+/// How many events wait, and how long the oldest has waited (zero when none).
+pub async fn backlog(db: &impl GenericClient) -> Result<(i64, f64), tokio_postgres::Error> {
+    const SQL: &str = "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 \
+                       FROM outbox WHERE sent_at IS NULL";
+    let stmt = db.prepare_cached(SQL).await?;
+    let row = db.query_one(&stmt, &[]).await?;
+    Ok((row.get(0), row.get(1)))
+}
+
+/// Deletes up to `limit` events sent before `retention` ago; returns how many.
+pub async fn purge_sent(
+    db: &impl GenericClient,
+    retention: std::time::Duration,
+    limit: i64,
+) -> Result<u64, tokio_postgres::Error> {
+    const SQL: &str = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+                       WHERE sent_at < now() - make_interval(secs => $1) LIMIT $2)";
+    let stmt = db.prepare_cached(SQL).await?;
+    db.execute(&stmt, &[&retention.as_secs_f64(), &limit]).await
 }

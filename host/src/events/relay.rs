@@ -1,0 +1,230 @@
+//! The outbox relay: moves committed outbox rows to the Redis stream in batches. Several
+//! nodes run it at once: each batch is locked with `FOR UPDATE SKIP LOCKED`, published, marked
+//! sent and committed, so a row is published by one relay (twice only if a relay dies between
+//! publishing and committing; consumers deduplicate). Woken by `LISTEN/NOTIFY`, with a poll as
+//! the fallback; sent rows are purged after a retention.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::SecondsFormat;
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+use tokio_postgres::AsyncMessage;
+
+use super::Event;
+use crate::{
+    config::Settings,
+    metrics::Metrics,
+    redis::Redis,
+    store::{PgPool, outbox},
+};
+
+/// How the relay runs.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// Rows per batch.
+    pub batch: i64,
+    /// The stream's approximate length cap (`MAXLEN ~`).
+    pub max_len: i64,
+    /// The fallback poll.
+    pub poll: Duration,
+    /// How long sent rows are kept.
+    pub retention: Duration,
+}
+
+impl RelaySettings {
+    /// From the server settings.
+    pub fn from(settings: &Settings) -> Self {
+        Self {
+            batch: settings.outbox_batch,
+            max_len: settings.events_max_len,
+            poll: Duration::from_millis(settings.outbox_poll_ms),
+            retention: Duration::from_secs(settings.outbox_retention_secs),
+        }
+    }
+}
+
+/// Why a batch was not relayed (it stays unsent and is retried).
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// PostgreSQL failed.
+    #[error("postgres: {0}")]
+    Postgres(String),
+    /// Redis failed.
+    #[error("redis: {0}")]
+    Redis(#[from] fred::error::Error),
+}
+
+impl From<tokio_postgres::Error> for RelayError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        RelayError::Postgres(e.to_string())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for RelayError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        RelayError::Postgres(e.to_string())
+    }
+}
+
+/// One node's relay.
+#[derive(Clone)]
+pub struct Relay {
+    pool: PgPool,
+    redis: Redis,
+    database_url: String,
+    settings: RelaySettings,
+    metrics: Metrics,
+}
+
+impl Relay {
+    /// A relay over these connections.
+    pub fn new(
+        pool: PgPool,
+        redis: Redis,
+        database_url: String,
+        settings: RelaySettings,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            pool,
+            redis,
+            database_url,
+            settings,
+            metrics,
+        }
+    }
+
+    /// Relays until `stop` turns true (finishing the batch in flight): after every
+    /// notification, every poll interval, and again at once while batches come back full.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let wake = Arc::new(Notify::new());
+        let listener = tokio::spawn(listen(self.database_url.clone(), wake.clone()));
+        let _stop_listening = AbortOnDrop(listener);
+        let mut failures = 0u32;
+        let mut last_purge = tokio::time::Instant::now();
+        loop {
+            match self.drain().await {
+                Ok(()) => failures = 0,
+                Err(e) => {
+                    failures += 1;
+                    if failures == 1 {
+                        tracing::warn!(error = %e, "outbox relay failed; retrying");
+                    }
+                    self.metrics.relay_error();
+                }
+            }
+            self.observe_backlog().await;
+            if last_purge.elapsed() > Duration::from_secs(60) {
+                last_purge = tokio::time::Instant::now();
+                self.purge().await;
+            }
+            // Back off while failing (Redis or PostgreSQL down), up to the poll interval.
+            let pause = if failures > 0 {
+                Duration::from_millis(100 << failures.min(5)).min(self.settings.poll)
+            } else {
+                self.settings.poll
+            };
+            tokio::select! {
+                () = wake.notified(), if failures == 0 => {}
+                () = tokio::time::sleep(pause) => {}
+                _ = stop.wait_for(|stop| *stop) => return,
+            }
+        }
+    }
+
+    /// Relays batches until one comes back short.
+    pub async fn drain(&self) -> Result<(), RelayError> {
+        while self.relay_batch().await? == self.settings.batch as usize {}
+        Ok(())
+    }
+
+    /// Relays one batch; returns how many events it published.
+    pub async fn relay_batch(&self) -> Result<usize, RelayError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let pending = outbox::lock_unsent(&tx, self.settings.batch).await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let events: Vec<Event> = pending
+            .into_iter()
+            .map(|p| Event {
+                id: p.id,
+                event_type: p.event_type,
+                payload: p.payload,
+                at: p.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            })
+            .collect();
+        self.redis
+            .publish_events(
+                &self.redis.key(super::STREAM),
+                &events,
+                self.settings.max_len,
+            )
+            .await?;
+        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+        outbox::mark_sent(&tx, &ids).await?;
+        tx.commit().await?;
+        self.metrics.events_relayed(events.len());
+        Ok(events.len())
+    }
+
+    async fn observe_backlog(&self) {
+        let Ok(client) = self.pool.get().await else {
+            return;
+        };
+        if let Ok((count, lag)) = outbox::backlog(&client).await {
+            self.metrics.set_outbox_backlog(count, lag);
+        }
+    }
+
+    async fn purge(&self) {
+        let Ok(client) = self.pool.get().await else {
+            return;
+        };
+        while let Ok(10_000) = outbox::purge_sent(&client, self.settings.retention, 10_000).await {}
+    }
+}
+
+/// Listens for outbox notifications on a connection of its own and wakes the relay; reconnects
+/// after a failure (the relay polls meanwhile).
+async fn listen(database_url: String, wake: Arc<Notify>) {
+    loop {
+        match tokio_postgres::connect(&database_url, tokio_postgres::NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let listen = format!("LISTEN {}", outbox::CHANNEL);
+                let listening = client.batch_execute(&listen);
+                tokio::pin!(listening);
+                // The connection must be driven for LISTEN to complete.
+                let mut listening_done = false;
+                loop {
+                    tokio::select! {
+                        result = &mut listening, if !listening_done => {
+                            listening_done = true;
+                            if result.is_err() { break; }
+                        }
+                        message = messages.next() => match message {
+                            Some(Ok(AsyncMessage::Notification(_))) => wake.notify_one(),
+                            Some(Ok(_)) => {}
+                            Some(Err(_)) | None => break,
+                        },
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "outbox listener cannot connect"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
