@@ -3,6 +3,7 @@
 
 mod admin;
 mod bad_input;
+mod events;
 mod idempotency;
 mod operations;
 mod orders;

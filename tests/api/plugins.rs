@@ -4,8 +4,8 @@
 use std::{sync::Arc, time::Duration};
 
 use edgecart_tests::{
-    PrivateRedis, TestApp, assert_client_error, assert_problem, fixture_wasm, plugin_wasm,
-    spawn_app, spawn_app_with,
+    PrivateRedis, TestApp, assert_client_error, assert_problem, eventually, fixture_wasm,
+    plugin_wasm, spawn_app, spawn_app_with,
 };
 use futures_util::future::join_all;
 use reqwest::Method;
@@ -25,23 +25,6 @@ async fn plugin(app: &TestApp, name: &str) -> Value {
         .unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
-}
-
-/// Polls `check` every 50 ms until it holds, for at most `within`.
-async fn eventually<F: Future<Output = bool>>(
-    within: Duration,
-    mut check: impl FnMut() -> F,
-) -> bool {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if check().await {
-            return true;
-        }
-        if tokio::time::Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

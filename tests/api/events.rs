@@ -1,0 +1,210 @@
+//! Order events: the outbox relay publishes them to the Redis stream, and the notification
+//! consumer delivers each one's notification once, through retries, dead letters, Redis
+//! outages and several nodes.
+
+use std::{collections::HashMap, time::Duration};
+
+use edgecart_tests::{PrivateRedis, TestApp, Webhook, eventually, spawn_app_with};
+use serde_json::json;
+
+/// A server on a Redis of its own, notifying `webhook`.
+async fn spawn(redis: &PrivateRedis, webhook: &Webhook, poll_ms: u64) -> TestApp {
+    let (redis_url, webhook_url) = (redis.url(), webhook.url.clone());
+    spawn_app_with(move |s| {
+        s.redis_url = redis_url;
+        s.webhook_url = Some(webhook_url);
+        s.outbox_poll_ms = poll_ms;
+        s.consumer_max_attempts = 3;
+        s.consumer_backoff_ms = 10;
+        s.consumer_claim_idle_ms = 1_000;
+    })
+    .await
+}
+
+/// Places `count` paid orders and returns their ids.
+async fn place_orders(app: &TestApp, count: usize) -> Vec<i64> {
+    let user = app.create_user("a", 100_000_000).await;
+    let product = app.create_product("p", 1_000, 1_000_000).await;
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        let body = json!({"user_id": user, "paymentAmount": 1_000, "products": [{"id": product, "quantity": 1}]});
+        let response = app.order(&body, None).await;
+        assert_eq!(response.status(), 201);
+        let order: serde_json::Value = response.json().await.unwrap();
+        ids.push(order["orderId"].as_i64().unwrap());
+    }
+    ids
+}
+
+/// Accepted notifications per event id.
+fn deliveries(webhook: &Webhook) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for (key, _) in webhook.accepted() {
+        *counts.entry(key).or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn an_order_event_reaches_the_stream_and_is_notified_once() {
+    let redis = PrivateRedis::start().await;
+    let webhook = Webhook::start(0).await;
+    // A one-minute poll: only the NOTIFY wake-up can deliver within the wait below.
+    let app = spawn(&redis, &webhook, 60_000).await;
+    let orders = place_orders(&app, 1).await;
+
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            webhook.accepted().len() == 1
+        })
+        .await
+    );
+    let (key, body) = &webhook.accepted()[0];
+    let event_id = app.scalar("SELECT max(id) FROM outbox").await;
+    assert_eq!(key, &event_id.to_string());
+    assert_eq!(body["type"], "order.paid");
+    assert_eq!(body["payload"]["orderId"], orders[0]);
+    assert!(body["message"].as_str().unwrap().contains("결제"));
+    assert_eq!(
+        redis
+            .cli(&["XLEN", &format!("{}events", app.settings.redis_prefix)])
+            .await,
+        "1"
+    );
+    let fields = redis
+        .cli(&[
+            "XRANGE",
+            &format!("{}events", app.settings.redis_prefix),
+            "-",
+            "+",
+        ])
+        .await;
+    for field in ["id", "type", "payload", "order.paid"] {
+        assert!(fields.contains(field), "{fields}");
+    }
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            .await,
+        0
+    );
+    assert!(
+        eventually(Duration::from_secs(2), || async {
+            app.metric("edgecart_consumer_events_total", &[("result", "processed")])
+                .await
+                == 1.0
+        })
+        .await
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_that_fails_twice_then_succeeds_gets_the_notification_once() {
+    let redis = PrivateRedis::start().await;
+    let webhook = Webhook::start(2).await;
+    let app = spawn(&redis, &webhook, 200).await;
+    place_orders(&app, 1).await;
+
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            webhook.accepted().len() == 1
+        })
+        .await
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(webhook.accepted().len(), 1);
+    assert_eq!(webhook.attempts(), 3);
+    assert_eq!(
+        app.metric("edgecart_consumer_events_total", &[("result", "retried")])
+            .await,
+        2.0
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_that_always_fails_gets_the_event_dead_lettered_after_the_last_attempt() {
+    let redis = PrivateRedis::start().await;
+    let webhook = Webhook::start(usize::MAX).await;
+    let app = spawn(&redis, &webhook, 200).await;
+    place_orders(&app, 1).await;
+
+    let dead = format!("{}events:dead", app.settings.redis_prefix);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            redis.cli(&["XLEN", &dead]).await == "1"
+        })
+        .await
+    );
+    assert_eq!(webhook.attempts(), 3);
+    assert!(webhook.accepted().is_empty());
+    // Acknowledged: nothing stays pending in the group.
+    let pending = redis
+        .cli(&[
+            "XPENDING",
+            &format!("{}events", app.settings.redis_prefix),
+            "notifications",
+        ])
+        .await;
+    assert!(pending.starts_with('0'), "{pending}");
+}
+
+#[tokio::test]
+async fn orders_go_on_while_redis_is_down_and_every_event_arrives_once_when_it_is_back() {
+    let mut redis = PrivateRedis::start().await;
+    let webhook = Webhook::start(0).await;
+    let app = spawn(&redis, &webhook, 200).await;
+    place_orders(&app, 2).await;
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            webhook.accepted().len() == 2
+        })
+        .await
+    );
+
+    redis.stop().await;
+    let during = place_orders(&app, 5).await;
+    assert_eq!(during.len(), 5, "orders succeed without Redis");
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            .await,
+        5
+    );
+
+    redis.restart().await;
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            webhook.accepted().len() >= 7
+        })
+        .await,
+        "delivered after Redis came back"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let counts = deliveries(&webhook);
+    assert_eq!(counts.len(), 7);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn two_relays_and_two_consumers_have_no_duplicate_effect() {
+    let redis = PrivateRedis::start().await;
+    let webhook = Webhook::start(0).await;
+    let a = spawn(&redis, &webhook, 200).await;
+    let b = a.spawn_node().await;
+    let (first, second) = tokio::join!(place_orders(&a, 40), place_orders(&b, 40));
+    assert_eq!(first.len() + second.len(), 80);
+
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            webhook.accepted().len() >= 80
+        })
+        .await
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let counts = deliveries(&webhook);
+    assert_eq!(counts.len(), 80);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert_eq!(
+        a.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            .await,
+        0
+    );
+}
