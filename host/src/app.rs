@@ -85,7 +85,7 @@ impl App {
         }
         let rules: Arc<dyn Rules> = Arc::new(registry);
         let points = Points::new(db.clone(), rules.clone(), metrics.clone());
-        let orders = Orders::new(db.clone(), rules);
+        let orders = Orders::new(db.clone(), rules, metrics.clone());
         let catalog = Catalog::new(db, settings.popular_ttl(), metrics.clone());
         Ok(Self(Arc::new(Inner {
             settings,

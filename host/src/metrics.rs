@@ -41,6 +41,10 @@ struct Inner {
     outbox_lag: prometheus::Gauge,
     consumer_events: IntCounterVec,
     notification_delay: HistogramVec,
+    orders: IntCounterVec,
+    stock_outs: IntCounterVec,
+    db_transactions: HistogramVec,
+    dependency_up: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -87,7 +91,7 @@ impl Metrics {
         let db_pool = IntGaugeVec::new(
             Opts::new(
                 "edgecart_db_pool_connections",
-                "PostgreSQL pool connections by state (size, available, waiting).",
+                "PostgreSQL pool connections by state (size, available, in_use, waiting).",
             ),
             &["state"],
         )
@@ -190,6 +194,47 @@ impl Metrics {
             "From the order's commit-time outbox row to its notification being sent.",
             &[],
         );
+        let orders = counter(
+            "edgecart_orders_total",
+            "Orders by result (paid, cancelled, rejected) and, for rejections, reason (out_of_stock, insufficient_balance, payment_amount_mismatch, rule, product_not_found, user_not_found, invalid, other).",
+            &["result", "reason"],
+        );
+        let stock_outs = counter(
+            "edgecart_stock_outs_total",
+            "Orders refused because a product had fewer units than ordered.",
+            &[],
+        );
+        let db_transactions = histogram(
+            "edgecart_db_transaction_duration_seconds",
+            "PostgreSQL transaction latency (begin to commit), by result (commit, error, retry).",
+            &["result"],
+        );
+        let dependency_up = IntGaugeVec::new(
+            Opts::new(
+                "edgecart_dependency_up",
+                "1 when a dependency answers (postgres, redis, plugins: loaded), as /readyz sees it at scrape time.",
+            ),
+            &["dependency"],
+        )
+        .expect("static metric definition");
+        // Series that exist from the start, at zero, so that rates and alerts see them before
+        // the first event.
+        for counter in [&events_relayed, &relay_errors, &stock_outs] {
+            counter.with_label_values::<&str>(&[]);
+        }
+        notification_delay.with_label_values::<&str>(&[]);
+        for result in ["processed", "duplicate", "retried", "dead_lettered"] {
+            consumer_events.with_label_values(&[result]);
+        }
+        for result in ["paid", "cancelled"] {
+            orders.with_label_values(&[result, ""]);
+        }
+        for result in ["applied", "rejected"] {
+            charges.with_label_values(&[result]);
+        }
+        registry
+            .register(Box::new(dependency_up.clone()))
+            .expect("metric registered once");
         registry
             .register(Box::new(outbox_backlog.clone()))
             .expect("metric registered once");
@@ -234,6 +279,10 @@ impl Metrics {
             outbox_lag,
             consumer_events,
             notification_delay,
+            orders,
+            stock_outs,
+            db_transactions,
+            dependency_up,
         }))
     }
 
@@ -263,6 +312,34 @@ impl Metrics {
         m.plugin_fuel
             .with_label_values(&[plugin, version])
             .observe(fuel as f64);
+    }
+
+    /// Sets the dependency gauges from the list of those that do not answer.
+    pub fn set_dependencies(&self, down: &[&str]) {
+        for dependency in ["postgres", "redis", "plugins"] {
+            self.0
+                .dependency_up
+                .with_label_values(&[dependency])
+                .set(i64::from(!down.contains(&dependency)));
+        }
+    }
+
+    /// Counts an order outcome; `reason` is empty unless it was rejected.
+    pub fn order(&self, result: &str, reason: &str) {
+        self.0.orders.with_label_values(&[result, reason]).inc();
+    }
+
+    /// Counts a stock-out.
+    pub fn stock_out(&self) {
+        self.0.stock_outs.with_label_values::<&str>(&[]).inc();
+    }
+
+    /// Records one transaction's latency.
+    pub fn observe_transaction(&self, result: &str, elapsed: Duration) {
+        self.0
+            .db_transactions
+            .with_label_values(&[result])
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts published outbox events.
@@ -370,6 +447,7 @@ impl Metrics {
         gauge("size", size);
         gauge("available", available);
         gauge("waiting", waiting);
+        gauge("in_use", size.saturating_sub(available));
         self.0.redis_connected.set(i64::from(redis_connected));
     }
 

@@ -5,6 +5,7 @@ mod admin;
 mod bad_input;
 mod events;
 mod idempotency;
+mod monitoring;
 mod operations;
 mod orders;
 mod plugins;

@@ -87,6 +87,8 @@ async fn readyz(State(app): State<App>) -> Response {
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 async fn metrics(State(app): State<App>) -> Response {
     app.refresh_gauges();
+    let down = app.unready_dependencies().await;
+    app.metrics().set_dependencies(&down);
     let text = app.metrics().render();
     (
         [(

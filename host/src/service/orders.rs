@@ -11,6 +11,7 @@ use super::{Committed, Database, Error, Render, Replayable, Work, commit_after};
 use crate::{
     domain::{OrderId, UserId},
     idempotency::IdempotentRequest,
+    metrics::Metrics,
     rules::{OrderInput, OrderLineInput, Pricing, Rules, Verdict},
     store::{
         history::{self, Kind},
@@ -68,6 +69,7 @@ impl NewOrder {
 pub struct Orders {
     db: Database,
     rules: Arc<dyn Rules>,
+    metrics: Metrics,
 }
 
 /// What one pricing pass decided.
@@ -81,8 +83,8 @@ struct Priced {
 
 impl Orders {
     /// Builds the service over the database and the rules in force.
-    pub fn new(db: Database, rules: Arc<dyn Rules>) -> Self {
-        Self { db, rules }
+    pub fn new(db: Database, rules: Arc<dyn Rules>, metrics: Metrics) -> Self {
+        Self { db, rules, metrics }
     }
 
     /// Places and pays an order, once per idempotency key when one is given. The answer is
@@ -94,6 +96,12 @@ impl Orders {
         render: Render<'_, Order>,
     ) -> Result<Replayable, Error> {
         let ctx = (self, order);
+        // Every fresh outcome is rendered exactly once (replays are not): count it there.
+        let counted = |outcome: &Result<Order, Error>| {
+            self.count(outcome);
+            render(outcome)
+        };
+        let render: Render<'_, Order> = &counted;
         match idempotency {
             Some(req) => self.db.idempotent(req, render, &ctx, place_nested).await,
             None => match self
@@ -121,7 +129,30 @@ impl Orders {
     /// Cancels a paid order: stock back, points refunded, rollup reversed, event stored.
     /// Cancelling a cancelled order changes nothing and returns it.
     pub async fn cancel(&self, id: OrderId) -> Result<Order, Error> {
-        self.db.transaction(&id, cancel_in).await
+        let (order, cancelled_now) = self.db.transaction(&id, cancel_in).await?;
+        if cancelled_now {
+            self.metrics.order("cancelled", "");
+        }
+        Ok(order)
+    }
+
+    /// Counts a placement's outcome: paid, or rejected with a bounded reason.
+    fn count(&self, outcome: &Result<Order, Error>) {
+        let reason = match outcome {
+            Ok(_) => return self.metrics.order("paid", ""),
+            Err(Error::OutOfStock) => {
+                self.metrics.stock_out();
+                "out_of_stock"
+            }
+            Err(Error::InsufficientBalance) => "insufficient_balance",
+            Err(Error::PaymentAmountMismatch) => "payment_amount_mismatch",
+            Err(Error::Rejected(_)) => "rule",
+            Err(Error::ProductNotFound) => "product_not_found",
+            Err(Error::OrderUserNotFound) => "user_not_found",
+            Err(Error::InvalidOrder(_)) => "invalid",
+            Err(_) => "other",
+        };
+        self.metrics.order("rejected", reason);
     }
 
     /// Reads prices, asks the rules, and checks the client's amount.
@@ -273,13 +304,13 @@ async fn write(
 }
 
 /// Cancels inside one transaction; the order row lock makes concurrent cancels refund once.
-fn cancel_in<'t>(tx: &'t Transaction<'t>, &id: &'t OrderId) -> Work<'t, Order> {
+fn cancel_in<'t>(tx: &'t Transaction<'t>, &id: &'t OrderId) -> Work<'t, (Order, bool)> {
     Box::pin(async move {
         let mut order = orders::find(tx, id, true)
             .await?
             .ok_or(Error::OrderNotFound)?;
         if order.status == Status::Cancelled {
-            return Ok(order);
+            return Ok((order, false));
         }
         // The user before the products, as placement takes them.
         let user = UserId::new(order.user_id).map_err(|_| Error::OrderUserNotFound)?;
@@ -302,7 +333,7 @@ fn cancel_in<'t>(tx: &'t Transaction<'t>, &id: &'t OrderId) -> Work<'t, Order> {
         orders::mark_cancelled(tx, id).await?;
         order.status = Status::Cancelled;
         outbox::insert(tx, "order.cancelled", &event_payload(&order)).await?;
-        Ok(order)
+        Ok((order, true))
     })
 }
 

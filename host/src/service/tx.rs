@@ -70,6 +70,7 @@ impl Database {
     ) -> Result<T, Error> {
         let mut attempt = 1;
         loop {
+            let started = std::time::Instant::now();
             let result = async {
                 let mut client = self.pool.get().await?;
                 let tx = client.transaction().await?;
@@ -78,6 +79,7 @@ impl Database {
                 Ok(value)
             }
             .await;
+            self.observe(&result, &attempt, started);
             if !should_retry(&result, &mut attempt) {
                 return result;
             }
@@ -94,6 +96,7 @@ impl Database {
     ) -> Result<T, Error> {
         let mut attempt = 1;
         loop {
+            let started = std::time::Instant::now();
             let result = async {
                 let mut client = self.pool.get().await?;
                 let tx = client.transaction().await?;
@@ -104,10 +107,21 @@ impl Database {
                 Ok(value)
             }
             .await;
+            self.observe(&result, &attempt, started);
             if !should_retry(&result, &mut attempt) {
                 return result;
             }
         }
+    }
+
+    /// Records a transaction's latency and how it ended.
+    fn observe<T>(&self, result: &Result<T, Error>, attempt: &usize, started: std::time::Instant) {
+        let label = match result {
+            Ok(_) => "commit",
+            Err(Error::Database(e)) if store::is_retryable(e) && *attempt < MAX_ATTEMPTS => "retry",
+            Err(_) => "error",
+        };
+        self.metrics.observe_transaction(label, started.elapsed());
     }
 
     /// Runs `work` at most once per idempotency key: replays the first response to a repeat,
