@@ -70,6 +70,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.redis_prefix = format!("test:{name}:");
     settings.admin_token = Some(ADMIN_TOKEN.to_owned().into());
     settings.db_pool_size = 16;
+    // Tests check invariants under real concurrency on a shared machine, not latency: a
+    // request waits for a connection rather than failing.
+    settings.db_timeout_ms = 30_000;
     settings.plugin_dir = repo_path("plugins/dist");
     settings.plugin_cache_dir = repo_path("target/plugin-cache");
     settings.plugin_sync_ms = 200;
