@@ -65,6 +65,11 @@ pub struct Settings {
     #[arg(long, env = "EDGECART_BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
     pub body_limit_bytes: usize,
 
+    /// API requests served at once by this node; past it a request gets 503 with
+    /// `Retry-After` at once (the operations endpoints are not limited).
+    #[arg(long, env = "EDGECART_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+
     /// How long shutdown waits for in-flight requests, in seconds.
     #[arg(long, env = "EDGECART_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,

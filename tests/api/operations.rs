@@ -1,8 +1,8 @@
 //! Health, readiness, metrics, the OpenAPI document, request ids and graceful shutdown.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use edgecart_tests::{PrivateRedis, free_port, spawn_app, spawn_app_with};
+use edgecart_tests::{PrivateRedis, assert_problem, free_port, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -154,4 +154,42 @@ async fn shutdown_lets_in_flight_requests_finish() {
         .unwrap()
         .get(0);
     assert_eq!(balance, 5_000);
+}
+
+#[tokio::test]
+async fn past_the_concurrency_limit_requests_are_shed_with_retry_after() {
+    // One API request at a time; it waits on a row lock while the others arrive.
+    let app = Arc::new(spawn_app_with(|s| s.max_concurrent_requests = 1).await);
+    let user = app.create_user("a", 0).await;
+    let lock = app.lock_user_row(user).await;
+    let held = tokio::spawn({
+        let app = app.clone();
+        async move {
+            app.charge(user, Some("held"), &json!({"chargeAmount": 5_000}))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    app.wait_for_lock_waiter().await;
+
+    let shed = app.get(&format!("/api/v1/users/{user}")).await;
+    assert_eq!(shed.headers().get("retry-after").unwrap(), "1");
+    assert_problem(
+        shed,
+        503,
+        "OVERLOADED",
+        "요청이 많아 잠시 후 다시 시도해 주세요.",
+    )
+    .await;
+    // Operations endpoints are not limited.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/metrics").await.status(), 200);
+
+    lock.release().await;
+    assert_eq!(held.await.unwrap(), 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/users/{user}")).await.status(),
+        200
+    );
 }

@@ -14,13 +14,14 @@ pub mod users;
 
 use std::time::Instant;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
     middleware::{self, Next},
     response::Response,
 };
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -45,13 +46,22 @@ pub fn router(app: App) -> Router {
         .layer(CatchPanicLayer::custom(problem::panic_response))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, settings.request_timeout()))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+    // Past the concurrency limit the API sheds requests at once (503 + Retry-After) instead
+    // of queueing them into timeouts; the operations endpoints stay outside the limit.
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(problem::overloaded))
+        .layer(LoadShedLayer::new())
+        .layer(GlobalConcurrencyLimitLayer::new(
+            settings.max_concurrent_requests,
+        ));
     Router::new()
         .merge(users::router())
         .merge(products::router())
         .merge(orders::router())
-        .merge(ops::router())
         .merge(admin::router(app.clone()))
         .merge(plugins::router(app.clone()))
+        .layer(shed)
+        .merge(ops::router())
         .fallback(problem::fallback)
         .layer(layers)
         .with_state(app)

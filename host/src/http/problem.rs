@@ -423,6 +423,16 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
     problem_response(status, code, detail)
 }
 
+/// The answer to a request shed because the node is at its concurrency limit (503 with
+/// `Retry-After`).
+pub async fn overloaded(_error: tower::BoxError) -> Response {
+    problem_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "OVERLOADED",
+        "요청이 많아 잠시 후 다시 시도해 주세요.".into(),
+    )
+}
+
 /// Routes that match nothing.
 pub async fn fallback() -> ApiError {
     ApiError::NotFound
