@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use fred::{clients::SubscriberClient, prelude::*};
+use tracing::Instrument;
 
 use crate::{config::Settings, metrics::Metrics};
 
@@ -209,7 +210,9 @@ impl Redis {
         command: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let started = Instant::now();
-        let result = command.await;
+        let result = command
+            .instrument(tracing::debug_span!("redis", operation))
+            .await;
         self.metrics
             .observe_redis(operation, started.elapsed(), result.is_ok());
         result

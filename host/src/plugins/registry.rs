@@ -12,6 +12,7 @@ use std::{
 use arc_swap::ArcSwap;
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use super::{
     Hook,
@@ -307,15 +308,18 @@ impl Inner {
         let hook = input.hook();
         for plugin in set.on(hook) {
             let slot = self.slot().await?;
+            let span = tracing::debug_span!("plugin", plugin = %plugin.name, version = %plugin.version, %hook);
             let called = match &input {
                 ShadowInput::Charge(charge) => {
                     self.runtime
                         .validate_charge(&plugin.compiled, charge, &plugin.config)
+                        .instrument(span)
                         .await
                 }
                 ShadowInput::OrderValidate(order) | ShadowInput::OrderPrice(order) => {
                     self.runtime
                         .validate_order(&plugin.compiled, order, &plugin.config)
+                        .instrument(span)
                         .await
                 }
             };
@@ -350,6 +354,7 @@ impl Inner {
             let called = self
                 .runtime
                 .price_order(&plugin.compiled, &input, &plugin.config)
+                .instrument(tracing::debug_span!("plugin", plugin = %plugin.name, version = %plugin.version, hook = %Hook::OrderPrice))
                 .await;
             drop(slot);
             let rejected = matches!(called.outcome, Ok(Err(_)));

@@ -5,6 +5,7 @@
 use deadpool_postgres::Transaction;
 use futures_util::future::BoxFuture;
 use tokio_postgres::types::ToSql;
+use tracing::Instrument;
 
 use super::Error;
 use crate::{
@@ -78,6 +79,7 @@ impl Database {
                 tx.commit().await?;
                 Ok(value)
             }
+            .instrument(tracing::debug_span!("sql.transaction", attempt))
             .await;
             self.observe(&result, &attempt, started);
             if !should_retry(&result, &mut attempt) {
@@ -106,6 +108,7 @@ impl Database {
                 drop(tx);
                 Ok(value)
             }
+            .instrument(tracing::debug_span!("sql.transaction", attempt))
             .await;
             self.observe(&result, &attempt, started);
             if !should_retry(&result, &mut attempt) {
