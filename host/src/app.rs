@@ -68,6 +68,7 @@ impl App {
             redis.clone(),
             metrics.clone(),
             settings.idempotency_retention(),
+            Duration::from_secs(settings.idempotency_in_flight_secs),
         );
         let db = Database::new(pool.clone(), fast, metrics.clone());
         let cache_dir =

@@ -170,6 +170,16 @@ pub struct Settings {
     )]
     pub consumer_claim_idle_ms: u64,
 
+    /// How long a request's in-flight marker guards its idempotency key in Redis, in seconds:
+    /// longer than any request runs; after a node dies mid-request, a retry of that key gets
+    /// 409 until it expires (PostgreSQL still applies the charge once).
+    #[arg(
+        long,
+        env = "EDGECART_IDEMPOTENCY_IN_FLIGHT_SECS",
+        default_value_t = 60
+    )]
+    pub idempotency_in_flight_secs: u64,
+
     /// Log format: `text` (readable) or `json`.
     #[arg(long, env = "EDGECART_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,

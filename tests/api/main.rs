@@ -4,6 +4,7 @@
 mod admin;
 mod bad_input;
 mod events;
+mod faults;
 mod idempotency;
 mod monitoring;
 mod operations;

@@ -109,6 +109,9 @@ impl Consumer {
                 false,
             )
             .await?;
+        if !claimed.is_empty() {
+            tracing::debug!(count = claimed.len(), "took over pending events");
+        }
         for (entry, fields) in claimed {
             self.handle(&entry, &fields).await?;
         }
@@ -163,6 +166,7 @@ impl Consumer {
             self.dead_letter(entry, fields, "unreadable entry").await?;
             return Ok(());
         };
+        tracing::debug!(entry, event_id = event.id, "notifying");
         let seen = format!("{}{}", self.seen_prefix, event.id);
         if self.client.exists::<i64, _>(&seen).await? > 0 {
             self.metrics.consumer_event("duplicate");

@@ -9,10 +9,6 @@ use serde::{Deserialize, Serialize};
 use super::{Conflict, IdempotentRequest, StoredResponse};
 use crate::{metrics::Metrics, redis::Redis};
 
-/// How long an in-flight marker lives: longer than any request may run, short enough that a
-/// crashed node's keys free themselves soon.
-pub const IN_FLIGHT_TTL: Duration = Duration::from_secs(60);
-
 /// What the fast path says about a request.
 #[derive(Debug)]
 pub enum FastPath {
@@ -36,15 +32,19 @@ pub struct FastStore {
     redis: Redis,
     metrics: Metrics,
     retention: Duration,
+    in_flight: Duration,
 }
 
 impl FastStore {
-    /// Keeps finished responses for `retention`.
-    pub fn new(redis: Redis, metrics: Metrics, retention: Duration) -> Self {
+    /// Keeps finished responses for `retention`; an in-flight marker lives `in_flight`:
+    /// longer than any request may run, short enough that a crashed node's keys free
+    /// themselves soon.
+    pub fn new(redis: Redis, metrics: Metrics, retention: Duration, in_flight: Duration) -> Self {
         Self {
             redis,
             metrics,
             retention,
+            in_flight,
         }
     }
 
@@ -63,7 +63,7 @@ impl FastStore {
         .unwrap_or_default();
         let previous = match self
             .redis
-            .set_nx_get(&self.key(req), &marker, IN_FLIGHT_TTL)
+            .set_nx_get(&self.key(req), &marker, self.in_flight)
             .await
         {
             Ok(previous) => previous,

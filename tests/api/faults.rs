@@ -1,0 +1,154 @@
+//! Faults: the server process killed with SIGKILL in the middle of a load of orders and
+//! charges loses nothing and applies nothing twice.
+
+use std::{
+    collections::BTreeSet,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use edgecart_tests::{ServerProcess, Webhook, eventually, spawn_app_with};
+use futures_util::future::join_all;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_server_killed_mid_load_leaves_no_partial_order_no_lost_event_and_no_double_charge() {
+    let webhook = Webhook::start(0).await;
+    let url = webhook.url.clone();
+    // This in-process node only prepares the database; the killed one is a real process.
+    let setup = spawn_app_with(move |s| {
+        s.relay_enabled = false;
+        s.consumer_enabled = false;
+        s.webhook_url = Some(url);
+        s.outbox_poll_ms = 200;
+        s.idempotency_in_flight_secs = 1;
+        s.consumer_claim_idle_ms = 1_000;
+    })
+    .await;
+    let product = setup.create_product("p", 1_000, 1_000_000).await;
+    let payer = setup.create_user("payer", 100_000_000).await;
+    let charged = setup.create_user("charged", 0).await;
+    let stock_before = setup.stock(product).await;
+
+    let server = ServerProcess::start(&setup.settings).await;
+    let http = reqwest::Client::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    // 16 workers: each places orders and makes charges with keys of its own, each key with
+    // an amount no other key uses.
+    let workers = (0..16u32).map(|worker| {
+        let (http, address, stop) = (http.clone(), server.address.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut keys = Vec::new();
+            for round in 0u32.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let order = json!({"user_id": payer, "paymentAmount": 1_000, "products": [{"id": product, "quantity": 1}]});
+                let _ = http.post(format!("{address}/api/v1/orders")).json(&order).send().await;
+                let amount = 1_000 + i64::from(worker * 10_000 + round);
+                let key = format!("kill-{worker}-{round}");
+                keys.push((key.clone(), amount));
+                let _ = http
+                    .post(format!("{address}/api/v1/users/{charged}/charge"))
+                    .header("Idempotency-Key", &key)
+                    .json(&json!({"chargeAmount": amount}))
+                    .send()
+                    .await;
+            }
+            keys
+        })
+    });
+    let workers: Vec<_> = workers.collect();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    server.kill().await;
+    stop.store(true, Ordering::Relaxed);
+    let keys: Vec<(String, i64)> = join_all(workers)
+        .await
+        .into_iter()
+        .flat_map(|k| k.unwrap())
+        .collect();
+    assert!(keys.len() > 16, "the load ran before the kill");
+
+    // Restart, and retry every charge the clients may not have seen answered.
+    let server = ServerProcess::start(&setup.settings).await;
+    for (key, amount) in &keys {
+        let retried = eventually(Duration::from_secs(10), || async {
+            http.post(format!("{}/api/v1/users/{charged}/charge", server.address))
+                .header("Idempotency-Key", key)
+                .json(&json!({"chargeAmount": amount}))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+        assert!(retried, "charge {key} succeeds on retry");
+    }
+
+    // Every charge applied exactly once.
+    for (key, amount) in &keys {
+        let applied = setup
+            .scalar(&format!(
+                "SELECT count(*) FROM point_history WHERE user_id = {charged} AND kind = 'CHARGE' AND amount = {amount}"
+            ))
+            .await;
+        assert_eq!(applied, 1, "charge {key}");
+    }
+    // No partial order: lines, one USE row, one event each; stock and points add up.
+    let partial = setup
+        .scalar(
+            "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id) \
+             OR (SELECT count(*) FROM point_history h WHERE h.order_id = o.id AND h.kind = 'USE') <> 1 \
+             OR (SELECT count(*) FROM outbox e WHERE e.type = 'order.paid' AND (e.payload->>'orderId')::bigint = o.id) <> 1",
+        )
+        .await;
+    assert_eq!(partial, 0);
+    let paid = setup.scalar("SELECT count(*) FROM orders").await;
+    assert!(paid > 0);
+    assert_eq!(setup.stock(product).await, stock_before - paid);
+    assert_eq!(setup.balance(payer).await, 100_000_000 - 1_000 * paid);
+    let mismatched = setup
+        .scalar(
+            "SELECT count(*) FROM users u WHERE balance <> (SELECT coalesce(sum(CASE kind WHEN 'USE' THEN -amount ELSE amount END), 0) \
+             FROM point_history h WHERE h.user_id = u.id)",
+        )
+        .await;
+    assert_eq!(mismatched, 0);
+
+    // Every committed order's event is delivered, once in effect.
+    let events: BTreeSet<String> = {
+        let rows = setup
+            .db
+            .query("SELECT id::text FROM outbox", &[])
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.get(0)).collect()
+    };
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            let delivered: BTreeSet<String> =
+                webhook.accepted().into_iter().map(|(key, _)| key).collect();
+            delivered == events
+        })
+        .await,
+        "every event notified: {} events, {} delivered, {} unsent",
+        events.len(),
+        webhook
+            .accepted()
+            .iter()
+            .map(|(k, _)| k)
+            .collect::<BTreeSet<_>>()
+            .len(),
+        setup
+            .scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            .await
+    );
+    // An event whose notification was in flight at the kill may be sent again by the consumer
+    // that takes it over; it carries the same Idempotency-Key, so the effect is once.
+    for (key, body) in webhook.accepted() {
+        assert_eq!(body["eventId"].to_string(), key);
+    }
+    server.kill().await;
+}
