@@ -10,6 +10,7 @@ use crate::{
     events::{
         consumer::{Consumer, ConsumerSettings},
         relay::{Relay, RelaySettings},
+        signal::OutboxSignal,
         sink::Sink,
     },
     http,
@@ -55,6 +56,7 @@ struct Inner {
     orders: Orders,
     catalog: Catalog,
     plugins: Plugins,
+    outbox: OutboxSignal,
 }
 
 impl App {
@@ -86,7 +88,8 @@ impl App {
         }
         let rules: Arc<dyn Rules> = Arc::new(registry);
         let points = Points::new(db.clone(), rules.clone(), metrics.clone());
-        let orders = Orders::new(db.clone(), rules, metrics.clone());
+        let outbox = OutboxSignal::default();
+        let orders = Orders::new(db.clone(), rules, metrics.clone(), outbox.clone());
         let catalog = Catalog::new(db, settings.popular_ttl(), metrics.clone());
         Ok(Self(Arc::new(Inner {
             settings,
@@ -97,6 +100,7 @@ impl App {
             orders,
             catalog,
             plugins,
+            outbox,
         })))
     }
 
@@ -261,11 +265,14 @@ impl Application {
         let grace = self.app.settings().shutdown_grace();
         let purge = tokio::spawn(self.app.clone().purge_idempotency_records());
         let (stop_events, events_stop) = tokio::sync::watch::channel(false);
-        let relay = self
-            .app
-            .settings()
-            .relay_enabled
-            .then(|| tokio::spawn(self.app.relay().run(events_stop.clone())));
+        let signal = tokio::spawn(self.app.0.outbox.clone().forward(self.app.0.pool.clone()));
+        let relay = self.app.settings().relay_enabled.then(|| {
+            tokio::spawn(
+                self.app
+                    .relay()
+                    .run(self.app.0.outbox.local(), events_stop.clone()),
+            )
+        });
         let consumer = if self.app.settings().consumer_enabled {
             Some(tokio::spawn(self.app.consumer()?.run()))
         } else {
@@ -297,6 +304,7 @@ impl Application {
         };
         purge.abort();
         sync.abort();
+        signal.abort();
         let _ = stop_events.send(true);
         if let Some(relay) = relay {
             // The batch in flight commits (or rolls back) before the relay stops.

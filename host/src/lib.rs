@@ -22,10 +22,12 @@
 //! - [`redis`]: the Redis client and key naming.
 //! - [`metrics`]: every Prometheus metric, named in one place.
 //! - [`telemetry`]: tracing subscriber set-up.
+//! - [`background`]: helpers for background tasks.
 //! - [`seed`]: demo data for `scripts/serve`.
 //! - [`cli`]: `edgecart plugin …`, the business teams' command line.
 
 pub mod app;
+pub mod background;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -49,7 +49,7 @@ fn deliveries(webhook: &Webhook) -> HashMap<String, usize> {
 async fn an_order_event_reaches_the_stream_and_is_notified_once() {
     let redis = PrivateRedis::start().await;
     let webhook = Webhook::start(0).await;
-    // A one-minute poll: only the NOTIFY wake-up can deliver within the wait below.
+    // A one-minute poll: only the wake-up after the commit can deliver within the wait below.
     let app = spawn(&redis, &webhook, 60_000).await;
     let orders = place_orders(&app, 1).await;
 
@@ -204,6 +204,42 @@ async fn two_relays_and_two_consumers_have_no_duplicate_effect() {
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
     assert_eq!(
         a.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn another_nodes_relay_is_woken_by_notify() {
+    // Node a has no relay; node b relays, polling once a minute: a's NOTIFY after the commit
+    // is what wakes b.
+    let redis = PrivateRedis::start().await;
+    let webhook = Webhook::start(0).await;
+    let (redis_url, webhook_url) = (redis.url(), webhook.url.clone());
+    let a = spawn_app_with(move |s| {
+        s.redis_url = redis_url;
+        s.webhook_url = Some(webhook_url);
+        s.outbox_poll_ms = 60_000;
+        s.relay_enabled = false;
+    })
+    .await;
+    let mut settings_b = a.settings.clone();
+    settings_b.relay_enabled = true;
+    let b = {
+        // The same database and Redis, with a relay.
+        let settings = settings_b.clone();
+        spawn_app_with(move |s| *s = settings).await
+    };
+    place_orders(&a, 3).await;
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            webhook.accepted().len() == 3
+        })
+        .await,
+        "node b relayed node a's events"
+    );
+    assert_eq!(
+        b.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
             .await,
         0
     );

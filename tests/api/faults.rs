@@ -152,3 +152,97 @@ async fn a_server_killed_mid_load_leaves_no_partial_order_no_lost_event_and_no_d
     }
     server.kill().await;
 }
+
+#[tokio::test]
+async fn a_postgres_restart_under_load_gives_quick_503s_and_the_node_recovers_by_itself() {
+    let postgres = edgecart_tests::PrivatePostgres::start().await;
+    let database = format!("postgres://postgres@127.0.0.1:{}/edgecart", postgres.port);
+    let app = Arc::new(
+        spawn_app_with(move |s| {
+            s.database_url = database;
+            s.db_timeout_ms = 1_000;
+        })
+        .await,
+    );
+    let user = app.create_user("a", 100_000_000).await;
+    let product = app.create_product("p", 1_000, 1_000_000).await;
+    let order = json!({"user_id": user, "paymentAmount": 1_000, "products": [{"id": product, "quantity": 1}]});
+    assert_eq!(app.order(&order, None).await.status(), 201);
+
+    // Load while PostgreSQL goes away and comes back.
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = (0..8).map(|_| {
+        let (app, stop, order) = (app.clone(), stop.clone(), order.clone());
+        tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let started = std::time::Instant::now();
+                let response = app.order(&order, None).await;
+                let status = response.status().as_u16();
+                let code = response
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|b| b["code"].as_str().map(str::to_owned));
+                outcomes.push((status, code, started.elapsed()));
+            }
+            outcomes
+        })
+    });
+    let load: Vec<_> = load.collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    postgres.stop();
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert!(ready.text().await.unwrap().contains("postgres"));
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    postgres.start_again();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            app.order(&order, None).await.status() == 201
+        })
+        .await,
+        "orders succeed again without restarting the node"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let outcomes: Vec<_> = join_all(load)
+        .await
+        .into_iter()
+        .flat_map(|o| o.unwrap())
+        .collect();
+
+    // During the outage: 503 problem+json, and never a hang (the request timeout is 10 s;
+    // waiting for a connection is bounded by the 1 s database timeout plus a round trip).
+    let unavailable = outcomes.iter().filter(|(s, _, _)| *s == 503).count();
+    assert!(unavailable > 0, "some requests met the outage");
+    for (status, code, elapsed) in &outcomes {
+        assert!(matches!(status, 201 | 503), "{status} {code:?}");
+        if *status == 503 {
+            assert_eq!(code.as_deref(), Some("SERVICE_UNAVAILABLE"));
+        }
+        assert!(
+            *elapsed < Duration::from_secs(5),
+            "a request hung for {elapsed:?}"
+        );
+    }
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    // Stock and points still add up (the test's own connection died with the restart).
+    let (db, connection) =
+        tokio_postgres::connect(&app.settings.database_url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let scalar = |sql: String| {
+        let db = &db;
+        async move { db.query_one(&sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    let paid = scalar("SELECT count(*) FROM orders".into()).await;
+    assert_eq!(
+        scalar(format!("SELECT stock FROM products WHERE id = {product}")).await,
+        1_000_000 - paid
+    );
+    assert_eq!(
+        scalar(format!("SELECT balance FROM users WHERE id = {user}")).await,
+        100_000_000 - 1_000 * paid
+    );
+}

@@ -798,3 +798,58 @@ async fn a_long_plugin_call_does_not_stall_the_server() {
         1.0
     );
 }
+
+#[tokio::test]
+async fn a_change_on_one_host_process_holds_on_another_within_a_second() {
+    // Node b is a separate `edgecart serve` process on the same PostgreSQL and Redis.
+    let a = spawn_app().await;
+    let b = edgecart_tests::ServerProcess::start(&a.settings).await;
+    let user = a.create_user("a", 0).await;
+    let charge_on_b = |amount: i64| {
+        let url = format!("{}/api/v1/users/{user}/charge", b.address);
+        let http = a.http.clone();
+        async move {
+            http.post(url)
+                .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                .json(&json!({"chargeAmount": amount}))
+                .send()
+                .await
+                .map_or(0, |r| r.status().as_u16())
+        }
+    };
+    assert_eq!(charge_on_b(600_000).await, 200);
+
+    a.configure_plugin("charge-limits", json!({"max": "500000"}), None)
+        .await;
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            charge_on_b(600_000).await == 400
+        })
+        .await,
+        "config change in force on the other process"
+    );
+    a.deploy_plugin(
+        "charge-limits",
+        "charge.validate",
+        "0.2.0",
+        plugin_wasm("template"),
+    )
+    .await;
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            charge_on_b(10).await == 200
+        })
+        .await,
+        "activation in force on the other process"
+    );
+    a.admin_post("/admin/v1/plugins/charge-limits/rollback", &json!({}))
+        .await;
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            charge_on_b(10).await == 400
+        })
+        .await,
+        "rollback in force on the other process"
+    );
+    b.kill().await;
+}

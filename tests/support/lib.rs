@@ -718,3 +718,136 @@ impl ServerProcess {
         let _ = self.child.wait().await;
     }
 }
+
+/// A PostgreSQL server of the test's own (a fresh cluster in a temporary folder, on a free
+/// port, trust authentication on loopback), for tests that stop or restart it.
+pub struct PrivatePostgres {
+    /// Its port.
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl PrivatePostgres {
+    const BIN: &'static str = "/usr/lib/postgresql/15/bin";
+
+    /// Creates the cluster and starts it.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let data = dir.path().join("data");
+        // initdb and postgres refuse to run as root: the cluster belongs to `postgres`.
+        let _ = std::process::Command::new("chown")
+            .args(["-R", "postgres", &dir.path().display().to_string()])
+            .status();
+        let port = free_port();
+        let postgres = Self { port, dir };
+        postgres.run(&[
+            &format!("{}/initdb", Self::BIN),
+            "-D",
+            &data.display().to_string(),
+            "--auth=trust",
+            "-U",
+            "postgres",
+        ]);
+        postgres.ctl("start");
+        postgres
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops it (fast: open connections are cut).
+    pub fn stop(&self) {
+        self.ctl("stop");
+    }
+
+    /// Starts it again.
+    pub fn start_again(&self) {
+        self.ctl("start");
+    }
+
+    fn ctl(&self, action: &str) {
+        let data = self.dir.path().join("data");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=100",
+            self.port,
+            self.dir.path().display()
+        );
+        let mut args = vec![
+            format!("{}/pg_ctl", Self::BIN),
+            "-D".into(),
+            data.display().to_string(),
+            "-o".into(),
+            options,
+            "-w".into(),
+            "-l".into(),
+            self.dir.path().join("log").display().to_string(),
+        ];
+        if action == "stop" {
+            args.extend(["-m".into(), "fast".into()]);
+        }
+        args.push(action.into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&args);
+    }
+
+    fn run(&self, command: &[&str]) {
+        let status = if nix_is_root() {
+            std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .args(command)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        } else {
+            std::process::Command::new(command[0])
+                .args(&command[1..])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        };
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "{} failed",
+            command.join(" ")
+        );
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        self.ctl_quietly();
+    }
+}
+
+impl PrivatePostgres {
+    fn ctl_quietly(&self) {
+        let data = self.dir.path().join("data");
+        let _ = std::process::Command::new("runuser")
+            .args([
+                "-u",
+                "postgres",
+                "--",
+                &format!("{}/pg_ctl", Self::BIN),
+                "-D",
+            ])
+            .arg(&data)
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Whether this process runs as root.
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|v| v.split_whitespace().next() == Some("0"))
+        })
+        .unwrap_or(false)
+}

@@ -112,9 +112,7 @@ impl Consumer {
         if !claimed.is_empty() {
             tracing::debug!(count = claimed.len(), "took over pending events");
         }
-        for (entry, fields) in claimed {
-            self.handle(&entry, &fields).await?;
-        }
+        self.handle_all(&claimed).await?;
         let read: HashMap<String, Vec<Entry>> = self
             .client
             .xreadgroup_map(
@@ -136,10 +134,20 @@ impl Consumer {
                     Err(e)
                 }
             })?;
-        for (entry, fields) in read.into_values().flatten() {
-            self.handle(&entry, &fields).await?;
-        }
-        Ok(())
+        let read: Vec<Entry> = read.into_values().flatten().collect();
+        self.handle_all(&read).await
+    }
+
+    /// Handles entries concurrently: events are independent, and one slow webhook call
+    /// must not hold up the others.
+    async fn handle_all(&self, entries: &[Entry]) -> Result<(), fred::error::Error> {
+        let handled = futures_util::future::join_all(
+            entries
+                .iter()
+                .map(|(entry, fields)| self.handle(entry, fields)),
+        )
+        .await;
+        handled.into_iter().collect()
     }
 
     async fn ensure_group(&self) -> Result<(), fred::error::Error> {

@@ -8,6 +8,7 @@
 
 pub mod consumer;
 pub mod relay;
+pub mod signal;
 pub mod sink;
 
 /// The stream events are published on (after the Redis prefix).

@@ -13,6 +13,7 @@ use tokio_postgres::AsyncMessage;
 
 use super::Event;
 use crate::{
+    background::AbortOnDrop,
     config::Settings,
     metrics::Metrics,
     redis::Redis,
@@ -95,10 +96,11 @@ impl Relay {
         }
     }
 
-    /// Relays until `stop` turns true (finishing the batch in flight): after every
-    /// notification, every poll interval, and again at once while batches come back full.
-    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let wake = Arc::new(Notify::new());
+    /// Relays until `stop` turns true (finishing the batch in flight): when `local` is
+    /// notified (this node committed events), on another node's `NOTIFY`, every poll
+    /// interval, and again at once while batches come back full.
+    pub async fn run(self, local: Arc<Notify>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let wake = local;
         let listener = tokio::spawn(listen(self.database_url.clone(), wake.clone()));
         let _stop_listening = AbortOnDrop(listener);
         let mut failures = 0u32;
@@ -217,14 +219,5 @@ async fn listen(database_url: String, wake: Arc<Notify>) {
             Err(e) => tracing::debug!(error = %e, "outbox listener cannot connect"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

@@ -22,7 +22,7 @@ pub use runtime::{
     Runtime, sha256_hex,
 };
 
-use crate::{redis::Redis, store::PgPool};
+use crate::{background::AbortOnDrop, redis::Redis, store::PgPool};
 
 /// Keeps `registry` in step with PostgreSQL until the task is dropped: reloads when a Redis
 /// announcement arrives and, in case one is missed (Redis down, node started later), every
@@ -48,14 +48,5 @@ pub async fn keep_in_sync(registry: Registry, pool: PgPool, redis: Redis, every:
             }
             Err(_) => {}
         }
-    }
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

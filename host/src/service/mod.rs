@@ -112,8 +112,13 @@ pub(crate) fn valid_text(text: &str, max_chars: usize) -> bool {
 
 impl From<tokio_postgres::Error> for Error {
     fn from(error: tokio_postgres::Error) -> Self {
-        // No SQLSTATE means the connection itself failed (closed, I/O, timeout).
-        if error.as_db_error().is_none() || error.is_closed() {
+        // No SQLSTATE means the connection itself failed (closed, I/O, timeout); class 08 is a
+        // connection exception and class 57 an operator intervention (the server shutting
+        // down or starting up): all of them mean "PostgreSQL is not there right now".
+        let unavailable_class = error
+            .code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"));
+        if error.as_db_error().is_none() || error.is_closed() || unavailable_class {
             Error::DatabaseUnavailable(error.to_string())
         } else {
             Error::Database(error)

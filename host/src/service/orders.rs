@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{Committed, Database, Error, Render, Replayable, Work, commit_after};
 use crate::{
     domain::{OrderId, UserId},
+    events::signal::OutboxSignal,
     idempotency::IdempotentRequest,
     metrics::Metrics,
     rules::{OrderInput, OrderLineInput, Pricing, Rules, Verdict},
@@ -70,6 +71,7 @@ pub struct Orders {
     db: Database,
     rules: Arc<dyn Rules>,
     metrics: Metrics,
+    outbox: OutboxSignal,
 }
 
 /// What one pricing pass decided.
@@ -83,8 +85,19 @@ struct Priced {
 
 impl Orders {
     /// Builds the service over the database and the rules in force.
-    pub fn new(db: Database, rules: Arc<dyn Rules>, metrics: Metrics) -> Self {
-        Self { db, rules, metrics }
+    /// Builds the service; `outbox` is raised after every committed event.
+    pub fn new(
+        db: Database,
+        rules: Arc<dyn Rules>,
+        metrics: Metrics,
+        outbox: OutboxSignal,
+    ) -> Self {
+        Self {
+            db,
+            rules,
+            metrics,
+            outbox,
+        }
     }
 
     /// Places and pays an order, once per idempotency key when one is given. The answer is
@@ -102,7 +115,7 @@ impl Orders {
             render(outcome)
         };
         let render: Render<'_, Order> = &counted;
-        match idempotency {
+        let result = match idempotency {
             Some(req) => self.db.idempotent(req, render, &ctx, place_nested).await,
             None => match self
                 .db
@@ -115,7 +128,14 @@ impl Orders {
                     replayed: false,
                 }),
             },
+        };
+        if let Ok(done) = &result
+            && !done.replayed
+            && done.response.status == 201
+        {
+            self.outbox.committed();
         }
+        result
     }
 
     /// One order.
@@ -132,6 +152,7 @@ impl Orders {
         let (order, cancelled_now) = self.db.transaction(&id, cancel_in).await?;
         if cancelled_now {
             self.metrics.order("cancelled", "");
+            self.outbox.committed();
         }
         Ok(order)
     }
