@@ -105,6 +105,7 @@ impl Relay {
         let _stop_listening = AbortOnDrop(listener);
         let mut failures = 0u32;
         let mut last_purge = tokio::time::Instant::now();
+        let mut last_observed = last_purge - Duration::from_secs(2);
         loop {
             match self.drain().await {
                 Ok(()) => failures = 0,
@@ -116,7 +117,10 @@ impl Relay {
                     self.metrics.relay_error();
                 }
             }
-            self.observe_backlog().await;
+            if last_observed.elapsed() > Duration::from_secs(1) {
+                last_observed = tokio::time::Instant::now();
+                self.observe_backlog().await;
+            }
             if last_purge.elapsed() > Duration::from_secs(60) {
                 last_purge = tokio::time::Instant::now();
                 self.purge().await;

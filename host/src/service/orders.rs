@@ -6,6 +6,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use deadpool_postgres::Transaction;
 use serde_json::json;
+use tokio_postgres::types::ToSql;
 
 use super::{Committed, Database, Error, Render, Replayable, Work, commit_after};
 use crate::{
@@ -253,7 +254,14 @@ fn place_and_commit<'t>(
     Box::pin(async move {
         for attempt in 0..2 {
             let (placed, take) = write(tx, orders, order).await?;
-            match commit_after(tx, TakeStock::SQL, &take.params()).await {
+            // The event last, beside the commit: its clock time is (nearly) the commit's.
+            let event = event_payload(&placed).to_string();
+            let event_params: [&(dyn ToSql + Sync); 2] = [&"order.paid", &event];
+            let statements = [
+                (TakeStock::SQL, &take.params()[..]),
+                (outbox::INSERT, &event_params[..]),
+            ];
+            match commit_after(tx, &statements).await {
                 Ok(committed) => return Ok((placed, committed)),
                 Err(e) => refused(e, attempt)?,
             }
@@ -274,7 +282,10 @@ fn place_nested<'t>(
             tx.batch_execute("SAVEPOINT place").await?;
             let (placed, take) = write(tx, orders, order).await?;
             match take.run(tx).await {
-                Ok(()) => return Ok(placed),
+                Ok(()) => {
+                    outbox::insert(tx, "order.paid", &event_payload(&placed)).await?;
+                    return Ok(placed);
+                }
                 Err(e) => {
                     refused(e, attempt)?;
                     tx.batch_execute("ROLLBACK TO SAVEPOINT place").await?
@@ -296,10 +307,10 @@ fn refused(error: tokio_postgres::Error, attempt: usize) -> Result<(), Error> {
     }
 }
 
-/// Prices an order and writes everything but the stock: the order and its lines, the
-/// `order.paid` event, and the payment with its history row. Returns the order and the stock
-/// step still to run, which takes the most contended rows (a popular product's stock) last.
-/// Every transaction (cancels too) takes the user before the products, so none deadlocks.
+/// Prices an order and writes the order and its lines and the payment with its history row.
+/// Returns the order and the stock step still to run, which takes the most contended rows (a
+/// popular product's stock) last; the caller stores the `order.paid` event after it. Every
+/// transaction (cancels too) takes the user before the products, so none deadlocks.
 async fn write(
     tx: &Transaction<'_>,
     orders: &Orders,
@@ -307,12 +318,9 @@ async fn write(
 ) -> Result<(Order, TakeStock), Error> {
     let priced = orders.price(tx, order).await?;
     let placed = orders::insert(tx, order.user, priced.total, &priced.lines, None).await?;
-    let payload = event_payload(&placed);
-    let (_, paid) = futures_util::try_join!(
-        outbox::insert(tx, "order.paid", &payload),
-        users::spend(tx, order.user, priced.total, placed.id)
-    )?;
-    paid.ok_or(Error::InsufficientBalance)?;
+    users::spend(tx, order.user, priced.total, placed.id)
+        .await?
+        .ok_or(Error::InsufficientBalance)?;
     let take = TakeStock::new(
         priced
             .lines

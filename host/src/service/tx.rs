@@ -175,25 +175,36 @@ fn should_retry<T>(result: &Result<T, Error>, attempt: &mut usize) -> bool {
 #[derive(Debug)]
 pub struct Committed(());
 
-/// Runs `sql` as the transaction's last statement and commits in the same round trip: both
-/// are sent before either answer is awaited, so the rows the statement locks are held for its
-/// execution and the commit's flush only. When the statement fails, the commit rolls the
-/// transaction back instead. Either way `tx` is left in a fresh, empty transaction, so the
-/// caller may try again in it after a failure.
+/// A statement and its parameters.
+pub type Statement<'a> = (&'a str, &'a [&'a (dyn ToSql + Sync)]);
+
+/// Runs `statements` as the transaction's last ones and commits in the same round trip: all
+/// are sent before any answer is awaited, so the rows they lock are held for their execution
+/// and the commit's flush only. When one fails, the commit rolls the transaction back instead
+/// (and the first failure is returned). Either way `tx` is left in a fresh, empty
+/// transaction, so the caller may try again in it after a failure.
 pub async fn commit_after(
     tx: &Transaction<'_>,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
+    statements: &[Statement<'_>],
 ) -> Result<Committed, tokio_postgres::Error> {
-    // Prepared first: a prepared statement is sent on its future's first poll, and `join`
-    // polls in order, so the statement is on the wire before the COMMIT.
-    let statement = tx.prepare_cached(sql).await?;
+    // Prepared first: a prepared statement is sent on its future's first poll, and the joins
+    // poll in order, so the statements are on the wire in order, before the COMMIT.
+    let mut prepared = Vec::with_capacity(statements.len());
+    for (sql, _) in statements {
+        prepared.push(tx.prepare_cached(sql).await?);
+    }
+    let executions = prepared
+        .iter()
+        .zip(statements)
+        .map(|(statement, (_, params))| tx.execute(statement, params));
     let (executed, committed) = futures_util::future::join(
-        tx.execute(&statement, params),
+        futures_util::future::join_all(executions),
         tx.batch_execute("COMMIT; BEGIN"),
     )
     .await;
-    executed?;
+    for result in executed {
+        result?;
+    }
     committed?;
     Ok(Committed(()))
 }

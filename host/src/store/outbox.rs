@@ -20,14 +20,18 @@ pub struct Pending {
     pub created_at: DateTime<Utc>,
 }
 
+/// Stores one event: bind the type and the payload as JSON text. Its `created_at` is the
+/// statement's clock time (migration V7), so a transaction that stores its event last stamps
+/// it close to its commit.
+pub const INSERT: &str = "INSERT INTO outbox (type, payload) VALUES ($1, $2::text::jsonb)";
+
 /// Stores one event of `event_type` with a JSON payload.
 pub async fn insert(
     db: &impl GenericClient,
     event_type: &str,
     payload: &serde_json::Value,
 ) -> Result<(), tokio_postgres::Error> {
-    const SQL: &str = "INSERT INTO outbox (type, payload) VALUES ($1, $2::text::jsonb)";
-    let stmt = db.prepare_cached(SQL).await?;
+    let stmt = db.prepare_cached(INSERT).await?;
     db.execute(&stmt, &[&event_type, &payload.to_string()])
         .await?;
     Ok(())
