@@ -40,7 +40,7 @@ const TICK: Duration = Duration::from_millis(2);
 /// the kernel when an instance ends. A plugin built with a small stack (see
 /// `plugins/.cargo/config.toml`) touches only pages in this range, so the next instance in
 /// the slot takes no page faults: most of a call's cost otherwise.
-const KEEP_RESIDENT: usize = 256 << 10;
+const KEEP_RESIDENT: usize = 128 << 10;
 
 /// What one plugin call may use. Defaults follow Shopify Functions.
 #[derive(Debug, Clone)]
