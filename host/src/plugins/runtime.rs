@@ -25,7 +25,7 @@ use wasmtime::{
 
 use super::{
     Hook,
-    bindings::{charge_validate, order_price, order_validate},
+    bindings::{charge_validate, host, order_price, order_validate, types},
 };
 use crate::rules::{ChargeInput, OrderInput, Rejection};
 
@@ -180,24 +180,19 @@ impl CallState {
     }
 }
 
-macro_rules! impl_host_log {
-    ($($world:ident),*) => {$(
-        impl $world::edgecart::rules::host::Host for CallState {
-            fn log(&mut self, level: $world::edgecart::rules::host::Level, message: String) {
-                use $world::edgecart::rules::host::Level;
-                let level = match level {
-                    Level::Debug => "debug",
-                    Level::Info => "info",
-                    Level::Warn => "warn",
-                    Level::Error => "error",
-                };
-                CallState::log(self, level, message);
-            }
-        }
-        impl $world::edgecart::rules::types::Host for CallState {}
-    )*};
+impl host::Host for CallState {
+    fn log(&mut self, level: host::Level, message: String) {
+        let level = match level {
+            host::Level::Debug => "debug",
+            host::Level::Info => "info",
+            host::Level::Warn => "warn",
+            host::Level::Error => "error",
+        };
+        CallState::log(self, level, message);
+    }
 }
-impl_host_log!(charge_validate, order_validate, order_price);
+
+impl types::Host for CallState {}
 
 /// A compiled plugin version, ready to instantiate for its hook.
 #[derive(Clone)]
@@ -479,7 +474,7 @@ impl Runtime {
         };
         let result = async {
             let bindings = pre.instantiate_async(&mut store).await?;
-            let charge = charge_validate::edgecart::rules::types::Charge {
+            let charge = types::Charge {
                 user_id: input.user_id,
                 amount: input.amount,
                 balance: input.balance,
@@ -512,20 +507,7 @@ impl Runtime {
         };
         let result = async {
             let bindings = pre.instantiate_async(&mut store).await?;
-            use order_validate::edgecart::rules::types::{Order, OrderLine};
-            let order = Order {
-                user_id: input.user_id,
-                balance: input.balance,
-                lines: input
-                    .lines
-                    .iter()
-                    .map(|l| OrderLine {
-                        product_id: l.product_id,
-                        quantity: l.quantity,
-                        unit_price: l.unit_price,
-                    })
-                    .collect(),
-            };
+            let order = order_record(input);
             let answer = bindings
                 .call_validate_order(&mut store, &order, config)
                 .await?;
@@ -554,20 +536,7 @@ impl Runtime {
         };
         let result = async {
             let bindings = pre.instantiate_async(&mut store).await?;
-            use order_price::edgecart::rules::types::{Order, OrderLine};
-            let order = Order {
-                user_id: input.user_id,
-                balance: input.balance,
-                lines: input
-                    .lines
-                    .iter()
-                    .map(|l| OrderLine {
-                        product_id: l.product_id,
-                        quantity: l.quantity,
-                        unit_price: l.unit_price,
-                    })
-                    .collect(),
-            };
+            let order = order_record(input);
             Ok(
                 match bindings
                     .call_price_order(&mut store, &order, config)
@@ -672,6 +641,23 @@ fn wrong_hook<T>(plugin: &Compiled, expected: Hook) -> Called<T> {
         fuel: 0,
         duration: Duration::ZERO,
         logs: Vec::new(),
+    }
+}
+
+/// An order as the WIT records carry it.
+fn order_record(input: &OrderInput) -> types::Order {
+    types::Order {
+        user_id: input.user_id,
+        balance: input.balance,
+        lines: input
+            .lines
+            .iter()
+            .map(|l| types::OrderLine {
+                product_id: l.product_id,
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+            })
+            .collect(),
     }
 }
 
