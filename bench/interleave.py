@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.request
 
-SAMPLE = re.compile(r"^(\w+)\{([^}]*)\}\s+(\S+)$")
+SAMPLE = re.compile(r"^(\w+)\{(.*)\}\s+(\S+)$")  # label values may hold braces
 LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -134,6 +134,8 @@ def main():
         step += 1
 
     on, off = sides["on"], sides["off"]
+    if min(on.rates + off.rates) <= 0:
+        sys.exit(f"no {args.method} {args.route} answered in some window: is the route template right?")
     # One ratio per A B B A cycle: how steady the difference is from cycle to cycle.
     cycles = [
         (on.rates[2 * i] + on.rates[2 * i + 1]) / (off.rates[2 * i] + off.rates[2 * i + 1])

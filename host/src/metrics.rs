@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
 
@@ -286,32 +286,21 @@ impl Metrics {
         }))
     }
 
-    /// Records one answered HTTP request.
-    /// Counts one rule plugin call: `result` is `accept`, `reject` or `failure` (then `kind`
-    /// says which).
-    pub fn plugin_call(
-        &self,
-        (plugin, version, hook): (&str, &str, &str),
-        result: &str,
-        failure: Option<&str>,
-        elapsed: Duration,
-        fuel: u64,
-    ) {
+    /// The call metrics of one plugin version on one hook, resolved once (when the version
+    /// is loaded) so that a call records itself without looking its series up.
+    pub fn plugin_calls(&self, plugin: &str, version: &str, hook: &str) -> PluginCalls {
         let m = &self.0;
-        m.plugin_calls
-            .with_label_values(&[plugin, version, hook, result])
-            .inc();
-        if let Some(kind) = failure {
-            m.plugin_failures
-                .with_label_values(&[plugin, version, kind])
-                .inc();
+        let calls = |result| m.plugin_calls.with_label_values(&[plugin, version, hook, result]);
+        PluginCalls {
+            accepted: calls("accept"),
+            rejected: calls("reject"),
+            failed: calls("failure"),
+            failures: m.plugin_failures.clone(),
+            plugin: plugin.to_owned(),
+            version: version.to_owned(),
+            duration: m.plugin_duration.with_label_values(&[plugin, version]),
+            fuel: m.plugin_fuel.with_label_values(&[plugin, version]),
         }
-        m.plugin_duration
-            .with_label_values(&[plugin, version])
-            .observe(elapsed.as_secs_f64());
-        m.plugin_fuel
-            .with_label_values(&[plugin, version])
-            .observe(fuel as f64);
     }
 
     /// Sets the dependency gauges from the list of those that do not answer.
@@ -459,5 +448,56 @@ impl Metrics {
             return String::new();
         }
         String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+/// How a plugin call ended, for [`PluginCalls::record`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallResult<'a> {
+    /// The plugin accepted (or priced).
+    Accept,
+    /// The plugin rejected.
+    Reject,
+    /// The call failed; the failure kind (`trap`, `fuel`, `time`, `memory`, `contract`).
+    Failure(&'a str),
+}
+
+/// One plugin version's call series (see [`Metrics::plugin_calls`]).
+#[derive(Clone)]
+pub struct PluginCalls {
+    accepted: IntCounter,
+    rejected: IntCounter,
+    failed: IntCounter,
+    failures: IntCounterVec,
+    plugin: String,
+    version: String,
+    duration: Histogram,
+    fuel: Histogram,
+}
+
+impl std::fmt::Debug for PluginCalls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginCalls")
+            .field("plugin", &self.plugin)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PluginCalls {
+    /// Counts one call, its duration and the fuel it burnt.
+    pub fn record(&self, result: CallResult<'_>, elapsed: Duration, fuel: u64) {
+        match result {
+            CallResult::Accept => self.accepted.inc(),
+            CallResult::Reject => self.rejected.inc(),
+            CallResult::Failure(kind) => {
+                self.failed.inc();
+                self.failures
+                    .with_label_values(&[&self.plugin, &self.version, kind])
+                    .inc();
+            }
+        }
+        self.duration.observe(elapsed.as_secs_f64());
+        self.fuel.observe(fuel as f64);
     }
 }

@@ -19,7 +19,7 @@ use super::{
     runtime::{CallFailure, Called, Compiled, Invalid, LinePrice, PluginConfig, Runtime},
 };
 use crate::{
-    metrics::Metrics,
+    metrics::{CallResult, Metrics, PluginCalls},
     rules::{ChargeInput, OrderInput, Pricing, Rejection, RuleFailure, Rules, Verdict},
     store::{PgPool, plugins as store},
 };
@@ -39,6 +39,7 @@ pub struct Active {
     /// Its config.
     pub config: PluginConfig,
     compiled: Compiled,
+    calls: PluginCalls,
     shadow: Option<(String, Compiled)>,
 }
 
@@ -195,6 +196,10 @@ impl Registry {
             };
             let compiled = self.load(&client, hook, &plugin.name, version, sha).await?;
             let active = Arc::new(Active {
+                calls: self
+                    .0
+                    .metrics
+                    .plugin_calls(&plugin.name, version, hook.as_str()),
                 name: plugin.name.clone(),
                 version: version.clone(),
                 priority: plugin.priority,
@@ -263,21 +268,14 @@ impl Inner {
         Ok(compiled)
     }
 
-    /// Records a call in the metrics and turns a failure into the rule failure a request
-    /// reports.
+    /// Records a call in the metrics, and logs a failure.
     fn observe<T>(&self, plugin: &Active, hook: Hook, called: &Called<T>, rejected: bool) {
-        let (result, failure) = match &called.outcome {
-            Err(f) => ("failure", Some(f.kind.as_str())),
-            Ok(_) if rejected => ("reject", None),
-            Ok(_) => ("accept", None),
+        let result = match &called.outcome {
+            Err(f) => CallResult::Failure(f.kind.as_str()),
+            Ok(_) if rejected => CallResult::Reject,
+            Ok(_) => CallResult::Accept,
         };
-        self.metrics.plugin_call(
-            (&plugin.name, &plugin.version, hook.as_str()),
-            result,
-            failure,
-            called.duration,
-            called.fuel,
-        );
+        plugin.calls.record(result, called.duration, called.fuel);
         if let Err(failure) = &called.outcome {
             tracing::warn!(plugin = %plugin.name, version = %plugin.version, %hook, kind = %failure.kind, error = %failure.message, "plugin call failed");
         }

@@ -204,10 +204,11 @@ impl Orders {
         if let Verdict::Reject(rejection) = self.rules.validate_order(input.clone()).await? {
             return Err(Error::Rejected(rejection));
         }
-        let prices = match self.rules.price_order(input.clone()).await? {
+        let line_count = input.lines.len();
+        let prices = match self.rules.price_order(input).await? {
             Pricing::Reject(rejection) => return Err(Error::Rejected(rejection)),
             Pricing::Priced(prices)
-                if prices.len() == input.lines.len() && prices.iter().all(|p| *p >= 0) =>
+                if prices.len() == line_count && prices.iter().all(|p| *p >= 0) =>
             {
                 prices
             }

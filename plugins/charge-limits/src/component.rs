@@ -6,6 +6,8 @@ wit_bindgen::generate!({
     path: "../../wit/rules.wit",
 });
 
+use alloc::{borrow::ToOwned, format};
+
 use edgecart::rules::host::{Level, log};
 
 /// The exported component.
@@ -13,9 +15,6 @@ struct Component;
 
 impl Guest for Component {
     fn validate_charge(charge: Charge, config: Config) -> Result<(), Rejection> {
-        // std's own panic report goes to stderr, which the host does not give; this puts
-        // the message (e.g. a bad config value) in the call's log before the trap.
-        std::panic::set_hook(Box::new(|info| log(Level::Error, &info.to_string())));
         let limits = crate::Limits::from_config(&config);
         crate::validate_charge(charge.amount, &limits).map_err(|refusal| {
             log(
@@ -31,3 +30,12 @@ impl Guest for Component {
 }
 
 export!(Component);
+
+/// A panic (a bad config value, say) is written to the call's log through the host, then
+/// traps: the host fails the call with 503 `PLUGIN_FAILED` and keeps the log.
+#[cfg(target_arch = "wasm32")]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    log(Level::Error, &format!("{info}"));
+    core::arch::wasm32::unreachable()
+}
