@@ -4,8 +4,8 @@
 use std::{sync::Arc, time::Duration};
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Latency buckets in seconds, from 0.5 ms to 10 s.
@@ -290,7 +290,10 @@ impl Metrics {
     /// is loaded) so that a call records itself without looking its series up.
     pub fn plugin_calls(&self, plugin: &str, version: &str, hook: &str) -> PluginCalls {
         let m = &self.0;
-        let calls = |result| m.plugin_calls.with_label_values(&[plugin, version, hook, result]);
+        let calls = |result| {
+            m.plugin_calls
+                .with_label_values(&[plugin, version, hook, result])
+        };
         PluginCalls {
             accepted: calls("accept"),
             rejected: calls("reject"),
