@@ -853,3 +853,31 @@ async fn a_change_on_one_host_process_holds_on_another_within_a_second() {
     );
     b.kill().await;
 }
+
+/// The pool's slots are sized for the configured concurrency plus the slots the allocator
+/// holds back while it batches their reset: with few calls at a time allowed, every request of
+/// a concurrent burst still gets its calls (it waits its turn) and none fails for want of a
+/// slot, with two plugins of different components on one request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_never_runs_out_of_plugin_slots_at_a_small_concurrency() {
+    let app = Arc::new(spawn_app_with(|s| s.plugin_concurrency = 2).await);
+    let user = app.create_user("a", 100_000_000).await;
+    let product = app.create_product("p", 1_000, 100_000).await;
+    let response = app
+        .admin_post(
+            "/admin/v1/plugins/bulk-discount/activate",
+            &json!({"version": "0.1.0"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let burst = (0..600).map(|_| {
+        let app = app.clone();
+        async move {
+            let order = json!({"user_id": user, "paymentAmount": 1_000, "products": [{"id": product, "quantity": 1}]});
+            app.order(&order, None).await.status().as_u16()
+        }
+    });
+    let statuses = join_all(burst).await;
+    let failed: Vec<_> = statuses.iter().filter(|s| **s != 201).collect();
+    assert!(failed.is_empty(), "{} of 600 failed: {failed:?}", failed.len());
+}
