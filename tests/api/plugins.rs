@@ -879,5 +879,9 @@ async fn a_burst_never_runs_out_of_plugin_slots_at_a_small_concurrency() {
     });
     let statuses = join_all(burst).await;
     let failed: Vec<_> = statuses.iter().filter(|s| **s != 201).collect();
-    assert!(failed.is_empty(), "{} of 600 failed: {failed:?}", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} of 600 failed: {failed:?}",
+        failed.len()
+    );
 }
