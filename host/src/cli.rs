@@ -12,10 +12,7 @@ use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::plugins::{
-    Hook, Limits, Runtime,
-    dry_run::{self, HookInput},
-};
+use crate::plugins::{Hook, HookInput, Limits, Runtime, dry_run};
 
 /// Where and how to reach the admin API.
 #[derive(Args, Clone, Debug)]

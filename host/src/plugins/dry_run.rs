@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::{Called, Compiled, Hook, LinePrice, LogLine, PluginConfig, Runtime};
-use crate::rules::{ChargeInput, OrderInput, OrderLineInput, Rejection};
+use super::{Answer, Compiled, Hook, HookInput, LogLine, PluginConfig, Runtime};
+use crate::rules::{ChargeInput, OrderInput, OrderLineInput};
 
 /// A dry run's answer.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -29,33 +29,21 @@ pub async fn evaluate(
     input: &HookInput,
     config: &PluginConfig,
 ) -> Evaluation {
-    match input {
-        HookInput::Charge(input) => evaluation(
-            runtime.validate_charge(compiled, input, config).await,
-            reject_json,
-        ),
-        HookInput::OrderValidate(input) => evaluation(
-            runtime.validate_order(compiled, input, config).await,
-            reject_json,
-        ),
-        HookInput::OrderPrice(input) => evaluation(
-            runtime.price_order(compiled, input, config).await,
-            prices_json,
-        ),
+    let called = runtime.call(compiled, input, config).await;
+    Evaluation {
+        decision: match &called.outcome {
+            Ok(answer) => answer_json(answer),
+            Err(f) => {
+                serde_json::json!({"failure": {"kind": f.kind.as_str(), "message": f.message}})
+            }
+        },
+        fuel: called.fuel,
+        duration: called.duration,
+        logs: called.logs,
     }
 }
 
-/// A hook's input, parsed from the JSON an `evaluate` call sends.
-#[derive(Debug, Clone)]
-pub enum HookInput {
-    /// `{"userId", "amount", "balance"}`.
-    Charge(ChargeInput),
-    /// `{"userId", "balance", "lines": [{"productId", "quantity", "unitPrice"}]}`.
-    OrderValidate(OrderInput),
-    /// As for `order.validate`.
-    OrderPrice(OrderInput),
-}
-
+/// Parsing an `evaluate` call's JSON.
 impl HookInput {
     /// Parses `input` as `hook`'s input; the error says what does not fit.
     pub fn parse(hook: Hook, input: &serde_json::Value) -> Result<Self, String> {
@@ -132,60 +120,29 @@ pub async fn smoke_call(runtime: &Runtime, hook: Hook, compiled: &Compiled) -> R
             unit_price: 1_000,
         }],
     };
-    let config = Vec::new();
-    let failure = match hook {
-        Hook::ChargeValidate => {
-            let input = ChargeInput {
-                user_id: 1,
-                amount: 10_000,
-                balance: 0,
-            };
-            runtime
-                .validate_charge(compiled, &input, &config)
-                .await
-                .outcome
-                .err()
-        }
-        Hook::OrderValidate => runtime
-            .validate_order(compiled, &order, &config)
-            .await
-            .outcome
-            .err(),
-        Hook::OrderPrice => runtime
-            .price_order(compiled, &order, &config)
-            .await
-            .outcome
-            .err(),
+    let sample = match hook {
+        Hook::ChargeValidate => HookInput::Charge(ChargeInput {
+            user_id: 1,
+            amount: 10_000,
+            balance: 0,
+        }),
+        Hook::OrderValidate => HookInput::OrderValidate(order),
+        Hook::OrderPrice => HookInput::OrderPrice(order),
     };
-    failure.map_or(Ok(()), |f| Err(f.to_string()))
-}
-
-fn reject_json(outcome: &Option<Rejection>) -> serde_json::Value {
-    match outcome {
-        None => serde_json::json!({"accept": true}),
-        Some(r) => serde_json::json!({"reject": {"code": r.code, "message": r.message}}),
+    match runtime.call(compiled, &sample, &Vec::new()).await.outcome {
+        Ok(_) => Ok(()),
+        Err(failure) => Err(failure.to_string()),
     }
 }
 
-fn prices_json(outcome: &Result<Vec<LinePrice>, Rejection>) -> serde_json::Value {
-    match outcome {
-        Ok(prices) => serde_json::json!({"prices": prices.iter().map(|p| serde_json::json!({
+fn answer_json(answer: &Answer) -> serde_json::Value {
+    match answer {
+        Answer::Accept => serde_json::json!({"accept": true}),
+        Answer::Reject(r) => serde_json::json!({"reject": {"code": r.code, "message": r.message}}),
+        Answer::Prices(prices) => {
+            serde_json::json!({"prices": prices.iter().map(|p| serde_json::json!({
             "unitPrice": p.unit_price, "reason": p.reason,
-        })).collect::<Vec<_>>()}),
-        Err(r) => serde_json::json!({"reject": {"code": r.code, "message": r.message}}),
-    }
-}
-
-fn evaluation<T>(called: Called<T>, decision: impl Fn(&T) -> serde_json::Value) -> Evaluation {
-    Evaluation {
-        decision: match &called.outcome {
-            Ok(value) => decision(value),
-            Err(f) => {
-                serde_json::json!({"failure": {"kind": f.kind.as_str(), "message": f.message}})
-            }
-        },
-        fuel: called.fuel,
-        duration: called.duration,
-        logs: called.logs,
+        })).collect::<Vec<_>>()})
+        }
     }
 }

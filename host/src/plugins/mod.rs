@@ -18,8 +18,8 @@ use std::{sync::Arc, time::Duration};
 pub use hook::Hook;
 pub use registry::{ActiveSet, Registry};
 pub use runtime::{
-    CallFailure, Called, Compiled, FailureKind, Invalid, Limits, LinePrice, LogLine, PluginConfig,
-    Runtime, sha256_hex,
+    Answer, CallFailure, Called, Compiled, FailureKind, HookInput, Invalid, Limits, LinePrice,
+    LogLine, PluginConfig, Runtime, sha256_hex,
 };
 
 use crate::{background::AbortOnDrop, redis::Redis, store::PgPool};

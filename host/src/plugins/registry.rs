@@ -16,7 +16,9 @@ use tracing::Instrument;
 
 use super::{
     Hook,
-    runtime::{CallFailure, Called, Compiled, Invalid, LinePrice, PluginConfig, Runtime},
+    runtime::{
+        Answer, CallFailure, Called, Compiled, HookInput, Invalid, LinePrice, PluginConfig, Runtime,
+    },
 };
 use crate::{
     metrics::{CallResult, Metrics, PluginCalls},
@@ -302,19 +304,19 @@ impl Inner {
     }
 
     /// Runs the validation plugins of the input's hook in order; the first rejection wins.
-    async fn validate(&self, set: &ActiveSet, input: ShadowInput) -> Result<Verdict, RuleFailure> {
+    async fn validate(&self, set: &ActiveSet, input: HookInput) -> Result<Verdict, RuleFailure> {
         let hook = input.hook();
         for plugin in set.on(hook) {
             let slot = self.slot().await?;
             let span = tracing::debug_span!("plugin", plugin = %plugin.name, version = %plugin.version, %hook);
             let called = match &input {
-                ShadowInput::Charge(charge) => {
+                HookInput::Charge(charge) => {
                     self.runtime
                         .validate_charge(&plugin.compiled, charge, &plugin.config)
                         .instrument(span)
                         .await
                 }
-                ShadowInput::OrderValidate(order) | ShadowInput::OrderPrice(order) => {
+                HookInput::OrderValidate(order) | HookInput::OrderPrice(order) => {
                     self.runtime
                         .validate_order(&plugin.compiled, order, &plugin.config)
                         .instrument(span)
@@ -360,7 +362,7 @@ impl Inner {
             if plugin.shadow.is_some() {
                 self.queue_shadow(ShadowRun {
                     plugin: plugin.clone(),
-                    input: ShadowInput::OrderPrice(input.clone()),
+                    input: HookInput::OrderPrice(input.clone()),
                     active: Decision::of_pricing(&called.outcome),
                 });
             }
@@ -395,7 +397,7 @@ impl Rules for Registry {
         let inner = self.0.clone();
         Box::pin(async move {
             let set = inner.active.load_full();
-            inner.validate(&set, ShadowInput::Charge(input)).await
+            inner.validate(&set, HookInput::Charge(input)).await
         })
     }
 
@@ -406,9 +408,7 @@ impl Rules for Registry {
         let inner = self.0.clone();
         Box::pin(async move {
             let set = inner.active.load_full();
-            inner
-                .validate(&set, ShadowInput::OrderValidate(input))
-                .await
+            inner.validate(&set, HookInput::OrderValidate(input)).await
         })
     }
 
@@ -439,6 +439,17 @@ impl Decision {
         }
     }
 
+    fn of_answer(outcome: &Result<Answer, CallFailure>) -> Self {
+        match outcome {
+            Ok(Answer::Accept) => Decision::Accept,
+            Ok(Answer::Reject(r)) => Decision::Reject(r.clone()),
+            Ok(Answer::Prices(prices)) => {
+                Decision::Prices(prices.iter().map(|p| p.unit_price).collect())
+            }
+            Err(_) => Decision::Failed,
+        }
+    }
+
     fn of_pricing(outcome: &Result<Result<Vec<LinePrice>, Rejection>, CallFailure>) -> Self {
         match outcome {
             Ok(Ok(prices)) => Decision::Prices(prices.iter().map(|p| p.unit_price).collect()),
@@ -448,29 +459,11 @@ impl Decision {
     }
 }
 
-/// A hook's input, kept to replay on a shadow version.
-#[derive(Debug, Clone)]
-enum ShadowInput {
-    Charge(ChargeInput),
-    OrderValidate(OrderInput),
-    OrderPrice(OrderInput),
-}
-
-impl ShadowInput {
-    fn hook(&self) -> Hook {
-        match self {
-            ShadowInput::Charge(_) => Hook::ChargeValidate,
-            ShadowInput::OrderValidate(_) => Hook::OrderValidate,
-            ShadowInput::OrderPrice(_) => Hook::OrderPrice,
-        }
-    }
-}
-
 /// A live request's input and the active version's decision, to replay on the shadow version.
 #[derive(Debug)]
 struct ShadowRun {
     plugin: Arc<Active>,
-    input: ShadowInput,
+    input: HookInput,
     active: Decision,
 }
 
@@ -497,30 +490,13 @@ impl Inner {
         let Some((version, compiled)) = &run.plugin.shadow else {
             return;
         };
-        let config = &run.plugin.config;
-        let shadow = match &run.input {
-            ShadowInput::Charge(input) => Decision::of_validation(
-                &self
-                    .runtime
-                    .validate_charge(compiled, input, config)
-                    .await
-                    .outcome,
-            ),
-            ShadowInput::OrderValidate(input) => Decision::of_validation(
-                &self
-                    .runtime
-                    .validate_order(compiled, input, config)
-                    .await
-                    .outcome,
-            ),
-            ShadowInput::OrderPrice(input) => Decision::of_pricing(
-                &self
-                    .runtime
-                    .price_order(compiled, input, config)
-                    .await
-                    .outcome,
-            ),
-        };
+        let shadow = Decision::of_answer(
+            &self
+                .runtime
+                .call(compiled, &run.input, &run.plugin.config)
+                .await
+                .outcome,
+        );
         let result = if shadow == Decision::Failed {
             "failed"
         } else if shadow == run.active {

@@ -146,6 +146,51 @@ pub struct Called<T> {
     pub logs: Vec<LogLine>,
 }
 
+impl<T> Called<T> {
+    /// The same call with its answer turned by `f`.
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Called<U> {
+        Called {
+            outcome: self.outcome.map(f),
+            fuel: self.fuel,
+            duration: self.duration,
+            logs: self.logs,
+        }
+    }
+}
+
+/// A hook's input, whichever the hook.
+#[derive(Debug, Clone)]
+pub enum HookInput {
+    /// `charge.validate`.
+    Charge(ChargeInput),
+    /// `order.validate`.
+    OrderValidate(OrderInput),
+    /// `order.price`.
+    OrderPrice(OrderInput),
+}
+
+impl HookInput {
+    /// The hook this input is for.
+    pub fn hook(&self) -> Hook {
+        match self {
+            HookInput::Charge(_) => Hook::ChargeValidate,
+            HookInput::OrderValidate(_) => Hook::OrderValidate,
+            HookInput::OrderPrice(_) => Hook::OrderPrice,
+        }
+    }
+}
+
+/// A plugin's answer, whichever the hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A validation plugin accepted.
+    Accept,
+    /// The plugin refused.
+    Reject(Rejection),
+    /// A pricing plugin's price for each line.
+    Prices(Vec<LinePrice>),
+}
+
 /// A plugin's price for one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinePrice {
@@ -565,6 +610,34 @@ impl Runtime {
         }
         .await;
         self.finish(store, started, result)
+    }
+}
+
+impl Runtime {
+    /// Calls `plugin` on `input`, whichever its hook: for the callers that treat every hook
+    /// alike (dry runs, the upload's smoke call, shadow runs).
+    pub async fn call(
+        &self,
+        plugin: &Compiled,
+        input: &HookInput,
+        config: &PluginConfig,
+    ) -> Called<Answer> {
+        let validation =
+            |rejection: Option<Rejection>| rejection.map_or(Answer::Accept, Answer::Reject);
+        match input {
+            HookInput::Charge(charge) => self
+                .validate_charge(plugin, charge, config)
+                .await
+                .map(validation),
+            HookInput::OrderValidate(order) => self
+                .validate_order(plugin, order, config)
+                .await
+                .map(validation),
+            HookInput::OrderPrice(order) => self
+                .price_order(plugin, order, config)
+                .await
+                .map(|priced| priced.map_or_else(Answer::Reject, Answer::Prices)),
+        }
     }
 }
 

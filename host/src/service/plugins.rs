@@ -10,8 +10,8 @@ use deadpool_postgres::Transaction;
 use super::{Database, Error, Work};
 use crate::{
     plugins::{
-        Hook, Registry,
-        dry_run::{self, Evaluation, HookInput},
+        Hook, HookInput, Registry,
+        dry_run::{self, Evaluation},
         registry::config_pairs,
     },
     redis::Redis,
