@@ -23,6 +23,8 @@ import sys
 import time
 import urllib.request
 
+from quantiles import quantile
+
 SAMPLE = re.compile(r"^(\w+)\{(.*)\}\s+(\S+)$")  # label values may hold braces
 LABEL = re.compile(r'(\w+)="([^"]*)"')
 
@@ -60,24 +62,6 @@ def admin(url, token, call):
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     urllib.request.urlopen(request, timeout=10).read()
-
-
-def quantile(buckets, q):
-    """histogram_quantile over cumulative buckets, in milliseconds."""
-    bounds = sorted(buckets)
-    total = buckets[bounds[-1]] if bounds else 0
-    if total <= 0:
-        return float("nan")
-    lower, previous = 0.0, 0.0
-    for bound in bounds:
-        cumulative = buckets[bound]
-        if cumulative >= q * total:
-            if bound == float("inf"):
-                return lower * 1000
-            width = cumulative - previous
-            return (lower + (bound - lower) * ((q * total - previous) / width if width else 1)) * 1000
-        lower, previous = bound, cumulative
-    return lower * 1000
 
 
 class Side:

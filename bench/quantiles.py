@@ -2,6 +2,7 @@
 
 Usage: quantiles.py BEFORE AFTER, each a file of `name_bucket{le="..."} count` lines.
 Prints "p50 p99"; within a bucket the value is interpolated linearly, as histogram_quantile does.
+bench/interleave.py imports `quantile` from here.
 """
 import re
 import sys
@@ -17,18 +18,16 @@ def buckets(path):
     return found
 
 
-before, after = buckets(sys.argv[1]), buckets(sys.argv[2])
-bounds = sorted(after)
-counts = [after[b] - before.get(b, 0.0) for b in bounds]
-total = counts[-1] if counts else 0.0
-
-
-def quantile(q):
+def quantile(cumulative_by_bound, q):
+    """histogram_quantile over cumulative buckets {upper bound: count}, in milliseconds."""
+    bounds = sorted(cumulative_by_bound)
+    total = cumulative_by_bound[bounds[-1]] if bounds else 0.0
     if total <= 0:
         return float("nan")
     rank = q * total
     lower, previous = 0.0, 0.0
-    for bound, cumulative in zip(bounds, counts):
+    for bound in bounds:
+        cumulative = cumulative_by_bound[bound]
         if cumulative >= rank:
             if bound == float("inf"):
                 return lower * 1000
@@ -39,4 +38,7 @@ def quantile(q):
     return lower * 1000
 
 
-print(f"{quantile(0.5):.1f} {quantile(0.99):.1f}")
+if __name__ == "__main__":
+    before, after = buckets(sys.argv[1]), buckets(sys.argv[2])
+    between = {bound: count - before.get(bound, 0.0) for bound, count in after.items()}
+    print(f"{quantile(between, 0.5):.1f} {quantile(between, 0.99):.1f}")
