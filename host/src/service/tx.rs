@@ -69,23 +69,15 @@ impl Database {
         ctx: &C,
         work: impl for<'t> Fn(&'t Transaction<'t>, &'t C) -> Work<'t, T> + Sync,
     ) -> Result<T, Error> {
-        let mut attempt = 1;
-        loop {
-            let started = std::time::Instant::now();
-            let result = async {
-                let mut client = self.pool.get().await?;
-                let tx = client.transaction().await?;
-                let value = work(&tx, ctx).await?;
-                tx.commit().await?;
-                Ok(value)
-            }
-            .instrument(tracing::debug_span!("sql.transaction", attempt))
-            .await;
-            self.observe(&result, &attempt, started);
-            if !should_retry(&result, &mut attempt) {
-                return result;
-            }
-        }
+        let work = &work;
+        self.retried(move || async move {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let value = work(&tx, ctx).await?;
+            tx.commit().await?;
+            Ok(value)
+        })
+        .await
     }
 
     /// Like [`Database::transaction`], for work that commits itself with [`commit_after`]
@@ -96,35 +88,45 @@ impl Database {
         ctx: &C,
         work: impl for<'t> Fn(&'t Transaction<'t>, &'t C) -> Work<'t, (T, Committed)> + Sync,
     ) -> Result<T, Error> {
+        let work = &work;
+        self.retried(move || async move {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let (value, Committed(())) = work(&tx, ctx).await?;
+            // What is left open is the empty transaction `commit_after` began; dropping
+            // it rolls it back without waiting for the answer.
+            drop(tx);
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs one try of a transaction after another while PostgreSQL asks for a retry
+    /// (serialization failures, deadlocks), at most [`MAX_ATTEMPTS`] times, recording each
+    /// try's latency and how it ended.
+    async fn retried<T, F>(&self, try_once: impl Fn() -> F) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
         let mut attempt = 1;
         loop {
             let started = std::time::Instant::now();
-            let result = async {
-                let mut client = self.pool.get().await?;
-                let tx = client.transaction().await?;
-                let (value, Committed(())) = work(&tx, ctx).await?;
-                // What is left open is the empty transaction `commit_after` began; dropping
-                // it rolls it back without waiting for the answer.
-                drop(tx);
-                Ok(value)
-            }
-            .instrument(tracing::debug_span!("sql.transaction", attempt))
-            .await;
-            self.observe(&result, &attempt, started);
-            if !should_retry(&result, &mut attempt) {
+            let result = try_once()
+                .instrument(tracing::debug_span!("sql.transaction", attempt))
+                .await;
+            let retry = matches!(&result, Err(Error::Database(e)) if store::is_retryable(e))
+                && attempt < MAX_ATTEMPTS;
+            let label = match &result {
+                Ok(_) => "commit",
+                Err(_) if retry => "retry",
+                Err(_) => "error",
+            };
+            self.metrics.observe_transaction(label, started.elapsed());
+            if !retry {
                 return result;
             }
+            attempt += 1;
         }
-    }
-
-    /// Records a transaction's latency and how it ended.
-    fn observe<T>(&self, result: &Result<T, Error>, attempt: &usize, started: std::time::Instant) {
-        let label = match result {
-            Ok(_) => "commit",
-            Err(Error::Database(e)) if store::is_retryable(e) && *attempt < MAX_ATTEMPTS => "retry",
-            Err(_) => "error",
-        };
-        self.metrics.observe_transaction(label, started.elapsed());
     }
 
     /// Runs `work` at most once per idempotency key: replays the first response to a repeat,
@@ -157,17 +159,6 @@ impl Database {
             Err(_) => self.fast.abandon(req).await,
         }
         result
-    }
-}
-
-/// Whether `result` asks for the whole transaction again, counting the attempt if so.
-fn should_retry<T>(result: &Result<T, Error>, attempt: &mut usize) -> bool {
-    match result {
-        Err(Error::Database(e)) if store::is_retryable(e) && *attempt < MAX_ATTEMPTS => {
-            *attempt += 1;
-            true
-        }
-        _ => false,
     }
 }
 
