@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Makes sure PostgreSQL and Redis answer at the configured URLs, installing and starting the
-# Debian packages where nothing answers on this machine. Sourced by scripts/serve and scripts/test.
+# Debian packages where nothing answers on this machine. Sourced by scripts/serve, scripts/test,
+# scripts/fuzz-api and bench/run.
 #
 # Honours EDGECART_DATABASE_URL and EDGECART_REDIS_URL (defaults as in the README). Only local
 # servers (127.0.0.1 / localhost) are installed or started; a remote URL must already answer.
@@ -8,6 +9,9 @@
 : "${EDGECART_DATABASE_URL:=postgres://edgecart:edgecart@127.0.0.1:5432/edgecart}"
 : "${EDGECART_REDIS_URL:=redis://127.0.0.1:6379}"
 export EDGECART_DATABASE_URL EDGECART_REDIS_URL
+
+# tcp_answers, wait_for_port, free_port.
+source "$(dirname "${BASH_SOURCE[0]}")/net.sh"
 
 log() { printf '\033[1m[edgecart]\033[0m %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -40,9 +44,6 @@ parse_redis_url() {
 
 is_local() { case "$1" in 127.*|localhost|::1) return 0 ;; *) return 1 ;; esac; }
 
-# True when something accepts TCP connections at host:port.
-tcp_answers() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
-
 apt_install() {
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -73,8 +74,7 @@ start_postgres() {
   fi
   log "starting PostgreSQL $version/$cluster"
   pg_ctlcluster "$version" "$cluster" start 2>/dev/null || pg_ctlcluster "$version" "$cluster" restart
-  for _ in $(seq 1 50); do tcp_answers "$PG_HOST" "$PG_PORT" && return 0; sleep 0.2; done
-  die "PostgreSQL did not start on port $PG_PORT"
+  wait_for_port "$PG_HOST" "$PG_PORT" 100 || die "PostgreSQL did not start on port $PG_PORT"
 }
 
 # Creates the role (with CREATEDB, so the server and the tests can create databases) and the
@@ -118,8 +118,7 @@ ensure_redis() {
   log "starting Redis on port $REDIS_PORT"
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
     --logfile "/tmp/edgecart-redis-$REDIS_PORT.log" >/dev/null
-  for _ in $(seq 1 50); do tcp_answers "$REDIS_HOST" "$REDIS_PORT" && return 0; sleep 0.1; done
-  die "Redis did not start on port $REDIS_PORT"
+  wait_for_port "$REDIS_HOST" "$REDIS_PORT" 50 || die "Redis did not start on port $REDIS_PORT"
 }
 
 ensure_services() {
