@@ -95,6 +95,19 @@ SQL
   fi
 }
 
+# drop_database NAME: drops that database if it exists, once nothing uses it. As the postgres
+# superuser through the local socket when this is root on the server's machine, else (or when
+# that fails) with EDGECART_DATABASE_URL's credentials against the `postgres` database. Needs
+# parse_database_url first. Never fails: a database left behind must not fail a run.
+drop_database() {
+  local sql="DROP DATABASE IF EXISTS \"$1\""
+  if [ "$(id -u)" -eq 0 ] && is_local "$PG_HOST" && command -v runuser >/dev/null && id postgres >/dev/null 2>&1; then
+    as_postgres psql -p "$PG_PORT" -qtAX -d postgres -c "$sql" >/dev/null 2>&1 && return 0
+  fi
+  PGPASSWORD="$PG_PASSWORD" psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -qtAX -c "$sql" \
+    >/dev/null 2>&1 || true
+}
+
 ensure_postgres() {
   parse_database_url
   if tcp_answers "$PG_HOST" "$PG_PORT"; then
