@@ -6,15 +6,18 @@
 //! `std` plugin gets both from wasi-libc, with the WASI imports that come with it).
 //!
 //! A plugin links it with `extern crate edgecart_guest;` and, on `wasm32`, is `#![no_std]`
-//! with a `#[panic_handler]` of its own that logs the panic through the host and traps (see
-//! any default plugin's `component.rs`). Off `wasm32` (its native unit tests) this crate is
-//! empty and the plugin uses `std`.
+//! with the `#[panic_handler]` that [`panic_handler!`] defines in its `component.rs`: it logs
+//! the panic through the host and traps. Off `wasm32` (its native unit tests) this crate is
+//! empty (the macro defines nothing there) and the plugin uses `std`.
 //!
 //! Why not a general allocator (`dlmalloc`, `talc`): their bookkeeping buys reuse, which a
 //! single call does not need, and `dlmalloc` grows memory instead of using the pages the
 //! instance already has, so each call would touch pages the host then has to reset.
 
 #![no_std]
+#![deny(missing_docs)]
+
+extern crate alloc;
 
 #[cfg(target_arch = "wasm32")]
 mod bump {
@@ -109,4 +112,32 @@ mod bump {
             new
         }
     }
+}
+
+/// Defines the plugin's `#[panic_handler]`, on `wasm32` only (where the plugin is `no_std`). A
+/// panic (a bad config value, say) is written to the call's log through the host, then traps:
+/// the host fails the call with 503 `PLUGIN_FAILED` and keeps the log.
+///
+/// Give it the path of the `host` interface that `wit_bindgen::generate!` put in the module,
+/// as each default plugin's `component.rs` does:
+/// `edgecart_guest::panic_handler!(edgecart::rules::host);`
+#[macro_export]
+macro_rules! panic_handler {
+    ($($host:ident)::+) => {
+        #[cfg(target_arch = "wasm32")]
+        #[panic_handler]
+        fn panic(info: &::core::panic::PanicInfo) -> ! {
+            $crate::log_and_trap(info, |message| {
+                $($host)::+::log($($host)::+::Level::Error, message)
+            })
+        }
+    };
+}
+
+/// What [`panic_handler!`] expands to call: writes the panic with `log`, then traps.
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub fn log_and_trap(info: &core::panic::PanicInfo, log: impl FnOnce(&str)) -> ! {
+    log(&alloc::format!("{info}"));
+    core::arch::wasm32::unreachable()
 }

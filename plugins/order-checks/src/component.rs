@@ -42,11 +42,6 @@ impl Guest for Component {
 
 export!(Component);
 
-/// A panic (a bad config value, say) is written to the call's log through the host, then
-/// traps: the host fails the call with 503 `PLUGIN_FAILED` and keeps the log.
-#[cfg(target_arch = "wasm32")]
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    log(Level::Error, &format!("{info}"));
-    core::arch::wasm32::unreachable()
-}
+// A panic (a bad config value, say) is written to the call's log through the host, then
+// traps: the host fails the call with 503 `PLUGIN_FAILED` and keeps the log.
+edgecart_guest::panic_handler!(edgecart::rules::host);
