@@ -27,6 +27,8 @@ extern crate edgecart_guest;
 
 use alloc::{format, string::String, vec::Vec};
 
+use edgecart_guest::ConfigNumbers;
+
 mod component;
 
 /// The discount one call applies, read from the plugin's config.
@@ -55,9 +57,14 @@ impl Discount {
     /// 0 to 100.
     pub fn from_config(config: &[(String, String)]) -> Self {
         let defaults = Self::default();
+        let numbers = ConfigNumbers {
+            plugin: "bulk-discount",
+            kind: "a whole number",
+            config,
+        };
         Self {
-            threshold: number(config, "threshold", defaults.threshold, 0, i64::MAX),
-            percent: number(config, "percent", defaults.percent, 0, 100),
+            threshold: numbers.get("threshold", defaults.threshold, 0..=i64::MAX),
+            percent: numbers.get("percent", defaults.percent, 0..=100),
         }
     }
 
@@ -112,34 +119,10 @@ fn discounted(line: &Line, discount: &Discount) -> i64 {
     i64::try_from(price).unwrap_or(line.unit_price)
 }
 
-/// The value of `key` as a whole number in `low..=high`, or `default` when absent.
-///
-/// # Panics
-/// When the value is not a decimal integer or is out of range.
-fn number(config: &[(String, String)], key: &str, default: i64, low: i64, high: i64) -> i64 {
-    let Some((_, raw)) = config.iter().find(|(k, _)| k == key) else {
-        return default;
-    };
-    match raw.parse::<i64>() {
-        Ok(n) if (low..=high).contains(&n) => n,
-        Ok(_) if high == i64::MAX => {
-            panic!("bulk-discount: config `{key}` is {raw}, it must be at least {low}")
-        }
-        Ok(_) => panic!("bulk-discount: config `{key}` is {raw}, it must be {low} to {high}"),
-        Err(_) => panic!("bulk-discount: config `{key}` must be a whole number, got {raw:?}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use edgecart_guest::testing::config;
 
     fn line(quantity: i64, unit_price: i64) -> Line {
         Line {

@@ -24,10 +24,9 @@ extern crate alloc;
 #[cfg(target_arch = "wasm32")]
 extern crate edgecart_guest;
 
-use alloc::{
-    format,
-    string::{String, ToString},
-};
+use alloc::{format, string::String};
+
+use edgecart_guest::{ConfigNumbers, thousands};
 
 mod component;
 
@@ -56,8 +55,13 @@ impl Limits {
     /// When a value is not a whole number, `min` is negative, or `max` is below `min`.
     pub fn from_config(config: &[(String, String)]) -> Self {
         let defaults = Self::default();
-        let min = number(config, "min", defaults.min, 0);
-        let max = number(config, "max", defaults.max, min);
+        let numbers = ConfigNumbers {
+            plugin: "charge-limits",
+            kind: "a whole number of won",
+            config,
+        };
+        let min = numbers.get("min", defaults.min, 0..=i64::MAX);
+        let max = numbers.get("max", defaults.max, min..=i64::MAX);
         Self { min, max }
     }
 }
@@ -88,49 +92,10 @@ pub fn validate_charge(amount: i64, limits: &Limits) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The value of `key` as a whole number of at least `at_least`, or `default` when absent.
-///
-/// # Panics
-/// When the value is not a decimal integer or is below `at_least`.
-fn number(config: &[(String, String)], key: &str, default: i64, at_least: i64) -> i64 {
-    let Some((_, raw)) = config.iter().find(|(k, _)| k == key) else {
-        return default;
-    };
-    match raw.parse::<i64>() {
-        Ok(n) if n >= at_least => n,
-        Ok(_) => panic!("charge-limits: config `{key}` is {raw}, it must be at least {at_least}"),
-        Err(_) => {
-            panic!("charge-limits: config `{key}` must be a whole number of won, got {raw:?}")
-        }
-    }
-}
-
-/// Formats 1000000 as "1,000,000" (the host's format, so messages match byte for byte).
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use edgecart_guest::testing::config;
 
     fn code(amount: i64, limits: &Limits) -> Option<&'static str> {
         validate_charge(amount, limits).err().map(|r| r.code)
@@ -220,14 +185,5 @@ mod tests {
     #[should_panic(expected = "config `min` must be a whole number of won, got \"1,000\"")]
     fn grouped_digits_are_not_a_number() {
         Limits::from_config(&config(&[("min", "1,000")]));
-    }
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(-1_234_567), "-1,234,567");
-        assert_eq!(thousands(i64::MIN), "-9,223,372,036,854,775,808");
     }
 }

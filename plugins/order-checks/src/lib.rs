@@ -24,10 +24,9 @@ extern crate alloc;
 #[cfg(target_arch = "wasm32")]
 extern crate edgecart_guest;
 
-use alloc::{
-    format,
-    string::{String, ToString},
-};
+use alloc::{format, string::String};
+
+use edgecart_guest::{ConfigNumbers, thousands};
 
 mod component;
 
@@ -59,10 +58,15 @@ impl Limits {
     /// When a value is not a whole number or is negative.
     pub fn from_config(config: &[(String, String)]) -> Self {
         let defaults = Self::default();
+        let numbers = ConfigNumbers {
+            plugin: "order-checks",
+            kind: "a whole number",
+            config,
+        };
         Self {
-            max_lines: number(config, "max-lines", defaults.max_lines),
-            max_quantity: number(config, "max-quantity", defaults.max_quantity),
-            max_total: number(config, "max-total", defaults.max_total),
+            max_lines: numbers.get("max-lines", defaults.max_lines, 0..=i64::MAX),
+            max_quantity: numbers.get("max-quantity", defaults.max_quantity, 0..=i64::MAX),
+            max_total: numbers.get("max-total", defaults.max_total, 0..=i64::MAX),
         }
     }
 }
@@ -121,47 +125,10 @@ fn total(lines: &[Line]) -> Option<i64> {
     })
 }
 
-/// The value of `key` as a non-negative whole number, or `default` when absent.
-///
-/// # Panics
-/// When the value is not a decimal integer or is negative.
-fn number(config: &[(String, String)], key: &str, default: i64) -> i64 {
-    let Some((_, raw)) = config.iter().find(|(k, _)| k == key) else {
-        return default;
-    };
-    match raw.parse::<i64>() {
-        Ok(n) if n >= 0 => n,
-        Ok(_) => panic!("order-checks: config `{key}` is {raw}, it must be at least 0"),
-        Err(_) => panic!("order-checks: config `{key}` must be a whole number, got {raw:?}"),
-    }
-}
-
-/// Formats 1000000 as "1,000,000", like the host's charge messages.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use edgecart_guest::testing::config;
 
     fn lines(n: usize, quantity: i64, unit_price: i64) -> Vec<Line> {
         vec![
