@@ -1,0 +1,228 @@
+//! [`TestApp`]: a real edgecart server on port 0 with its own fresh database and Redis key
+//! prefix, started with [`spawn_app`] or [`spawn_app_with`], and the typed HTTP helpers to
+//! call it.
+
+use std::{net::SocketAddr, sync::LazyLock};
+
+use edgecart::{Application, Settings};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::{
+    environment::{base_database_url, base_redis_url},
+    postgres::with_database,
+    repo_path,
+};
+
+/// The admin token test servers use unless a test says otherwise.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        edgecart::telemetry::init(edgecart::config::LogFormat::Text);
+    }
+});
+
+/// A running server and what a test needs to talk to it and inspect its state.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// An HTTP client.
+    pub http: reqwest::Client,
+    /// Direct access to this test's database.
+    pub db: tokio_postgres::Client,
+    /// The settings the server runs with.
+    pub settings: Settings,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<Result<(), edgecart::app::StartError>>>,
+}
+
+/// Starts a server with the default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after `configure` has adjusted the settings.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let name = format!("edgecart_test_{}", uuid::Uuid::new_v4().simple());
+    let mut settings = Settings::with_urls(
+        &with_database(&base_database_url(), &name),
+        &base_redis_url(),
+    );
+    settings.listen = "127.0.0.1:0".parse().expect("literal address");
+    settings.redis_prefix = format!("test:{name}:");
+    settings.admin_token = Some(ADMIN_TOKEN.to_owned().into());
+    settings.db_pool_size = 16;
+    // Tests check invariants under real concurrency on a shared machine, not latency: a
+    // request waits for a connection rather than failing.
+    settings.db_timeout_ms = 30_000;
+    settings.plugin_dir = repo_path("plugins/dist");
+    settings.plugin_cache_dir = repo_path("target/plugin-cache");
+    settings.plugin_sync_ms = 200;
+    configure(&mut settings);
+    start(settings).await
+}
+
+/// Starts a server with exactly these settings.
+async fn start(settings: Settings) -> TestApp {
+    let application = Application::build(settings.clone())
+        .await
+        .expect("server builds");
+    let addr = application.local_addr();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let (db, connection) = tokio_postgres::connect(&settings.database_url, tokio_postgres::NoTls)
+        .await
+        .expect("test database connection");
+    tokio::spawn(connection);
+    TestApp {
+        address: format!("http://{addr}"),
+        addr,
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("http client"),
+        db,
+        settings,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// Another node on the same PostgreSQL database and Redis prefix (a second edge node).
+    pub async fn spawn_node(&self) -> TestApp {
+        let mut settings = self.settings.clone();
+        settings.listen = "127.0.0.1:0".parse().expect("literal address");
+        start(settings).await
+    }
+
+    /// An admin request with the token.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+    }
+
+    /// Sum of the samples of a metric whose labels include all of `labels`.
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let text = self
+            .get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+                (metric == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
+            })
+            .sum()
+    }
+
+    /// The absolute URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POST a JSON body to an admin path with the admin token.
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates a user through the admin API and returns its id.
+    pub async fn create_user(&self, name: &str, amount: i64) -> i64 {
+        let response = self
+            .admin_post(
+                "/admin/v1/users",
+                &json!({"name": name, "hpNo": "010-0000-0000", "amount": amount}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.expect("json")["userId"]
+            .as_i64()
+            .expect("userId")
+    }
+
+    /// Creates a product through the admin API and returns its id.
+    pub async fn create_product(&self, name: &str, price: i64, stock: i64) -> i64 {
+        let response = self
+            .admin_post(
+                "/admin/v1/products",
+                &json!({"name": name, "price": price, "stock": stock}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.expect("json")["id"]
+            .as_i64()
+            .expect("id")
+    }
+
+    /// POST a charge with an optional idempotency key.
+    pub async fn charge(&self, user: i64, key: Option<&str>, body: &Value) -> Response {
+        let mut request = self
+            .http
+            .post(self.url(&format!("/api/v1/users/{user}/charge")))
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// POST an order with an optional idempotency key.
+    pub async fn order(&self, body: &Value, key: Option<&str>) -> Response {
+        let mut request = self.http.post(self.url("/api/v1/orders")).json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Asks the server to shut down and waits for it, returning its result.
+    pub async fn stop(mut self) -> Result<(), edgecart::app::StartError> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.expect("server task"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            server.abort();
+        }
+    }
+}
