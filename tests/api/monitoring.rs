@@ -52,7 +52,7 @@ async fn exercise(app: &TestApp, redis: &mut PrivateRedis) {
     assert_eq!(cancelled.status(), 200);
     for _ in 0..2 {
         let charged = app
-            .charge(user, Some("k"), &json!({"chargeAmount": 5_000}))
+            .charge(user, &json!({"chargeAmount": 5_000}), Some("k"))
             .await;
         assert_eq!(charged.status(), 200);
     }
@@ -79,7 +79,7 @@ async fn exercise(app: &TestApp, redis: &mut PrivateRedis) {
     // Ahead of charge-limits, which would refuse 13 won first.
     app.configure_plugin("fx-panic", json!({}), Some(1)).await;
     let failed = app
-        .charge(user, Some("panic"), &json!({"chargeAmount": 13}))
+        .charge(user, &json!({"chargeAmount": 13}), Some("panic"))
         .await;
     assert_eq!(failed.status(), 503);
     assert!(
@@ -93,7 +93,7 @@ async fn exercise(app: &TestApp, redis: &mut PrivateRedis) {
     );
     redis.stop().await;
     let without_redis = app
-        .charge(user, Some("no-redis"), &json!({"chargeAmount": 5_000}))
+        .charge(user, &json!({"chargeAmount": 5_000}), Some("no-redis"))
         .await;
     assert_eq!(without_redis.status(), 200);
     assert_eq!(app.order(&order(0), None).await.status(), 400);

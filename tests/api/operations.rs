@@ -43,7 +43,7 @@ async fn a_node_starts_while_redis_is_unreachable() {
     let app = spawn_app_with(|s| s.redis_url = format!("redis://127.0.0.1:{port}")).await;
     let user = app.create_user("a", 0).await;
     assert_eq!(
-        app.charge(user, Some("k"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("k"))
             .await
             .status(),
         200
@@ -165,7 +165,7 @@ async fn past_the_concurrency_limit_requests_are_shed_with_retry_after() {
     let held = tokio::spawn({
         let app = app.clone();
         async move {
-            app.charge(user, Some("held"), &json!({"chargeAmount": 5_000}))
+            app.charge(user, &json!({"chargeAmount": 5_000}), Some("held"))
                 .await
                 .status()
                 .as_u16()

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 async fn charge(app: &TestApp, user: i64, amount: i64) -> reqwest::Response {
     let key = uuid::Uuid::new_v4().to_string();
-    app.charge(user, Some(&key), &json!({"chargeAmount": amount}))
+    app.charge(user, &json!({"chargeAmount": amount}), Some(&key))
         .await
 }
 

@@ -186,21 +186,21 @@ impl TestApp {
             .expect("id")
     }
 
-    /// POST a charge with an optional idempotency key.
-    pub async fn charge(&self, user: i64, key: Option<&str>, body: &Value) -> Response {
-        let mut request = self
-            .http
-            .post(self.url(&format!("/api/v1/users/{user}/charge")))
-            .json(body);
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        request.send().await.expect("request sent")
+    /// POSTs a charge body to a user, with an `Idempotency-Key` header when `key` is given.
+    pub async fn charge(&self, user: i64, body: &Value, key: Option<&str>) -> Response {
+        self.post_json(&format!("/api/v1/users/{user}/charge"), body, key)
+            .await
     }
 
-    /// POST an order with an optional idempotency key.
+    /// POSTs an order body, with an `Idempotency-Key` header when `key` is given.
     pub async fn order(&self, body: &Value, key: Option<&str>) -> Response {
-        let mut request = self.http.post(self.url("/api/v1/orders")).json(body);
+        self.post_json("/api/v1/orders", body, key).await
+    }
+
+    /// POSTs a JSON body to a public path, with an `Idempotency-Key` header when `key` is
+    /// given.
+    async fn post_json(&self, path: &str, body: &Value, key: Option<&str>) -> Response {
+        let mut request = self.http.post(self.url(path)).json(body);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
