@@ -1,6 +1,6 @@
 //! Balance, charge rules and history.
 
-use edgecart_tests::{TestApp, assert_problem, spawn_app};
+use edgecart_tests::{assert_problem, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -35,20 +35,11 @@ async fn non_numeric_or_non_positive_user_ids_are_400() {
     for id in ["abc", "0", "-1", "1.5", "9223372036854775808", "%20"] {
         let response = app.get(&format!("/api/v1/users/{id}")).await;
         assert_problem(response, 400, "INVALID_USER_ID", "잘못된 유저 번호입니다.").await;
-        let response = charge_raw_id(&app, id).await;
+        let response = app
+            .charge(id, &json!({"chargeAmount": 5000}), Some("k"))
+            .await;
         assert_problem(response, 400, "INVALID_USER_ID", "잘못된 유저 번호입니다.").await;
     }
-}
-
-/// A charge to a raw (possibly invalid) user id segment.
-async fn charge_raw_id(app: &TestApp, id: &str) -> reqwest::Response {
-    app.http
-        .post(app.url(&format!("/api/v1/users/{id}/charge")))
-        .header("Idempotency-Key", "k")
-        .json(&json!({"chargeAmount": 5000}))
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! prefix, started with [`spawn_app`] or [`spawn_app_with`], and the typed HTTP helpers to
 //! call it.
 
-use std::{net::SocketAddr, sync::LazyLock};
+use std::{fmt::Display, net::SocketAddr, sync::LazyLock};
 
 use edgecart::{Application, Settings};
 use reqwest::{Response, StatusCode};
@@ -187,8 +187,16 @@ impl TestApp {
     }
 
     /// POSTs a charge body to a user, with an `Idempotency-Key` header when `key` is given.
-    pub async fn charge(&self, user: i64, body: &Value, key: Option<&str>) -> Response {
+    /// `user` is an id, or any raw path segment for the tests of invalid ids.
+    pub async fn charge(&self, user: impl Display, body: &Value, key: Option<&str>) -> Response {
         self.post_json(&format!("/api/v1/users/{user}/charge"), body, key)
+            .await
+    }
+
+    /// Charges `amount` to a user under a fresh idempotency key.
+    pub async fn charge_amount(&self, user: i64, amount: i64) -> Response {
+        let key = uuid::Uuid::new_v4().to_string();
+        self.charge(user, &json!({"chargeAmount": amount}), Some(&key))
             .await
     }
 
