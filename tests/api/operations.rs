@@ -120,7 +120,7 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish() {
     // Arrange: a charge held inside its transaction by a row lock.
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     let user = app.create_user("a", 0).await;
     let lock = app.lock_user_row(user).await;
     let request = app
@@ -133,7 +133,6 @@ async fn shutdown_lets_in_flight_requests_finish() {
 
     // Act: ask for shutdown, then let the charge go on.
     let url = app.url("/healthz");
-    let db_url = app.settings.database_url.clone();
     let stopping = tokio::spawn(app.stop());
     tokio::time::sleep(Duration::from_millis(200)).await;
     let refused = reqwest::Client::new().get(&url).send().await;
@@ -144,16 +143,7 @@ async fn shutdown_lets_in_flight_requests_finish() {
     assert_eq!(in_flight.await.unwrap().unwrap(), 200);
     assert!(refused.is_err(), "no new connections after shutdown began");
     assert!(stopping.await.unwrap().is_ok());
-    let (db, connection) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let balance: i64 = db
-        .query_one("SELECT balance FROM users WHERE id = $1", &[&user])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(balance, 5_000);
+    assert_eq!(app.balance(user).await, 5_000);
 }
 
 #[tokio::test]

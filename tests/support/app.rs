@@ -1,17 +1,22 @@
 //! [`TestApp`]: a real edgecart server on port 0 with its own fresh database and Redis key
-//! prefix, started with [`spawn_app`] or [`spawn_app_with`], and the typed HTTP helpers to
-//! call it.
+//! prefix, started with [`spawn_app`] or [`spawn_app_with`] and removed with its database
+//! and keys when the test ends, and the typed HTTP helpers to call it.
 
-use std::{fmt::Display, net::SocketAddr, sync::LazyLock};
+use std::{
+    fmt::Display,
+    net::SocketAddr,
+    sync::{Arc, LazyLock},
+};
 
-use edgecart::{Application, Settings};
+use edgecart::{Application, Settings, app::StartError};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
+    cleanup::Leftovers,
     environment::{base_database_url, base_redis_url},
-    postgres::with_database,
+    postgres::{self, with_database},
     repo_path,
 };
 
@@ -37,7 +42,10 @@ pub struct TestApp {
     /// The settings the server runs with.
     pub settings: Settings,
     shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<Result<(), edgecart::app::StartError>>>,
+    server: Option<JoinHandle<Result<(), StartError>>>,
+    /// The test's database and Redis keys, shared with the nodes spawned from this app. The
+    /// last field: fields are dropped after [`TestApp`]'s `drop` has stopped the server.
+    leftovers: Arc<Leftovers>,
 }
 
 /// Starts a server with the default test settings.
@@ -45,16 +53,17 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts a server after `configure` has adjusted the settings.
+/// Starts a server after `configure` has adjusted the settings. The database `edgecart_test_…`
+/// it creates and the keys under its Redis prefix are removed when the app (and every node
+/// spawned from it) is dropped, unless `configure` pointed the server elsewhere.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     LazyLock::force(&TRACING);
     let name = format!("edgecart_test_{}", uuid::Uuid::new_v4().simple());
-    let mut settings = Settings::with_urls(
-        &with_database(&base_database_url(), &name),
-        &base_redis_url(),
-    );
+    let (database_url, redis_url) = (with_database(&base_database_url(), &name), base_redis_url());
+    let redis_prefix = format!("test:{name}:");
+    let mut settings = Settings::with_urls(&database_url, &redis_url);
     settings.listen = "127.0.0.1:0".parse().expect("literal address");
-    settings.redis_prefix = format!("test:{name}:");
+    settings.redis_prefix = redis_prefix.clone();
     settings.admin_token = Some(ADMIN_TOKEN.to_owned().into());
     settings.db_pool_size = 16;
     // Tests check invariants under real concurrency on a shared machine, not latency: a
@@ -64,11 +73,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.plugin_cache_dir = repo_path("target/plugin-cache");
     settings.plugin_sync_ms = 200;
     configure(&mut settings);
-    start(settings).await
+    let leftovers = Leftovers {
+        database_url: (settings.database_url == database_url).then_some(database_url),
+        redis: (settings.redis_url == redis_url && settings.redis_prefix == redis_prefix)
+            .then_some((redis_url, redis_prefix)),
+    };
+    start(settings, Arc::new(leftovers)).await
 }
 
-/// Starts a server with exactly these settings.
-async fn start(settings: Settings) -> TestApp {
+/// Starts a server with exactly these settings, sharing `leftovers` (held from before the
+/// build, so a server that fails to build still has its database dropped).
+async fn start(settings: Settings, leftovers: Arc<Leftovers>) -> TestApp {
     let application = Application::build(settings.clone())
         .await
         .expect("server builds");
@@ -77,10 +92,7 @@ async fn start(settings: Settings) -> TestApp {
     let server = tokio::spawn(application.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let (db, connection) = tokio_postgres::connect(&settings.database_url, tokio_postgres::NoTls)
-        .await
-        .expect("test database connection");
-    tokio::spawn(connection);
+    let db = postgres::connect(&settings.database_url).await;
     TestApp {
         address: format!("http://{addr}"),
         addr,
@@ -92,15 +104,17 @@ async fn start(settings: Settings) -> TestApp {
         settings,
         shutdown: Some(shutdown),
         server: Some(server),
+        leftovers,
     }
 }
 
 impl TestApp {
     /// Another node on the same PostgreSQL database and Redis prefix (a second edge node).
+    /// They share the test's database, which is dropped after the last of them is.
     pub async fn spawn_node(&self) -> TestApp {
         let mut settings = self.settings.clone();
         settings.listen = "127.0.0.1:0".parse().expect("literal address");
-        start(settings).await
+        start(settings, self.leftovers.clone()).await
     }
 
     /// An admin request with the token.
@@ -215,21 +229,32 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
-    /// Asks the server to shut down and waits for it, returning its result.
-    pub async fn stop(mut self) -> Result<(), edgecart::app::StartError> {
+    /// Asks the server to shut down; the returned future waits for it and gives its result.
+    /// The app stays for checks afterwards: its database (and [`TestApp::db`]) outlive the
+    /// server until the app is dropped.
+    pub fn stop(&mut self) -> impl Future<Output = Result<(), StartError>> + Send + use<> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        match self.server.take() {
-            Some(server) => server.await.expect("server task"),
-            None => Ok(()),
+        let server = self.server.take();
+        async move {
+            match server {
+                Some(server) => server.await.expect("server task"),
+                None => Ok(()),
+            }
         }
     }
 }
 
 impl Drop for TestApp {
+    /// Stops the server; then the fields go, the leftovers last (the last app on them
+    /// removes them). Drop cannot wait for the server's tasks to end: the sessions they still
+    /// hold are cut by the database drop's `FORCE`.
     fn drop(&mut self) {
-        if let Some(server) = &self.server {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
             server.abort();
         }
     }

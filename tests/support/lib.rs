@@ -1,9 +1,11 @@
 //! Test support: a real edgecart server on port 0 with its own fresh database and Redis key
 //! prefix, typed helpers to call it, direct SQL access to check invariants, and private
 //! PostgreSQL, Redis, webhook and server processes for tests that stop, flush or kill them.
+//! Each test's database and Redis keys are removed when its app is dropped.
 
 mod app;
 mod assert;
+mod cleanup;
 mod environment;
 mod plugins;
 mod postgres;

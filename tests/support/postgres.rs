@@ -1,10 +1,42 @@
-//! PostgreSQL as a test sees it: direct SQL on the test's database (reads that check
-//! invariants, a row lock of the test's own) and private clusters for tests that stop or
-//! restart PostgreSQL.
+//! PostgreSQL as a test sees it: sessions of the test's own on its database (reads that check
+//! invariants, a row lock), the drop of that database when the test ends, and private
+//! clusters for tests that stop or restart PostgreSQL.
 
 use std::{process::Stdio, time::Duration};
 
+use tokio_postgres::NoTls;
+
 use crate::{TestApp, free_port};
+
+/// A session of the test's own on the database at `url` (its connection driven by a task).
+pub(crate) async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("test database connection");
+    tokio::spawn(connection);
+    client
+}
+
+/// Drops the database `url` names, cutting the sessions still on it (`WITH (FORCE)`), from a
+/// session on the same server's `postgres` database with the same credentials.
+pub(crate) async fn drop_database(url: &str) -> Result<(), tokio_postgres::Error> {
+    let mut admin: tokio_postgres::Config = url.parse()?;
+    let Some(name) = admin.get_dbname().map(str::to_owned) else {
+        return Ok(());
+    };
+    admin.dbname("postgres");
+    let (client, connection) = admin.connect(NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let dropped = client
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            name.replace('"', "\"\"")
+        ))
+        .await;
+    drop(client);
+    let _ = driver.await;
+    dropped
+}
 
 /// `postgres://…/name` with another database name.
 pub(crate) fn with_database(url: &str, name: &str) -> String {
@@ -75,11 +107,7 @@ impl RowLock {
 impl TestApp {
     /// Holds a user's row until the returned lock is released.
     pub async fn lock_user_row(&self, user: i64) -> RowLock {
-        let (client, connection) =
-            tokio_postgres::connect(&self.settings.database_url, tokio_postgres::NoTls)
-                .await
-                .expect("connect");
-        tokio::spawn(connection);
+        let client = connect(&self.settings.database_url).await;
         client
             .batch_execute(&format!(
                 "BEGIN; SELECT 1 FROM users WHERE id = {user} FOR UPDATE"

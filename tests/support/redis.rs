@@ -1,10 +1,28 @@
-//! Redis servers of the test's own (for tests that stop, restart or flush Redis).
+//! Redis as a test sees it: servers of the test's own (for tests that stop, restart or flush
+//! Redis), and the deletion of a test's keys on the shared one.
 
 use std::{process::Stdio, time::Duration};
 
+use fred::prelude::{Builder, ClientLike, Config, Key, KeysInterface};
+use futures_util::TryStreamExt;
 use tokio::process::Child;
 
 use crate::free_port;
+
+/// Deletes every key under `prefix` on the Redis at `url` (`SCAN`, then `DEL` in batches).
+/// The prefix is matched as a glob: the ones `spawn_app` makes have no glob characters.
+pub(crate) async fn delete_keys(url: &str, prefix: &str) -> Result<(), fred::error::Error> {
+    let client = Builder::from_config(Config::from_url(url)?).build()?;
+    client.init().await?;
+    let keys: Vec<Key> = client
+        .scan_buffered(format!("{prefix}*"), Some(1_000), None)
+        .try_collect()
+        .await?;
+    for batch in keys.chunks(1_000) {
+        client.del::<(), _>(batch.to_vec()).await?;
+    }
+    client.quit().await
+}
 
 /// A Redis server of the test's own, on a free port, stopped when dropped.
 pub struct PrivateRedis {
