@@ -4,7 +4,7 @@
 
 use std::{process::Stdio, time::Duration};
 
-use tokio_postgres::NoTls;
+use tokio_postgres::{NoTls, types::ToSql};
 
 use crate::{TestApp, free_port};
 
@@ -50,41 +50,30 @@ pub(crate) fn with_database(url: &str, name: &str) -> String {
 impl TestApp {
     /// One `SELECT` returning a single `bigint`.
     pub async fn scalar(&self, sql: &str) -> i64 {
-        self.db
-            .query_one(sql, &[])
-            .await
-            .expect("scalar query")
-            .get(0)
+        self.bigint(sql, &[], "scalar query").await
     }
 
     /// A product's stock, read from the database.
     pub async fn stock(&self, product: i64) -> i64 {
-        self.db
-            .query_one("SELECT stock FROM products WHERE id = $1", &[&product])
-            .await
-            .expect("product row")
-            .get(0)
+        let sql = "SELECT stock FROM products WHERE id = $1";
+        self.bigint(sql, &[&product], "product row").await
     }
 
     /// A user's balance, read from the database.
     pub async fn balance(&self, user: i64) -> i64 {
-        self.db
-            .query_one("SELECT balance FROM users WHERE id = $1", &[&user])
-            .await
-            .expect("user row")
-            .get(0)
+        let sql = "SELECT balance FROM users WHERE id = $1";
+        self.bigint(sql, &[&user], "user row").await
     }
 
     /// How many history rows a user has.
     pub async fn history_rows(&self, user: i64) -> i64 {
-        self.db
-            .query_one(
-                "SELECT count(*) FROM point_history WHERE user_id = $1",
-                &[&user],
-            )
-            .await
-            .expect("count")
-            .get(0)
+        let sql = "SELECT count(*) FROM point_history WHERE user_id = $1";
+        self.bigint(sql, &[&user], "count").await
+    }
+
+    /// The `bigint` a one-row, one-column query returns; `what` names the row if it fails.
+    async fn bigint(&self, sql: &str, params: &[&(dyn ToSql + Sync)], what: &str) -> i64 {
+        self.db.query_one(sql, params).await.expect(what).get(0)
     }
 }
 
