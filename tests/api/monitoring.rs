@@ -43,12 +43,7 @@ async fn exercise(app: &TestApp, redis: &mut PrivateRedis) {
     let order = |quantity: i64| json!({"user_id": user, "paymentAmount": 1_000 * quantity, "products": [{"id": product, "quantity": quantity}]});
     assert_eq!(app.order(&order(1), None).await.status(), 201);
     assert_eq!(app.order(&order(1), None).await.status(), 409);
-    let cancelled = app
-        .http
-        .post(app.url("/api/v1/orders/1/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let cancelled = app.cancel(1).await;
     assert_eq!(cancelled.status(), 200);
     for _ in 0..2 {
         let charged = app

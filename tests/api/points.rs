@@ -143,12 +143,7 @@ async fn a_charge_for_an_unknown_user_is_404_and_changes_nothing() {
         .charge(424_242, &json!({"chargeAmount": 5_000}), Some("k"))
         .await;
     assert_problem(response, 404, "USER_NOT_FOUND", "존재하지 않는 유저입니다.").await;
-    let rows: i64 = app
-        .db
-        .query_one("SELECT count(*) FROM point_history", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let rows = app.scalar("SELECT count(*) FROM point_history").await;
     assert_eq!(rows, 0);
 }
 

@@ -219,6 +219,15 @@ impl TestApp {
         self.post_json("/api/v1/orders", body, key).await
     }
 
+    /// POSTs a cancel of an order (an id, or any raw path segment).
+    pub async fn cancel(&self, order: impl Display) -> Response {
+        self.http
+            .post(self.url(&format!("/api/v1/orders/{order}/cancel")))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// POSTs a JSON body to a public path, with an `Idempotency-Key` header when `key` is
     /// given.
     async fn post_json(&self, path: &str, body: &Value, key: Option<&str>) -> Response {
