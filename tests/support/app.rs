@@ -23,6 +23,7 @@ use crate::{
 /// The admin token test servers use unless a test says otherwise.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// The server's log on stderr, once per test binary, when `TEST_LOG` is set.
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var_os("TEST_LOG").is_some() {
         edgecart::telemetry::init(edgecart::config::LogFormat::Text);
@@ -41,7 +42,9 @@ pub struct TestApp {
     pub db: tokio_postgres::Client,
     /// The settings the server runs with.
     pub settings: Settings,
+    /// Starts the server's graceful shutdown.
     shutdown: Option<oneshot::Sender<()>>,
+    /// The server's task and its result.
     server: Option<JoinHandle<Result<(), StartError>>>,
     /// The test's database and Redis keys, shared with the nodes spawned from this app. The
     /// last field: fields are dropped after [`TestApp`]'s `drop` has stopped the server.
@@ -117,34 +120,20 @@ impl TestApp {
         start(settings, self.leftovers.clone()).await
     }
 
-    /// An admin request with the token.
-    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, self.url(path))
-            .bearer_auth(ADMIN_TOKEN)
-    }
-
-    /// Sum of the samples of a metric whose labels include all of `labels`.
-    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        let text = self
-            .get("/metrics")
-            .await
-            .text()
-            .await
-            .expect("metrics text");
-        text.lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| {
-                let (series, value) = line.rsplit_once(' ')?;
-                let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
-                (metric == name
-                    && labels
-                        .iter()
-                        .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
-                .then(|| value.parse::<f64>().ok())
-                .flatten()
-            })
-            .sum()
+    /// Asks the server to shut down; the returned future waits for it and gives its result.
+    /// The app stays for checks afterwards: its database (and [`TestApp::db`]) outlive the
+    /// server until the app is dropped.
+    pub fn stop(&mut self) -> impl Future<Output = Result<(), StartError>> + Send + use<> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let server = self.server.take();
+        async move {
+            match server {
+                Some(server) => server.await.expect("server task"),
+                None => Ok(()),
+            }
+        }
     }
 
     /// The absolute URL of a path.
@@ -161,11 +150,16 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// An admin request with the token.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+    }
+
     /// POST a JSON body to an admin path with the admin token.
     pub async fn admin_post(&self, path: &str, body: &Value) -> Response {
-        self.http
-            .post(self.url(path))
-            .bearer_auth(ADMIN_TOKEN)
+        self.admin(reqwest::Method::POST, path)
             .json(body)
             .send()
             .await
@@ -238,20 +232,27 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
-    /// Asks the server to shut down; the returned future waits for it and gives its result.
-    /// The app stays for checks afterwards: its database (and [`TestApp::db`]) outlive the
-    /// server until the app is dropped.
-    pub fn stop(&mut self) -> impl Future<Output = Result<(), StartError>> + Send + use<> {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        let server = self.server.take();
-        async move {
-            match server {
-                Some(server) => server.await.expect("server task"),
-                None => Ok(()),
-            }
-        }
+    /// Sum of the samples of a metric whose labels include all of `labels`.
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let text = self
+            .get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+                (metric == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
+            })
+            .sum()
     }
 }
 
