@@ -53,12 +53,7 @@ async fn without_a_configured_token_the_admin_api_answers_404() {
         )
         .await;
     }
-    let count: i64 = app
-        .db
-        .query_one("SELECT count(*) FROM products", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let count = app.scalar("SELECT count(*) FROM products").await;
     assert_eq!(count, 0);
 }
 

@@ -22,7 +22,7 @@ async fn the_same_key_and_body_replays_the_first_answer_byte_for_byte() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
     let (status, replayed, first) = parts(
-        app.charge(user, Some("same"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("same"))
             .await,
     )
     .await;
@@ -52,13 +52,13 @@ async fn a_rejected_charge_is_remembered_too() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
     let (status, _, first) = parts(
-        app.charge(user, Some("r"), &json!({"chargeAmount": 10}))
+        app.charge(user, &json!({"chargeAmount": 10}), Some("r"))
             .await,
     )
     .await;
     assert_eq!(status, 400);
     let (status, replayed, second) = parts(
-        app.charge(user, Some("r"), &json!({"chargeAmount": 10}))
+        app.charge(user, &json!({"chargeAmount": 10}), Some("r"))
             .await,
     )
     .await;
@@ -71,13 +71,13 @@ async fn the_same_key_with_another_body_is_422_and_changes_nothing() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
     assert_eq!(
-        app.charge(user, Some("k"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("k"))
             .await
             .status(),
         200
     );
     let response = app
-        .charge(user, Some("k"), &json!({"chargeAmount": 6_000}))
+        .charge(user, &json!({"chargeAmount": 6_000}), Some("k"))
         .await;
     assert_problem(
         response,
@@ -94,13 +94,13 @@ async fn keys_belong_to_one_user() {
     let app = spawn_app().await;
     let (a, b) = (app.create_user("a", 0).await, app.create_user("b", 0).await);
     assert_eq!(
-        app.charge(a, Some("shared"), &json!({"chargeAmount": 5_000}))
+        app.charge(a, &json!({"chargeAmount": 5_000}), Some("shared"))
             .await
             .status(),
         200
     );
     let (status, replayed, _) = parts(
-        app.charge(b, Some("shared"), &json!({"chargeAmount": 5_000}))
+        app.charge(b, &json!({"chargeAmount": 5_000}), Some("shared"))
             .await,
     )
     .await;
@@ -118,7 +118,7 @@ async fn a_key_still_being_processed_gets_409() {
         let app = app.clone();
         async move {
             parts(
-                app.charge(user, Some("slow"), &json!({"chargeAmount": 5_000}))
+                app.charge(user, &json!({"chargeAmount": 5_000}), Some("slow"))
                     .await,
             )
             .await
@@ -128,7 +128,7 @@ async fn a_key_still_being_processed_gets_409() {
 
     // Act
     let second = app
-        .charge(user, Some("slow"), &json!({"chargeAmount": 5_000}))
+        .charge(user, &json!({"chargeAmount": 5_000}), Some("slow"))
         .await;
 
     // Assert
@@ -156,7 +156,7 @@ async fn fifty_concurrent_requests_with_one_key_charge_exactly_once() {
         let app = app.clone();
         tokio::spawn(async move {
             parts(
-                app.charge(user, Some("burst"), &json!({"chargeAmount": 7_000}))
+                app.charge(user, &json!({"chargeAmount": 7_000}), Some("burst"))
                     .await,
             )
             .await
@@ -193,8 +193,8 @@ async fn a_hundred_distinct_keys_at_once_make_a_hundred_charges() {
         tokio::spawn(async move {
             app.charge(
                 user,
-                Some(&format!("key-{i}")),
                 &json!({"chargeAmount": 1_000}),
+                Some(&format!("key-{i}")),
             )
             .await
             .status()
@@ -231,7 +231,7 @@ async fn a_flushed_redis_never_causes_a_second_charge() {
     let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
     let user = app.create_user("a", 0).await;
     let (status, _, first) = parts(
-        app.charge(user, Some("durable"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("durable"))
             .await,
     )
     .await;
@@ -245,7 +245,7 @@ async fn a_flushed_redis_never_causes_a_second_charge() {
     // Act
     assert_eq!(redis.cli(&["FLUSHALL"]).await, "OK");
     let (status, replayed, second) = parts(
-        app.charge(user, Some("durable"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("durable"))
             .await,
     )
     .await;
@@ -255,7 +255,7 @@ async fn a_flushed_redis_never_causes_a_second_charge() {
     assert_eq!(first, second);
     assert_eq!(app.balance(user).await, 5_000);
     let response = app
-        .charge(user, Some("durable"), &json!({"chargeAmount": 9_000}))
+        .charge(user, &json!({"chargeAmount": 9_000}), Some("durable"))
         .await;
     assert_eq!(
         response.status(),
@@ -274,17 +274,17 @@ async fn charges_work_through_postgresql_alone_while_redis_is_down() {
 
     // Act
     let (status, replayed, first) = parts(
-        app.charge(user, Some("no-redis"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("no-redis"))
             .await,
     )
     .await;
     let (status2, replayed2, second) = parts(
-        app.charge(user, Some("no-redis"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("no-redis"))
             .await,
     )
     .await;
     let reused = app
-        .charge(user, Some("no-redis"), &json!({"chargeAmount": 6_000}))
+        .charge(user, &json!({"chargeAmount": 6_000}), Some("no-redis"))
         .await;
 
     // Assert
@@ -307,14 +307,14 @@ async fn a_server_error_is_not_remembered_so_the_client_may_retry() {
 
     // Act
     let failed = app
-        .charge(user, Some("retry-me"), &json!({"chargeAmount": 5_000}))
+        .charge(user, &json!({"chargeAmount": 5_000}), Some("retry-me"))
         .await;
     app.db
         .batch_execute("ALTER TABLE point_history_gone RENAME TO point_history")
         .await
         .unwrap();
     let retried = app
-        .charge(user, Some("retry-me"), &json!({"chargeAmount": 5_000}))
+        .charge(user, &json!({"chargeAmount": 5_000}), Some("retry-me"))
         .await;
 
     // Assert
@@ -334,13 +334,13 @@ async fn records_older_than_the_retention_are_purged_and_newer_ones_kept() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
     assert_eq!(
-        app.charge(user, Some("recent"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("recent"))
             .await
             .status(),
         200
     );
     assert_eq!(
-        app.charge(user, Some("old"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("old"))
             .await
             .status(),
         200
@@ -381,7 +381,7 @@ async fn a_reuse_found_only_in_postgresql_does_not_block_the_original_replay() {
     let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
     let user = app.create_user("a", 0).await;
     let (_, _, first) = parts(
-        app.charge(user, Some("owner"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("owner"))
             .await,
     )
     .await;
@@ -389,10 +389,10 @@ async fn a_reuse_found_only_in_postgresql_does_not_block_the_original_replay() {
 
     // Act: a different body with the same key, then the original body again.
     let reuse = app
-        .charge(user, Some("owner"), &json!({"chargeAmount": 9_000}))
+        .charge(user, &json!({"chargeAmount": 9_000}), Some("owner"))
         .await;
     let (status, replayed, again) = parts(
-        app.charge(user, Some("owner"), &json!({"chargeAmount": 5_000}))
+        app.charge(user, &json!({"chargeAmount": 5_000}), Some("owner"))
             .await,
     )
     .await;

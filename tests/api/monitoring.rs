@@ -43,16 +43,11 @@ async fn exercise(app: &TestApp, redis: &mut PrivateRedis) {
     let order = |quantity: i64| json!({"user_id": user, "paymentAmount": 1_000 * quantity, "products": [{"id": product, "quantity": quantity}]});
     assert_eq!(app.order(&order(1), None).await.status(), 201);
     assert_eq!(app.order(&order(1), None).await.status(), 409);
-    let cancelled = app
-        .http
-        .post(app.url("/api/v1/orders/1/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let cancelled = app.cancel(1).await;
     assert_eq!(cancelled.status(), 200);
     for _ in 0..2 {
         let charged = app
-            .charge(user, Some("k"), &json!({"chargeAmount": 5_000}))
+            .charge(user, &json!({"chargeAmount": 5_000}), Some("k"))
             .await;
         assert_eq!(charged.status(), 200);
     }
@@ -79,7 +74,7 @@ async fn exercise(app: &TestApp, redis: &mut PrivateRedis) {
     // Ahead of charge-limits, which would refuse 13 won first.
     app.configure_plugin("fx-panic", json!({}), Some(1)).await;
     let failed = app
-        .charge(user, Some("panic"), &json!({"chargeAmount": 13}))
+        .charge(user, &json!({"chargeAmount": 13}), Some("panic"))
         .await;
     assert_eq!(failed.status(), 503);
     assert!(
@@ -93,7 +88,7 @@ async fn exercise(app: &TestApp, redis: &mut PrivateRedis) {
     );
     redis.stop().await;
     let without_redis = app
-        .charge(user, Some("no-redis"), &json!({"chargeAmount": 5_000}))
+        .charge(user, &json!({"chargeAmount": 5_000}), Some("no-redis"))
         .await;
     assert_eq!(without_redis.status(), 200);
     assert_eq!(app.order(&order(0), None).await.status(), 400);

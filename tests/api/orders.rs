@@ -301,23 +301,11 @@ async fn concurrent_orders_and_cancels_keep_stock_plus_sold_constant() {
         let canceller = app.clone();
         tasks.push(tokio::spawn(async move {
             let app = canceller;
-            let cancel = app
-                .http
-                .post(app.url(&format!("/api/v1/orders/{id}/cancel")))
-                .send()
-                .await
-                .unwrap()
-                .status();
+            let cancel = app.cancel(id).await.status();
             assert_eq!(cancel, 200);
             if i % 2 == 0 {
                 // A second cancel of the same order at the same time refunds nothing more.
-                let again = app
-                    .http
-                    .post(app.url(&format!("/api/v1/orders/{id}/cancel")))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status();
+                let again = app.cancel(id).await.status();
                 assert_eq!(again, 200);
             }
         }));
@@ -370,25 +358,12 @@ async fn cancelling_returns_everything_once_and_again_is_a_no_op() {
     let order: Value = app.order(&body, None).await.json().await.unwrap();
     let id = order["orderId"].as_i64().unwrap();
 
-    let first = app
-        .http
-        .post(app.url(&format!("/api/v1/orders/{id}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    let first = app.cancel(id).await;
     assert_eq!(first.status(), 200);
     let first: Value = first.json().await.unwrap();
     assert_eq!(first["status"], "CANCELLED");
     let state = snapshot(&app).await;
-    let again: Value = app
-        .http
-        .post(app.url(&format!("/api/v1/orders/{id}/cancel")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again: Value = app.cancel(id).await.json().await.unwrap();
 
     assert_eq!(again, first);
     assert_eq!(
@@ -420,12 +395,7 @@ async fn unknown_and_invalid_order_ids() {
         "해당 주문이 존재하지 않습니다.",
     )
     .await;
-    let cancel = app
-        .http
-        .post(app.url("/api/v1/orders/999/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let cancel = app.cancel(999).await;
     assert_problem(
         cancel,
         404,

@@ -11,12 +11,6 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn charge(app: &TestApp, user: i64, amount: i64) -> reqwest::Response {
-    let key = uuid::Uuid::new_v4().to_string();
-    app.charge(user, Some(&key), &json!({"chargeAmount": amount}))
-        .await
-}
-
 async fn plugin(app: &TestApp, name: &str) -> Value {
     let response = app
         .admin(Method::GET, &format!("/admin/v1/plugins/{name}"))
@@ -77,17 +71,17 @@ async fn charge_limits_are_the_plugins_and_follow_its_config_and_activation() {
     let user = app.create_user("a", 0).await;
 
     // The default limits, from the plugin.
-    assert_eq!(charge(&app, user, 1_000).await.status(), 200);
-    assert_eq!(charge(&app, user, 1_000_000).await.status(), 200);
+    assert_eq!(app.charge_amount(user, 1_000).await.status(), 200);
+    assert_eq!(app.charge_amount(user, 1_000_000).await.status(), 200);
     assert_problem(
-        charge(&app, user, 999).await,
+        app.charge_amount(user, 999).await,
         400,
         "CHARGE_AMOUNT_TOO_SMALL",
         "최소 충전 금액은 1,000원 입니다.",
     )
     .await;
     assert_problem(
-        charge(&app, user, 1_000_001).await,
+        app.charge_amount(user, 1_000_001).await,
         400,
         "CHARGE_AMOUNT_TOO_LARGE",
         "최대 충전 금액은 1,000,000원 입니다.",
@@ -98,7 +92,7 @@ async fn charge_limits_are_the_plugins_and_follow_its_config_and_activation() {
     app.configure_plugin("charge-limits", json!({"max": "500000"}), None)
         .await;
     assert_problem(
-        charge(&app, user, 600_000).await,
+        app.charge_amount(user, 600_000).await,
         400,
         "CHARGE_AMOUNT_TOO_LARGE",
         "최대 충전 금액은 500,000원 입니다.",
@@ -114,10 +108,10 @@ async fn charge_limits_are_the_plugins_and_follow_its_config_and_activation() {
         .admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(charge(&app, user, 5_000_000).await.status(), 200);
-    assert_eq!(charge(&app, user, 1).await.status(), 200);
+    assert_eq!(app.charge_amount(user, 5_000_000).await.status(), 200);
+    assert_eq!(app.charge_amount(user, 1).await.status(), 200);
     assert_problem(
-        charge(&app, user, 0).await,
+        app.charge_amount(user, 0).await,
         400,
         "INVALID_CHARGE_AMOUNT",
         "충전 금액이 올바르지 않습니다.",
@@ -378,7 +372,7 @@ async fn activation_rollback_and_evaluate() {
         plugin_wasm("template"),
     )
     .await;
-    assert_eq!(charge(&app, user, 500).await.status(), 200);
+    assert_eq!(app.charge_amount(user, 500).await.status(), 200);
     let entry = app
         .admin_post("/admin/v1/plugins/charge-limits/rollback", &json!({}))
         .await;
@@ -386,7 +380,7 @@ async fn activation_rollback_and_evaluate() {
     let entry: Value = entry.json().await.unwrap();
     assert_eq!(entry["activeVersion"], "0.1.0");
     assert_eq!(
-        assert_client_error(charge(&app, user, 500).await, "rolled back").await["code"],
+        assert_client_error(app.charge_amount(user, 500).await, "rolled back").await["code"],
         "CHARGE_AMOUNT_TOO_SMALL"
     );
 
@@ -435,7 +429,7 @@ async fn a_hot_swap_under_traffic_fails_no_request() {
     // 1,500 won: refused by neither version. Charges run while versions flip.
     let traffic = (0..200).map(|_| {
         let app = app.clone();
-        async move { charge(&app, user, 1_500).await.status().as_u16() }
+        async move { app.charge_amount(user, 1_500).await.status().as_u16() }
     });
     let swaps = async {
         for version in ["0.2.0", "0.1.0", "0.2.0"] {
@@ -452,7 +446,7 @@ async fn a_hot_swap_under_traffic_fails_no_request() {
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(app.balance(user).await, 200 * 1_500);
     // After the last swap the template's rule holds: no minimum.
-    assert_eq!(charge(&app, user, 10).await.status(), 200);
+    assert_eq!(app.charge_amount(user, 10).await.status(), 200);
 }
 
 #[tokio::test]
@@ -462,7 +456,7 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
     let user = a.create_user("a", 0).await;
     let refused_on_b = |amount: i64| {
         let b = &b;
-        move || async move { charge(b, user, amount).await.status() == 400 }
+        move || async move { b.charge_amount(user, amount).await.status() == 400 }
     };
 
     a.configure_plugin("charge-limits", json!({"max": "500000"}), None)
@@ -482,7 +476,7 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
     // The template has no minimum.
     assert!(
         eventually(Duration::from_secs(1), || async {
-            charge(&b, user, 10).await.status() == 200
+            b.charge_amount(user, 10).await.status() == 200
         })
         .await,
         "activation"
@@ -498,7 +492,7 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
     // A node started afterwards has the same active set.
     let c = a.spawn_node().await;
     assert_eq!(
-        assert_client_error(charge(&c, user, 600_000).await, "third node").await["code"],
+        assert_client_error(c.charge_amount(user, 600_000).await, "third node").await["code"],
         "CHARGE_AMOUNT_TOO_LARGE"
     );
     assert_eq!(plugin(&c, "charge-limits").await["activeVersion"], "0.1.0");
@@ -522,7 +516,7 @@ async fn hostile_plugins_fail_their_request_and_the_next_one_succeeds() {
         app.deploy_plugin(fixture, "charge.validate", "1.0.0", fixture_wasm(fixture))
             .await;
         // amount 13 triggers the fixture's misbehaviour.
-        let failed = assert_client_error_or_503(charge(&app, user, 13).await).await;
+        let failed = assert_client_error_or_503(app.charge_amount(user, 13).await).await;
         assert_eq!(failed["code"], "PLUGIN_FAILED", "{fixture}");
         assert!(
             failed["detail"]
@@ -537,7 +531,7 @@ async fn hostile_plugins_fail_their_request_and_the_next_one_succeeds() {
             "{fixture} changed nothing"
         );
         assert_eq!(
-            charge(&app, user, 5_000).await.status(),
+            app.charge_amount(user, 5_000).await.status(),
             200,
             "after {fixture}"
         );
@@ -590,18 +584,18 @@ async fn a_thousand_failing_calls_leak_nothing() {
     // Warm up, then measure 1,000 failures (16 at a time, far more than the 64 pool slots
     // in total, so leaked slots would block the last calls).
     for _ in 0..50 {
-        assert_eq!(charge(&app, user, 13).await.status(), 503);
+        assert_eq!(app.charge_amount(user, 13).await.status(), 503);
     }
     let before = rss();
     for _ in 0..1_000 / 16 {
         let batch = (0..16).map(|_| {
             let app = app.clone();
-            async move { charge(&app, user, 13).await.status().as_u16() }
+            async move { app.charge_amount(user, 13).await.status().as_u16() }
         });
         assert!(join_all(batch).await.iter().all(|s| *s == 503));
     }
     let after = rss();
-    assert_eq!(charge(&app, user, 5_000).await.status(), 200);
+    assert_eq!(app.charge_amount(user, 5_000).await.status(), 200);
     assert!(
         after < before + 64 * 1024,
         "RSS grew from {before} kB to {after} kB over 1,000 failed calls"
@@ -633,9 +627,9 @@ async fn a_disagreeing_shadow_is_counted_and_never_changes_an_answer() {
     );
 
     for _ in 0..3 {
-        assert_eq!(charge(&app, user, 5_000).await.status(), 200);
+        assert_eq!(app.charge_amount(user, 5_000).await.status(), 200);
     }
-    assert_eq!(charge(&app, user, 1_500).await.status(), 200);
+    assert_eq!(app.charge_amount(user, 1_500).await.status(), 200);
     let labels = |result| {
         [
             ("plugin", "charge-limits"),
@@ -708,7 +702,7 @@ async fn a_node_that_misses_the_announcement_converges_from_postgres() {
 
     assert!(
         eventually(Duration::from_secs(3), || async {
-            charge(&b, user, 600_000).await.status() == 400
+            b.charge_amount(user, 600_000).await.status() == 400
         })
         .await,
         "node b polled the change from PostgreSQL"
@@ -749,7 +743,7 @@ async fn a_restart_loads_compiled_artifacts_instead_of_compiling() {
     assert_eq!(artifacts(), first);
     let user = second.create_user("a", 0).await;
     assert_eq!(
-        assert_client_error(charge(&second, user, 999).await, "from cache").await["code"],
+        assert_client_error(second.charge_amount(user, 999).await, "from cache").await["code"],
         "CHARGE_AMOUNT_TOO_SMALL"
     );
 }
@@ -777,7 +771,7 @@ async fn a_long_plugin_call_does_not_stall_the_server() {
     .await;
     let looping = tokio::spawn({
         let app = app.clone();
-        async move { charge(&app, user, 13).await.status().as_u16() }
+        async move { app.charge_amount(user, 13).await.status().as_u16() }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
 

@@ -1,6 +1,6 @@
 //! Balance, charge rules and history.
 
-use edgecart_tests::{TestApp, assert_problem, spawn_app};
+use edgecart_tests::{assert_problem, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -35,20 +35,11 @@ async fn non_numeric_or_non_positive_user_ids_are_400() {
     for id in ["abc", "0", "-1", "1.5", "9223372036854775808", "%20"] {
         let response = app.get(&format!("/api/v1/users/{id}")).await;
         assert_problem(response, 400, "INVALID_USER_ID", "잘못된 유저 번호입니다.").await;
-        let response = charge_raw_id(&app, id).await;
+        let response = app
+            .charge(id, &json!({"chargeAmount": 5000}), Some("k"))
+            .await;
         assert_problem(response, 400, "INVALID_USER_ID", "잘못된 유저 번호입니다.").await;
     }
-}
-
-/// A charge to a raw (possibly invalid) user id segment.
-async fn charge_raw_id(app: &TestApp, id: &str) -> reqwest::Response {
-    app.http
-        .post(app.url(&format!("/api/v1/users/{id}/charge")))
-        .header("Idempotency-Key", "k")
-        .json(&json!({"chargeAmount": 5000}))
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -59,7 +50,7 @@ async fn a_charge_adds_points_and_records_one_history_row() {
 
     // Act
     let response = app
-        .charge(user, Some("c-1"), &json!({"chargeAmount": 50_000}))
+        .charge(user, &json!({"chargeAmount": 50_000}), Some("c-1"))
         .await;
 
     // Assert
@@ -96,8 +87,8 @@ async fn charge_limits_accept_the_edges_and_reject_beyond_them_changing_nothing(
         let response = app
             .charge(
                 user,
-                Some(&format!("small-{i}")),
                 &json!({"chargeAmount": amount}),
+                Some(&format!("small-{i}")),
             )
             .await;
         assert_problem(
@@ -109,7 +100,7 @@ async fn charge_limits_accept_the_edges_and_reject_beyond_them_changing_nothing(
         .await;
     }
     let response = app
-        .charge(user, Some("large"), &json!({"chargeAmount": 1_000_001}))
+        .charge(user, &json!({"chargeAmount": 1_000_001}), Some("large"))
         .await;
     assert_problem(
         response,
@@ -130,13 +121,13 @@ async fn charge_limits_accept_the_edges_and_reject_beyond_them_changing_nothing(
     );
 
     assert_eq!(
-        app.charge(user, Some("min"), &json!({"chargeAmount": 1_000}))
+        app.charge(user, &json!({"chargeAmount": 1_000}), Some("min"))
             .await
             .status(),
         200
     );
     assert_eq!(
-        app.charge(user, Some("max"), &json!({"chargeAmount": 1_000_000}))
+        app.charge(user, &json!({"chargeAmount": 1_000_000}), Some("max"))
             .await
             .status(),
         200
@@ -149,15 +140,10 @@ async fn charge_limits_accept_the_edges_and_reject_beyond_them_changing_nothing(
 async fn a_charge_for_an_unknown_user_is_404_and_changes_nothing() {
     let app = spawn_app().await;
     let response = app
-        .charge(424_242, Some("k"), &json!({"chargeAmount": 5_000}))
+        .charge(424_242, &json!({"chargeAmount": 5_000}), Some("k"))
         .await;
     assert_problem(response, 404, "USER_NOT_FOUND", "존재하지 않는 유저입니다.").await;
-    let rows: i64 = app
-        .db
-        .query_one("SELECT count(*) FROM point_history", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let rows = app.scalar("SELECT count(*) FROM point_history").await;
     assert_eq!(rows, 0);
 }
 
@@ -166,7 +152,7 @@ async fn a_charge_without_an_idempotency_key_is_400_and_changes_nothing() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
     let response = app
-        .charge(user, None, &json!({"chargeAmount": 5_000}))
+        .charge(user, &json!({"chargeAmount": 5_000}), None)
         .await;
     assert_problem(
         response,
@@ -176,7 +162,7 @@ async fn a_charge_without_an_idempotency_key_is_400_and_changes_nothing() {
     )
     .await;
     let response = app
-        .charge(user, Some(""), &json!({"chargeAmount": 5_000}))
+        .charge(user, &json!({"chargeAmount": 5_000}), Some(""))
         .await;
     assert_problem(
         response,
@@ -197,8 +183,8 @@ async fn history_is_newest_first_and_paginates_with_a_cursor() {
         let response = app
             .charge(
                 user,
-                Some(&format!("h-{i}")),
                 &json!({"chargeAmount": i * 1_000}),
+                Some(&format!("h-{i}")),
             )
             .await;
         assert_eq!(response.status(), 200);

@@ -71,11 +71,7 @@ async fn fewer_than_five_sold_gives_a_shorter_list_and_cancelled_orders_do_not_c
     let buy = |id: i64, q: i64| json!({"user_id": user, "paymentAmount": 1_000 * q, "products": [{"id": id, "quantity": q}]});
     app.order(&buy(a, 2), None).await;
     let cancelled: Value = app.order(&buy(b, 3), None).await.json().await.unwrap();
-    app.http
-        .post(app.url(&format!("/api/v1/orders/{}/cancel", cancelled["orderId"])))
-        .send()
-        .await
-        .unwrap();
+    app.cancel(&cancelled["orderId"]).await;
     assert_eq!(
         popular(&app).await,
         json!([{"id": a, "name": "a", "sale_count": 2}])

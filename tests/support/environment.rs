@@ -1,0 +1,29 @@
+//! What the machine gives the tests: the shared PostgreSQL and Redis (as `scripts/test` set
+//! them up, or `EDGECART_DATABASE_URL` / `EDGECART_REDIS_URL`), paths inside the repository,
+//! and free ports.
+
+/// The shared PostgreSQL server's URL (its database name is replaced per test).
+pub(crate) fn base_database_url() -> String {
+    std::env::var("EDGECART_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://edgecart:edgecart@127.0.0.1:5432/edgecart".into())
+}
+
+/// The shared Redis server's URL.
+pub(crate) fn base_redis_url() -> String {
+    std::env::var("EDGECART_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A path inside the repository (tests run in `tests/`).
+pub fn repo_path(relative: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}

@@ -1,0 +1,74 @@
+//! Rule plugins: the built components (default plugins and hostile fixtures) and the admin
+//! calls that upload, deploy and configure them.
+
+use reqwest::Response;
+use serde_json::Value;
+
+use crate::{TestApp, repo_path};
+
+/// A default plugin's component, as `scripts/build-plugins` built it.
+pub fn plugin_wasm(name: &str) -> Vec<u8> {
+    let path = repo_path(&format!("plugins/dist/{name}.wasm"));
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-plugins)", path.display()))
+}
+
+/// A hostile test fixture's component (`tests/fixtures/plugins`).
+pub fn fixture_wasm(name: &str) -> Vec<u8> {
+    let path = repo_path(&format!("tests/fixtures/plugins/dist/{name}.wasm"));
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-plugins)", path.display()))
+}
+
+impl TestApp {
+    /// Uploads a plugin version.
+    pub async fn upload_plugin(
+        &self,
+        name: &str,
+        hook: &str,
+        version: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        self.admin(
+            reqwest::Method::POST,
+            &format!("/admin/v1/plugins/{name}/versions?hook={hook}&version={version}"),
+        )
+        .header("Content-Type", "application/wasm")
+        .body(bytes)
+        .send()
+        .await
+        .expect("request sent")
+    }
+
+    /// Uploads and activates a plugin version, asserting both succeed.
+    pub async fn deploy_plugin(&self, name: &str, hook: &str, version: &str, bytes: Vec<u8>) {
+        let uploaded = self.upload_plugin(name, hook, version, bytes).await;
+        assert_eq!(
+            uploaded.status(),
+            201,
+            "upload {name} {version}: {}",
+            uploaded.text().await.unwrap_or_default()
+        );
+        let activated = self
+            .admin_post(
+                &format!("/admin/v1/plugins/{name}/activate"),
+                &serde_json::json!({"version": version}),
+            )
+            .await;
+        assert_eq!(activated.status(), 200, "activate {name} {version}");
+    }
+
+    /// Sets a plugin's config (and priority), asserting success.
+    pub async fn configure_plugin(&self, name: &str, config: Value, priority: Option<i32>) {
+        let response = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/admin/v1/plugins/{name}/config"),
+            )
+            .json(&serde_json::json!({"config": config, "priority": priority}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "config {name}");
+    }
+}

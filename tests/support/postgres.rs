@@ -1,0 +1,261 @@
+//! PostgreSQL as a test sees it: sessions of the test's own on its database (reads that check
+//! invariants, a row lock), the drop of that database when the test ends, and private
+//! clusters for tests that stop or restart PostgreSQL.
+
+use std::{process::Stdio, time::Duration};
+
+use tokio_postgres::{NoTls, types::ToSql};
+
+use crate::{TestApp, free_port};
+
+/// A session of the test's own on the database at `url` (its connection driven by a task).
+pub(crate) async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("test database connection");
+    tokio::spawn(connection);
+    client
+}
+
+/// Drops the database `url` names, cutting the sessions still on it (`WITH (FORCE)`), from a
+/// session on the same server's `postgres` database with the same credentials.
+pub(crate) async fn drop_database(url: &str) -> Result<(), tokio_postgres::Error> {
+    let mut admin: tokio_postgres::Config = url.parse()?;
+    let Some(name) = admin.get_dbname().map(str::to_owned) else {
+        return Ok(());
+    };
+    admin.dbname("postgres");
+    let (client, connection) = admin.connect(NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let dropped = client
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            name.replace('"', "\"\"")
+        ))
+        .await;
+    drop(client);
+    let _ = driver.await;
+    dropped
+}
+
+/// `postgres://…/name` with another database name.
+pub(crate) fn with_database(url: &str, name: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    match without_query.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => format!("{}/{name}", &without_query[..slash]),
+        _ => format!("{without_query}/{name}"),
+    }
+}
+
+impl TestApp {
+    /// One `SELECT` returning a single `bigint`.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        self.bigint(sql, &[], "scalar query").await
+    }
+
+    /// A product's stock, read from the database.
+    pub async fn stock(&self, product: i64) -> i64 {
+        let sql = "SELECT stock FROM products WHERE id = $1";
+        self.bigint(sql, &[&product], "product row").await
+    }
+
+    /// A user's balance, read from the database.
+    pub async fn balance(&self, user: i64) -> i64 {
+        let sql = "SELECT balance FROM users WHERE id = $1";
+        self.bigint(sql, &[&user], "user row").await
+    }
+
+    /// How many history rows a user has.
+    pub async fn history_rows(&self, user: i64) -> i64 {
+        let sql = "SELECT count(*) FROM point_history WHERE user_id = $1";
+        self.bigint(sql, &[&user], "count").await
+    }
+
+    /// The `bigint` a one-row, one-column query returns; `what` names the row if it fails.
+    async fn bigint(&self, sql: &str, params: &[&(dyn ToSql + Sync)], what: &str) -> i64 {
+        self.db.query_one(sql, params).await.expect(what).get(0)
+    }
+}
+
+/// A user's row held `FOR UPDATE` by a transaction of the test's own, so a request that
+/// updates the user waits inside its transaction until [`RowLock::release`].
+pub struct RowLock {
+    client: tokio_postgres::Client,
+}
+
+impl RowLock {
+    /// Ends the holding transaction; the waiting request goes on.
+    pub async fn release(self) {
+        self.client
+            .batch_execute("ROLLBACK")
+            .await
+            .expect("rollback");
+    }
+}
+
+impl TestApp {
+    /// Holds a user's row until the returned lock is released.
+    pub async fn lock_user_row(&self, user: i64) -> RowLock {
+        let client = connect(&self.settings.database_url).await;
+        client
+            .batch_execute(&format!(
+                "BEGIN; SELECT 1 FROM users WHERE id = {user} FOR UPDATE"
+            ))
+            .await
+            .expect("lock");
+        RowLock { client }
+    }
+
+    /// Waits until some session of this database waits for a lock.
+    pub async fn wait_for_lock_waiter(&self) {
+        for _ in 0..500 {
+            let waiting: i64 = self
+                .db
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .await
+                .expect("pg_stat_activity")
+                .get(0);
+            if waiting > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no request ever waited for the lock");
+    }
+}
+
+/// A PostgreSQL server of the test's own (a fresh cluster in a temporary folder, on a free
+/// port, trust authentication on loopback), for tests that stop or restart it.
+pub struct PrivatePostgres {
+    /// Its port.
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl PrivatePostgres {
+    const BIN: &'static str = "/usr/lib/postgresql/15/bin";
+
+    /// Creates the cluster and starts it.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let data = dir.path().join("data");
+        // initdb and postgres refuse to run as root: the cluster belongs to `postgres`.
+        let _ = std::process::Command::new("chown")
+            .args(["-R", "postgres", &dir.path().display().to_string()])
+            .status();
+        let port = free_port();
+        let postgres = Self { port, dir };
+        postgres.run(&[
+            &format!("{}/initdb", Self::BIN),
+            "-D",
+            &data.display().to_string(),
+            "--auth=trust",
+            "-U",
+            "postgres",
+        ]);
+        postgres.ctl("start");
+        postgres
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops it (fast: open connections are cut).
+    pub fn stop(&self) {
+        self.ctl("stop");
+    }
+
+    /// Starts it again.
+    pub fn start_again(&self) {
+        self.ctl("start");
+    }
+
+    fn ctl(&self, action: &str) {
+        let data = self.dir.path().join("data");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=100",
+            self.port,
+            self.dir.path().display()
+        );
+        let mut args = vec![
+            format!("{}/pg_ctl", Self::BIN),
+            "-D".into(),
+            data.display().to_string(),
+            "-o".into(),
+            options,
+            "-w".into(),
+            "-l".into(),
+            self.dir.path().join("log").display().to_string(),
+        ];
+        if action == "stop" {
+            args.extend(["-m".into(), "fast".into()]);
+        }
+        args.push(action.into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&args);
+    }
+
+    fn run(&self, command: &[&str]) {
+        let status = if nix_is_root() {
+            std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .args(command)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        } else {
+            std::process::Command::new(command[0])
+                .args(&command[1..])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        };
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "{} failed",
+            command.join(" ")
+        );
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        self.ctl_quietly();
+    }
+}
+
+impl PrivatePostgres {
+    fn ctl_quietly(&self) {
+        let data = self.dir.path().join("data");
+        let _ = std::process::Command::new("runuser")
+            .args([
+                "-u",
+                "postgres",
+                "--",
+                &format!("{}/pg_ctl", Self::BIN),
+                "-D",
+            ])
+            .arg(&data)
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Whether this process runs as root.
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|v| v.split_whitespace().next() == Some("0"))
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,104 @@
+//! The real `edgecart serve` binary as a child process, for tests that kill a node with
+//! SIGKILL or run a second host process.
+
+use std::{process::Stdio, time::Duration};
+
+use edgecart::Settings;
+use tokio::process::Child;
+
+use crate::{ADMIN_TOKEN, free_port, repo_path};
+
+/// The real `edgecart serve` binary as a child process (for tests that kill it).
+pub struct ServerProcess {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    child: Child,
+}
+
+impl ServerProcess {
+    /// Starts `target/debug/edgecart serve` with `settings` (as `EDGECART_*` variables) on a
+    /// free port and waits until it answers `/healthz`.
+    pub async fn start(settings: &Settings) -> Self {
+        let binary = repo_path("target/debug/edgecart");
+        assert!(
+            binary.exists(),
+            "{} is missing: `cargo test --workspace` builds it",
+            binary.display()
+        );
+        let port = free_port();
+        let mut env = vec![
+            ("EDGECART_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
+            (
+                "EDGECART_DATABASE_URL".to_owned(),
+                settings.database_url.clone(),
+            ),
+            ("EDGECART_REDIS_URL".to_owned(), settings.redis_url.clone()),
+            (
+                "EDGECART_REDIS_PREFIX".to_owned(),
+                settings.redis_prefix.clone(),
+            ),
+            ("EDGECART_ADMIN_TOKEN".to_owned(), ADMIN_TOKEN.to_owned()),
+            (
+                "EDGECART_PLUGIN_DIR".to_owned(),
+                settings.plugin_dir.display().to_string(),
+            ),
+            (
+                "EDGECART_PLUGIN_CACHE_DIR".to_owned(),
+                settings.plugin_cache_dir.display().to_string(),
+            ),
+            (
+                "EDGECART_DB_TIMEOUT_MS".to_owned(),
+                settings.db_timeout_ms.to_string(),
+            ),
+            (
+                "EDGECART_OUTBOX_POLL_MS".to_owned(),
+                settings.outbox_poll_ms.to_string(),
+            ),
+            (
+                "EDGECART_CONSUMER_CLAIM_IDLE_MS".to_owned(),
+                settings.consumer_claim_idle_ms.to_string(),
+            ),
+            (
+                "EDGECART_IDEMPOTENCY_IN_FLIGHT_SECS".to_owned(),
+                settings.idempotency_in_flight_secs.to_string(),
+            ),
+            (
+                "RUST_LOG".to_owned(),
+                std::env::var("SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            ),
+        ];
+        if let Some(url) = &settings.webhook_url {
+            env.push(("EDGECART_WEBHOOK_URL".to_owned(), url.clone()));
+        }
+        // Its log, for a failing test: target/edgecart-<port>.log.
+        let log = std::fs::File::create(repo_path(&format!("target/edgecart-{port}.log"))).ok();
+        let errors = log.as_ref().and_then(|f| f.try_clone().ok());
+        let (log, errors) = (
+            log.map_or_else(Stdio::null, Stdio::from),
+            errors.map_or_else(Stdio::null, Stdio::from),
+        );
+        let child = tokio::process::Command::new(binary)
+            .arg("serve")
+            .envs(env)
+            .stdout(log)
+            .stderr(errors)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("edgecart starts");
+        let address = format!("http://127.0.0.1:{port}");
+        let health = format!("{address}/healthz");
+        for _ in 0..300 {
+            if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+                return Self { address, child };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("edgecart did not start on port {port}");
+    }
+
+    /// SIGKILL: no shutdown, no drain.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+    }
+}

@@ -1,0 +1,80 @@
+//! A webhook receiver of the test's own, standing in for the notification endpoint the
+//! consumer calls.
+
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+/// A webhook receiver of the test's own: records every notification it accepts (with its
+/// `Idempotency-Key`), and answers 500 to the first `fail_first` attempts.
+pub struct Webhook {
+    /// Its URL.
+    pub url: String,
+    state: std::sync::Arc<WebhookState>,
+    server: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct WebhookState {
+    fail_first: usize,
+    attempts: std::sync::atomic::AtomicUsize,
+    accepted: std::sync::Mutex<Vec<(String, Value)>>,
+}
+
+impl Webhook {
+    /// Starts on a free port; `fail_first = usize::MAX` fails every attempt.
+    pub async fn start(fail_first: usize) -> Self {
+        use axum::{Json, extract::State, http::HeaderMap, routing::post};
+        let state = std::sync::Arc::new(WebhookState {
+            fail_first,
+            ..WebhookState::default()
+        });
+        async fn receive(
+            State(state): State<std::sync::Arc<WebhookState>>,
+            headers: HeaderMap,
+            Json(body): Json<Value>,
+        ) -> axum::http::StatusCode {
+            let attempt = state
+                .attempts
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if attempt < state.fail_first {
+                return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            }
+            let key = headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            state.accepted.lock().expect("lock").push((key, body));
+            axum::http::StatusCode::OK
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind webhook");
+        let url = format!("http://{}/notify", listener.local_addr().expect("address"));
+        let app = axum::Router::new()
+            .route("/notify", post(receive))
+            .with_state(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { url, state, server }
+    }
+
+    /// Attempts received so far (accepted or not).
+    pub fn attempts(&self) -> usize {
+        self.state
+            .attempts
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The accepted notifications: `(Idempotency-Key, body)`.
+    pub fn accepted(&self) -> Vec<(String, Value)> {
+        self.state.accepted.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
