@@ -13,7 +13,7 @@ use std::{
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use edgecart::{
-    plugins::{Compiled, Hook, Limits, Runtime},
+    plugins::{Compiled, Hook, HookInput, Limits, Runtime},
     rules::{ChargeInput, OrderInput, OrderLineInput},
 };
 
@@ -56,12 +56,12 @@ fn plugin_call(c: &mut Criterion) {
     let runtime = Runtime::new(Limits::default(), None).expect("engine");
     let limits = compiled(&runtime, "charge-limits", Hook::ChargeValidate);
     let checks = compiled(&runtime, "order-checks", Hook::OrderValidate);
-    let charge = ChargeInput {
+    let charge = HookInput::Charge(ChargeInput {
         user_id: 1,
         amount: 10_000,
         balance: 0,
-    };
-    let order = OrderInput {
+    });
+    let order = HookInput::OrderValidate(OrderInput {
         user_id: 1,
         balance: 100_000,
         lines: vec![OrderLineInput {
@@ -69,31 +69,23 @@ fn plugin_call(c: &mut Criterion) {
             quantity: 1,
             unit_price: 1_000,
         }],
-    };
+    });
     let config = vec![("max".to_owned(), "500000".to_owned())];
 
     percentiles("charge-limits", || {
-        black_box(executor.block_on(runtime.validate_charge(&limits, &charge, &config)));
+        black_box(executor.block_on(runtime.call(&limits, &charge, &config)));
     });
     percentiles("order-checks", || {
-        black_box(executor.block_on(runtime.validate_order(&checks, &order, &Vec::new())));
+        black_box(executor.block_on(runtime.call(&checks, &order, &Vec::new())));
     });
 
     c.bench_function(
         "plugin call: charge-limits (fresh instance, call, drop)",
-        |b| {
-            b.iter(|| {
-                black_box(executor.block_on(runtime.validate_charge(&limits, &charge, &config)))
-            })
-        },
+        |b| b.iter(|| black_box(executor.block_on(runtime.call(&limits, &charge, &config)))),
     );
     c.bench_function(
         "plugin call: order-checks (fresh instance, call, drop)",
-        |b| {
-            b.iter(|| {
-                black_box(executor.block_on(runtime.validate_order(&checks, &order, &Vec::new())))
-            })
-        },
+        |b| b.iter(|| black_box(executor.block_on(runtime.call(&checks, &order, &Vec::new())))),
     );
 }
 

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use moka::future::Cache;
 use sha2::{Digest, Sha256};
 
-use crate::store::sales::Sold;
+use crate::domain::Sold;
 
 /// The top sellers and a fingerprint of them (the HTTP layer's `ETag`).
 #[derive(Debug, Clone, PartialEq, Eq)]

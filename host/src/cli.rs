@@ -12,7 +12,10 @@ use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::plugins::{Hook, HookInput, Limits, Runtime, dry_run};
+use crate::{
+    http::plugins::EvaluateView,
+    plugins::{Hook, HookInput, Limits, Runtime},
+};
 
 /// Where and how to reach the admin API.
 #[derive(Args, Clone, Debug)]
@@ -340,7 +343,7 @@ async fn run_locally(
     let input: Value = std::fs::read(input)
         .map_err(|e| format!("{}: {e}", input.display()))
         .and_then(|text| serde_json::from_slice(&text).map_err(|e| format!("input: {e}")))?;
-    let runtime = Runtime::new(Limits::default(), None).map_err(|e| format!("{e:#}"))?;
+    let runtime = Runtime::new(Limits::default(), None).map_err(|e| crate::telemetry::chain(&e))?;
     let hooks = match hook {
         Some(hook) => vec![hook],
         None => Hook::ALL.to_vec(),
@@ -349,13 +352,13 @@ async fn run_locally(
     for hook in hooks {
         match runtime.compile(hook, &bytes) {
             Ok(compiled) => {
-                let input = HookInput::parse(hook, &input)?;
-                let evaluation = dry_run::evaluate(&runtime, &compiled, &input, &config).await;
+                let input = HookInput::parse(hook, &input).map_err(|e| e.to_string())?;
+                let evaluation = EvaluateView::from(runtime.call(&compiled, &input, &config).await);
                 let report = json!({
                     "hook": hook.as_str(),
                     "decision": evaluation.decision,
                     "fuel": evaluation.fuel,
-                    "durationMicros": evaluation.duration.as_micros() as u64,
+                    "durationMicros": evaluation.duration_micros,
                     "logs": evaluation.logs,
                 });
                 println!(

@@ -8,7 +8,10 @@
 //! below `http` knows about HTTP.
 //!
 //! - [`config`]: every setting, from flags and `EDGECART_*` variables.
-//! - [`app`]: the shared state built once, and the server that serves it.
+//! - [`app`]: the shared state every handler sees.
+//! - [`startup`]: the composition root that builds it, and the server that serves it.
+//! - [`shutdown`]: the shutdown signal and the background tasks stopped by one token.
+//! - [`health`]: readiness (which dependencies answer) and the gauges read at scrape time.
 //! - [`http`]: routes, handlers, the one error-to-problem+json mapping, layers, OpenAPI.
 //! - [`service`]: the use cases (points, orders, catalog); they own transactions.
 //! - [`store`]: PostgreSQL access, one file per table group, and the migrations.
@@ -22,17 +25,16 @@
 //! - [`redis`]: the Redis client and key naming.
 //! - [`metrics`]: every Prometheus metric, named in one place.
 //! - [`telemetry`]: tracing subscriber set-up.
-//! - [`background`]: helpers for background tasks.
 //! - [`seed`]: demo data for `scripts/serve`.
 //! - [`cli`]: `edgecart plugin …`, the business teams' command line.
 
 pub mod app;
-pub mod background;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod health;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;
@@ -41,8 +43,11 @@ pub mod redis;
 pub mod rules;
 pub mod seed;
 pub mod service;
+pub mod shutdown;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
 
-pub use app::{App, Application};
+pub use app::App;
 pub use config::Settings;
+pub use startup::{Application, StartError};

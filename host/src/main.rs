@@ -1,7 +1,7 @@
 //! The `edgecart` binary: parses the command line and hands over to the library.
 
 use clap::{Parser, Subcommand};
-use edgecart::{Application, Settings, store, telemetry};
+use edgecart::{Application, Settings, shutdown::shutdown_signal, store, telemetry};
 
 /// edgecart: an e-commerce backend with WebAssembly rule plugins.
 #[derive(Parser)]
@@ -38,42 +38,34 @@ async fn main() -> std::process::ExitCode {
         Command::Plugin { .. } => edgecart::config::LogFormat::Text,
     };
     telemetry::init(log_format);
-    let result = match cli.command {
-        Command::Plugin { command } => edgecart::cli::run(command).await,
-        Command::Consume(settings) => consume(settings).await.map_err(|e| e.to_string()),
-        Command::Serve(settings) => serve(settings).await.map_err(|e| e.to_string()),
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Plugin { command } => edgecart::cli::run(command).await.map_err(Into::into),
+        Command::Consume(settings) => {
+            edgecart::startup::consume_until_stopped(settings, shutdown_signal())
+                .await
+                .map_err(Into::into)
+        }
+        Command::Serve(settings) => serve(settings).await.map_err(Into::into),
         Command::Migrate(settings) => store::prepare_database(&settings)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string()),
-        Command::Seed(settings) => edgecart::seed::run(&settings)
-            .await
-            .map_err(|e| e.to_string()),
+            .map_err(Into::into),
+        Command::Seed(settings) => edgecart::seed::run(&settings).await.map_err(Into::into),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = %error, "edgecart failed");
+            // Every layer's error keeps its source: the whole chain is reported once, here.
+            let error = telemetry::chain(error.as_ref());
+            tracing::error!(%error, "edgecart failed");
             eprintln!("edgecart: {error}");
             std::process::ExitCode::FAILURE
         }
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), edgecart::app::StartError> {
+async fn serve(settings: Settings) -> Result<(), edgecart::StartError> {
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), "edgecart listening");
-    app.run_until_stopped(edgecart::app::shutdown_signal())
-        .await?;
-    Ok(())
-}
-
-/// The notification consumer alone, until SIGTERM or SIGINT.
-async fn consume(settings: Settings) -> Result<(), edgecart::app::StartError> {
-    let app = edgecart::App::build(settings).await?;
-    let consumer = tokio::spawn(app.consumer()?.run());
-    tracing::info!("notification consumer running");
-    edgecart::app::shutdown_signal().await;
-    consumer.abort();
-    Ok(())
+    app.run_until_stopped(shutdown_signal()).await
 }

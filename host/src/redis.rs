@@ -1,7 +1,8 @@
 //! The Redis client: a small connection pool that reconnects forever in the background, so a
 //! node starts and serves while Redis is down, and every command with a short timeout that fails
 //! at once while disconnected (callers fall back to PostgreSQL). Also owns key naming: every
-//! key and channel starts with the configured prefix.
+//! key and channel starts with the configured prefix. It knows no caller's data: what is
+//! published or appended, and on which channel or stream, belongs to the callers.
 
 use std::time::{Duration, Instant};
 
@@ -9,9 +10,6 @@ use fred::{clients::SubscriberClient, prelude::*};
 use tracing::Instrument;
 
 use crate::{config::Settings, metrics::Metrics};
-
-/// The channel (after the prefix) plugin changes are announced on.
-const PLUGIN_CHANNEL: &str = "plugins";
 
 /// How long start-up waits for Redis before serving without it.
 pub const STARTUP_WAIT: Duration = Duration::from_secs(2);
@@ -125,28 +123,30 @@ impl Redis {
         self.timed("del", client.del::<(), _>(key)).await
     }
 
-    /// Announces a new plugin revision to every node (best effort: nodes also poll
-    /// PostgreSQL, so a lost announcement only delays convergence).
-    pub async fn publish_plugin_revision(&self, revision: i64) {
+    /// `PUBLISH channel message`.
+    pub async fn publish(
+        &self,
+        channel: &str,
+        message: impl Into<Value> + Send,
+    ) -> Result<(), Error> {
         let client = self.pool.next().with_options(&self.options);
-        let channel = self.key(PLUGIN_CHANNEL);
-        if let Err(e) = self
-            .timed("publish", client.publish::<(), _, _>(channel, revision))
-            .await
-        {
-            tracing::warn!(error = %e, "could not announce a plugin change; other nodes will poll it");
-        }
+        self.timed(
+            "publish",
+            client.publish::<(), _, _>(channel, message.into()),
+        )
+        .await
     }
 
-    /// Calls `on_change` for every plugin announcement, for as long as the returned task
-    /// runs; reconnects and resubscribes by itself.
-    pub fn watch_plugin_revisions(
+    /// Calls `on_message` for every message on `channel` (and once after missed ones) until
+    /// `stop` is cancelled; reconnects and resubscribes by itself.
+    pub fn watch_channel(
         &self,
-        on_change: impl Fn() + Send + 'static,
+        channel: String,
+        stop: tokio_util::sync::CancellationToken,
+        on_message: impl Fn() + Send + 'static,
     ) -> tokio::task::JoinHandle<()> {
         let subscriber = self.subscriber.clone();
-        let channel = self.key(PLUGIN_CHANNEL);
-        tokio::spawn(async move {
+        let watch = async move {
             let mut messages = subscriber.message_rx();
             let _connection = subscriber.connect();
             let _resubscribe = subscriber.manage_subscriptions();
@@ -160,13 +160,22 @@ impl Redis {
             }
             loop {
                 match messages.recv().await {
-                    Ok(message) if *message.channel == *channel => on_change(),
+                    Ok(message) if *message.channel == *channel => on_message(),
                     Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => on_change(),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => on_message(),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
             }
-        })
+        };
+        tokio::spawn(
+            async move {
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = watch => {}
+                }
+            }
+            .in_current_span(),
+        )
     }
 
     /// A client with a connection of its own and no command timeout, for blocking reads
@@ -177,22 +186,16 @@ impl Redis {
         builder.build()
     }
 
-    /// Appends events to a stream capped at about `max_len` entries (`MAXLEN ~`), all sent
-    /// before any answer is awaited.
-    pub async fn publish_events(
+    /// Appends entries (each a list of field/value pairs) to a stream capped at about
+    /// `max_len` entries (`XADD … MAXLEN ~`), all sent before any answer is awaited.
+    pub async fn append_to_stream(
         &self,
         stream: &str,
-        events: &[crate::events::Event],
+        entries: impl IntoIterator<Item = Vec<(&'static str, String)>>,
         max_len: i64,
     ) -> Result<(), Error> {
         let client = self.pool.next().with_options(&self.options);
-        let appends = events.iter().map(|event| {
-            let fields = vec![
-                ("id", event.id.to_string()),
-                ("type", event.event_type.clone()),
-                ("payload", event.payload.clone()),
-                ("at", event.at.clone()),
-            ];
+        let appends = entries.into_iter().map(|fields| {
             client.xadd::<(), _, _, _, _>(stream, false, ("MAXLEN", "~", max_len), "*", fields)
         });
         self.timed("xadd", async {

@@ -24,24 +24,29 @@ pub struct Rejection {
     pub message: String,
 }
 
-/// A rule's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Go on.
-    Accept,
-    /// Refuse the request with this code and message (400).
-    Reject(Rejection),
-}
-
 /// A rule that could not decide (a plugin trapped or ran out of budget): the request fails
 /// closed and nothing changes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("rule {rule} failed: {reason}")]
+#[derive(Debug, thiserror::Error)]
+#[error("rule {rule} failed")]
 pub struct RuleFailure {
     /// Which rule (plugin name and version).
     pub rule: String,
-    /// What went wrong, for logs.
-    pub reason: String,
+    /// What went wrong.
+    #[source]
+    pub cause: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl RuleFailure {
+    /// `rule` failed because of `cause`.
+    pub fn new(
+        rule: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            rule: rule.into(),
+            cause: cause.into(),
+        }
+    }
 }
 
 /// One line of an order as rules see it.
@@ -66,13 +71,38 @@ pub struct OrderInput {
     pub lines: Vec<OrderLineInput>,
 }
 
-/// A pricing rule's answer.
+/// One line's price as a pricing rule set it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pricing {
-    /// The unit price of each line, in the input's order.
-    Priced(Vec<i64>),
-    /// Refuse the order.
+pub struct LinePrice {
+    /// Price per unit.
+    pub unit_price: i64,
+    /// Why it changed, if it did.
+    pub reason: Option<String>,
+}
+
+/// What a rule decided: the one answer type of every hook, from a single plugin call up to
+/// the services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Go on (a validation rule accepted).
+    Accept,
+    /// Refuse the request with this code and message (400).
     Reject(Rejection),
+    /// The unit price of each line, in the input's order (a pricing rule's answer).
+    Prices(Vec<LinePrice>),
+}
+
+impl Decision {
+    /// Whether two decisions come to the same outcome: the same acceptance, the same
+    /// rejection code and message, or the same prices (reasons aside).
+    pub fn same_outcome(&self, other: &Decision) -> bool {
+        match (self, other) {
+            (Decision::Prices(a), Decision::Prices(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.unit_price == b.unit_price)
+            }
+            (a, b) => a == b,
+        }
+    }
 }
 
 /// The rules in force: the host asks and obeys, and holds no business limit of its own.
@@ -80,16 +110,20 @@ pub enum Pricing {
 /// everything passes at list prices. Inputs are owned so that a decision may run off the
 /// async workers.
 pub trait Rules: Send + Sync {
-    /// Accepts or rejects one charge (hook `charge.validate`).
+    /// Accepts or rejects one charge (hook `charge.validate`): [`Decision::Accept`] or [`Decision::Reject`].
     fn validate_charge(
         &self,
         input: ChargeInput,
-    ) -> BoxFuture<'static, Result<Verdict, RuleFailure>>;
+    ) -> BoxFuture<'static, Result<Decision, RuleFailure>>;
 
-    /// Accepts or rejects one order (hook `order.validate`).
-    fn validate_order(&self, input: OrderInput)
-    -> BoxFuture<'static, Result<Verdict, RuleFailure>>;
+    /// Accepts or rejects one order (hook `order.validate`): [`Decision::Accept`] or
+    /// [`Decision::Reject`].
+    fn validate_order(
+        &self,
+        input: OrderInput,
+    ) -> BoxFuture<'static, Result<Decision, RuleFailure>>;
 
-    /// Sets each line's unit price (hook `order.price`).
-    fn price_order(&self, input: OrderInput) -> BoxFuture<'static, Result<Pricing, RuleFailure>>;
+    /// Sets each line's unit price (hook `order.price`): [`Decision::Prices`], one per line
+    /// in the input's order, or [`Decision::Reject`].
+    fn price_order(&self, input: OrderInput) -> BoxFuture<'static, Result<Decision, RuleFailure>>;
 }

@@ -3,10 +3,10 @@
 //! so running it twice changes nothing.
 
 use crate::{
-    app::{App, StartError},
+    App, StartError,
     config::Settings,
+    domain::Order,
     service::{self, orders::NewOrder, points::NewUser},
-    store::orders::Order,
 };
 
 /// The demo products: the seed's salads and americano among them.
@@ -69,7 +69,7 @@ pub async fn run(settings: &Settings) -> Result<(), SeedError> {
         };
         users.push(app.points().create_user(new).await?);
     }
-    let render = |_: &Result<Order, service::Error>| crate::idempotency::StoredResponse {
+    let render = |_: Result<&Order, &service::Error>| crate::idempotency::StoredResponse {
         status: 201,
         content_type: String::new(),
         body: Default::default(),

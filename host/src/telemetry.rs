@@ -15,3 +15,20 @@ pub fn init(format: LogFormat) {
             .try_init(),
     };
 }
+
+/// An error and its sources as one line (`outer: cause: root cause`), for logs and `main`:
+/// every layer's error keeps its source, and this is where the chain is read out.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // `#[error(transparent)]` and `"{0}"` wrappers repeat their source's text.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

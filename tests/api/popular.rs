@@ -5,8 +5,8 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use edgecart::{
-    domain::UserId,
-    store::{self, orders::Line, sales},
+    domain::{Line, UserId},
+    store::{self, sales},
 };
 use edgecart_tests::{TestApp, spawn_app, spawn_app_with};
 use futures_util::future::join_all;

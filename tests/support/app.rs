@@ -8,7 +8,7 @@ use std::{
     sync::{Arc, LazyLock},
 };
 
-use edgecart::{Application, Settings, app::StartError};
+use edgecart::{Application, Settings, StartError};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::{sync::oneshot, task::JoinHandle};

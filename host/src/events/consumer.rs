@@ -10,7 +10,12 @@ use chrono::{DateTime, Utc};
 use fred::{clients::Client, prelude::*, types::streams::XReadResponse};
 
 use super::{DEAD_STREAM, Event, GROUP, STREAM, sink::Sink};
-use crate::{config::Settings, metrics::Metrics, redis::Redis};
+use crate::{
+    config::Settings,
+    metrics::{ConsumerResult, Metrics},
+    redis::Redis,
+    telemetry::chain,
+};
 
 /// How long a notified event id is remembered.
 const REMEMBER: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -75,8 +80,16 @@ impl Consumer {
         })
     }
 
-    /// Consumes until the task is dropped; waits out Redis outages.
-    pub async fn run(self) {
+    /// Consumes until `stop` is cancelled; waits out Redis outages. An entry being handled
+    /// when it stops stays pending and is taken over later (at least once).
+    pub async fn run(self, stop: tokio_util::sync::CancellationToken) {
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = self.consume() => {}
+        }
+    }
+
+    async fn consume(&self) {
         let _connection = self.client.connect();
         let mut failing = false;
         loop {
@@ -84,7 +97,7 @@ impl Consumer {
                 Ok(()) => failing = false,
                 Err(e) => {
                     if !failing {
-                        tracing::warn!(error = %e, "notification consumer failed; retrying");
+                        tracing::warn!(error = %chain(&e), "notification consumer failed; retrying");
                     }
                     failing = true;
                     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -177,7 +190,7 @@ impl Consumer {
         tracing::debug!(entry, event_id = event.id, "notifying");
         let seen = format!("{}{}", self.seen_prefix, event.id);
         if self.client.exists::<i64, _>(&seen).await? > 0 {
-            self.metrics.consumer_event("duplicate");
+            self.metrics.consumer_event(ConsumerResult::Duplicate);
             return self.ack(entry).await;
         }
         let mut last_error = String::new();
@@ -194,7 +207,7 @@ impl Consumer {
                         )
                         .await?;
                     self.ack(entry).await?;
-                    self.metrics.consumer_event("processed");
+                    self.metrics.consumer_event(ConsumerResult::Processed);
                     if let Ok(at) = DateTime::parse_from_rfc3339(&event.at) {
                         let delay = Utc::now().signed_duration_since(at.with_timezone(&Utc));
                         self.metrics
@@ -203,9 +216,9 @@ impl Consumer {
                     return Ok(());
                 }
                 Err(e) => {
-                    last_error = e.to_string();
+                    last_error = chain(&e);
                     if attempt < self.settings.max_attempts {
-                        self.metrics.consumer_event("retried");
+                        self.metrics.consumer_event(ConsumerResult::Retried);
                         tokio::time::sleep(self.settings.backoff * 2u32.pow(attempt - 1)).await;
                     }
                 }
@@ -235,7 +248,7 @@ impl Consumer {
         self.client
             .xadd::<(), _, _, _, _>(&self.dead, false, None, "*", dead)
             .await?;
-        self.metrics.consumer_event("dead_lettered");
+        self.metrics.consumer_event(ConsumerResult::DeadLettered);
         self.ack(entry).await
     }
 }

@@ -30,3 +30,15 @@ pub struct Event {
     /// When the causing transaction stored it (RFC 3339, milliseconds).
     pub at: String,
 }
+
+impl Event {
+    /// The entry's fields on the stream: `id`, `type`, `payload` and `at`.
+    pub fn stream_fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("id", self.id.to_string()),
+            ("type", self.event_type.clone()),
+            ("payload", self.payload.clone()),
+            ("at", self.at.clone()),
+        ]
+    }
+}

@@ -12,12 +12,15 @@ use tokio::sync::Notify;
 use tokio_postgres::AsyncMessage;
 
 use super::Event;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
 use crate::{
-    background::AbortOnDrop,
     config::Settings,
     metrics::Metrics,
     redis::Redis,
     store::{PgPool, outbox},
+    telemetry::chain,
 };
 
 /// How the relay runs.
@@ -49,23 +52,14 @@ impl RelaySettings {
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
     /// PostgreSQL failed.
-    #[error("postgres: {0}")]
-    Postgres(String),
+    #[error("postgres failed")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had.
+    #[error("no postgres connection")]
+    Pool(#[from] deadpool_postgres::PoolError),
     /// Redis failed.
-    #[error("redis: {0}")]
+    #[error("redis failed")]
     Redis(#[from] fred::error::Error),
-}
-
-impl From<tokio_postgres::Error> for RelayError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        RelayError::Postgres(e.to_string())
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for RelayError {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        RelayError::Postgres(e.to_string())
-    }
 }
 
 /// One node's relay.
@@ -96,13 +90,14 @@ impl Relay {
         }
     }
 
-    /// Relays until `stop` turns true (finishing the batch in flight): when `local` is
+    /// Relays until `stop` is cancelled (finishing the batch in flight): when `local` is
     /// notified (this node committed events), on another node's `NOTIFY`, every poll
     /// interval, and again at once while batches come back full.
-    pub async fn run(self, local: Arc<Notify>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    pub async fn run(self, local: Arc<Notify>, stop: CancellationToken) {
         let wake = local;
-        let listener = tokio::spawn(listen(self.database_url.clone(), wake.clone()));
-        let _stop_listening = AbortOnDrop(listener);
+        let listening = tokio::spawn(
+            listen(self.database_url.clone(), wake.clone(), stop.child_token()).in_current_span(),
+        );
         let mut failures = 0u32;
         let mut last_purge = tokio::time::Instant::now();
         let mut last_observed = last_purge - Duration::from_secs(2);
@@ -112,7 +107,7 @@ impl Relay {
                 Err(e) => {
                     failures += 1;
                     if failures == 1 {
-                        tracing::warn!(error = %e, "outbox relay failed; retrying");
+                        tracing::warn!(error = %chain(&e), "outbox relay failed; retrying");
                     }
                     self.metrics.relay_error();
                 }
@@ -134,9 +129,10 @@ impl Relay {
             tokio::select! {
                 () = wake.notified(), if failures == 0 => {}
                 () = tokio::time::sleep(pause) => {}
-                _ = stop.wait_for(|stop| *stop) => return,
+                () = stop.cancelled() => break,
             }
         }
+        let _ = listening.await;
     }
 
     /// Relays batches until one comes back short.
@@ -163,9 +159,9 @@ impl Relay {
             })
             .collect();
         self.redis
-            .publish_events(
+            .append_to_stream(
                 &self.redis.key(super::STREAM),
-                &events,
+                events.iter().map(Event::stream_fields),
                 self.settings.max_len,
             )
             .await?;
@@ -193,11 +189,18 @@ impl Relay {
     }
 }
 
-/// Listens for outbox notifications on a connection of its own and wakes the relay; reconnects
-/// after a failure (the relay polls meanwhile).
-async fn listen(database_url: String, wake: Arc<Notify>) {
+/// Listens for outbox notifications on a connection of its own and wakes the relay until
+/// `stop` is cancelled; reconnects after a failure (the relay polls meanwhile).
+async fn listen(database_url: String, wake: Arc<Notify>, stop: CancellationToken) {
+    tokio::select! {
+        () = stop.cancelled() => {}
+        () = listen_forever(&database_url, &wake) => {}
+    }
+}
+
+async fn listen_forever(database_url: &str, wake: &Notify) {
     loop {
-        match tokio_postgres::connect(&database_url, tokio_postgres::NoTls).await {
+        match tokio_postgres::connect(database_url, tokio_postgres::NoTls).await {
             Ok((client, mut connection)) => {
                 let mut messages =
                     futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));

@@ -6,6 +6,7 @@
 use std::{sync::Arc, time::Duration};
 
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::store::{PgPool, outbox};
 
@@ -30,11 +31,14 @@ impl OutboxSignal {
         self.local.clone()
     }
 
-    /// Forwards signals until the task is dropped: wakes the local relay at once and sends
+    /// Forwards signals until `stop` is cancelled: wakes the local relay at once and sends
     /// one `NOTIFY` per burst for the other nodes.
-    pub async fn forward(self, pool: PgPool) {
+    pub async fn forward(self, pool: PgPool, stop: CancellationToken) {
         loop {
-            self.committed.notified().await;
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.committed.notified() => {}
+            }
             self.local.notify_one();
             if let Ok(client) = pool.get().await {
                 let _ = client

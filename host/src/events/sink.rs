@@ -24,19 +24,27 @@ pub enum Sink {
 
 /// Why a notification could not be sent.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SendError(pub String);
+pub enum SendError {
+    /// The webhook could not be reached, or did not answer in time.
+    #[error("the webhook request failed")]
+    Request(#[from] reqwest::Error),
+    /// The webhook answered with an error status.
+    #[error("the webhook answered {0}")]
+    Status(reqwest::StatusCode),
+}
+
+/// The webhook client could not be built (TLS set-up failed).
+#[derive(Debug, thiserror::Error)]
+#[error("the webhook client could not be built")]
+pub struct SinkError(#[from] reqwest::Error);
 
 impl Sink {
     /// The log sink, or a webhook when `url` is given.
-    pub fn new(url: Option<&str>, timeout: Duration) -> Result<Self, SendError> {
+    pub fn new(url: Option<&str>, timeout: Duration) -> Result<Self, SinkError> {
         match url.filter(|u| !u.is_empty()) {
             None => Ok(Sink::Log),
             Some(url) => Ok(Sink::Webhook {
-                client: reqwest::Client::builder()
-                    .timeout(timeout)
-                    .build()
-                    .map_err(|e| SendError(e.to_string()))?,
+                client: reqwest::Client::builder().timeout(timeout).build()?,
                 url: url.to_owned(),
             }),
         }
@@ -56,12 +64,11 @@ impl Sink {
                     .header("Idempotency-Key", event.id.to_string())
                     .json(&notification)
                     .send()
-                    .await
-                    .map_err(|e| SendError(format!("webhook: {e}")))?;
+                    .await?;
                 if response.status().is_success() {
                     Ok(())
                 } else {
-                    Err(SendError(format!("webhook answered {}", response.status())))
+                    Err(SendError::Status(response.status()))
                 }
             }
         }

@@ -18,7 +18,7 @@ use super::{
     render,
     users::UserView,
 };
-use crate::{app::App, service::points::NewUser, store::products::Patch};
+use crate::{app::App, domain::Patch, service::points::NewUser};
 
 /// Routes of this module, behind the admin token check.
 pub fn router(app: App) -> Router<App> {

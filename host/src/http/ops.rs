@@ -3,14 +3,17 @@
 use axum::{
     Json, Router,
     extract::State,
-    http::{StatusCode, header},
+    http::header,
     response::{IntoResponse, Response},
     routing::get,
 };
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use super::{openapi::ApiDoc, problem::PROBLEM_JSON};
+use super::{
+    openapi::ApiDoc,
+    problem::{ApiError, NotReady},
+};
 use crate::app::App;
 
 /// Routes of this module.
@@ -37,58 +40,27 @@ async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-/// A failing readiness check: the problem plus what is down.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NotReady {
-    /// `about:blank`.
-    #[serde(rename = "type")]
-    pub type_: &'static str,
-    /// `Service Unavailable`.
-    pub title: &'static str,
-    /// 503.
-    pub status: u16,
-    /// `NOT_READY`.
-    pub code: &'static str,
-    /// Which dependencies are down.
-    pub detail: String,
-    /// The dependencies that do not answer (`postgres`, `redis`).
-    pub down: Vec<&'static str>,
-}
-
-/// 200 only when PostgreSQL and Redis answer; otherwise 503 naming what is down.
+/// 200 only when PostgreSQL and Redis answer and the plugins are loaded; otherwise 503
+/// naming what is down.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),
         (status = 503, description = "A dependency is down", body = NotReady, content_type = "application/problem+json"),
     ))]
-async fn readyz(State(app): State<App>) -> Response {
-    let down = app.unready_dependencies().await;
+async fn readyz(State(app): State<App>) -> Result<Json<Status>, ApiError> {
+    let down = app.health().down().await;
     if down.is_empty() {
-        return Json(Status { status: "ok" }).into_response();
+        Ok(Json(Status { status: "ok" }))
+    } else {
+        Err(ApiError::NotReady(down))
     }
-    let body = NotReady {
-        type_: "about:blank",
-        title: "Service Unavailable",
-        status: 503,
-        code: "NOT_READY",
-        detail: format!("응답하지 않는 의존 서비스: {}", down.join(", ")),
-        down,
-    };
-    let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(PROBLEM_JSON),
-    );
-    response
 }
 
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 async fn metrics(State(app): State<App>) -> Response {
-    app.refresh_gauges();
-    let down = app.unready_dependencies().await;
-    app.metrics().set_dependencies(&down);
+    app.health().refresh_gauges().await;
     let text = app.metrics().render();
     (
         [(

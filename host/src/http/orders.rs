@@ -18,10 +18,9 @@ use super::{
 };
 use crate::{
     app::App,
-    domain::OrderId,
+    domain::{Order, OrderId},
     idempotency::{Fingerprint, IdempotentRequest, StoredResponse},
     service::{self, orders::NewOrder},
-    store::orders::Order,
 };
 
 /// Routes of this module.
@@ -165,7 +164,7 @@ async fn place(
         let fingerprint = Fingerprint::of(Method::POST.as_str(), "/api/v1/orders", canonical.to_string().as_bytes());
         IdempotentRequest { user: order.user, key, fingerprint }
     });
-    let render = |outcome: &Result<Order, service::Error>| -> StoredResponse {
+    let render = |outcome: Result<&Order, &service::Error>| -> StoredResponse {
         match outcome {
             Ok(order) => render::stored_json(StatusCode::CREATED, &OrderView::from(order)),
             Err(error) => problem::stored_problem(error),
@@ -175,7 +174,7 @@ async fn place(
         .orders()
         .place(&order, idempotency.as_ref(), &render)
         .await?;
-    Ok(render::replayable(done))
+    Ok(render::answer(done))
 }
 
 fn order_id(raw: &str) -> Result<OrderId, ApiError> {

@@ -23,12 +23,13 @@ use super::{
 };
 use crate::{
     app::App,
-    plugins::{Hook, LogLine, dry_run::Evaluation},
+    domain::Version,
+    plugins::{Called, Hook, LogLine},
+    rules::Decision,
     service::{
         self,
         plugins::{MAX_COMPONENT_BYTES, PluginEntry},
     },
-    store::plugins::Version,
 };
 
 /// Routes of this module, behind the admin token check.
@@ -216,13 +217,26 @@ pub struct EvaluateView {
     pub logs: Vec<LogLine>,
 }
 
-impl From<Evaluation> for EvaluateView {
-    fn from(e: Evaluation) -> Self {
+impl From<Called> for EvaluateView {
+    fn from(called: Called) -> Self {
+        let decision = match &called.outcome {
+            Ok(Decision::Accept) => serde_json::json!({"accept": true}),
+            Ok(Decision::Reject(r)) => {
+                serde_json::json!({"reject": {"code": r.code, "message": r.message}})
+            }
+            Ok(Decision::Prices(prices)) => serde_json::json!({"prices": prices
+                .iter()
+                .map(|p| serde_json::json!({"unitPrice": p.unit_price, "reason": p.reason}))
+                .collect::<Vec<_>>()}),
+            Err(f) => {
+                serde_json::json!({"failure": {"kind": f.kind.as_str(), "message": f.message}})
+            }
+        };
         Self {
-            decision: e.decision,
-            fuel: e.fuel,
-            duration_micros: u64::try_from(e.duration.as_micros()).unwrap_or(u64::MAX),
-            logs: e.logs,
+            decision,
+            fuel: called.fuel,
+            duration_micros: u64::try_from(called.duration.as_micros()).unwrap_or(u64::MAX),
+            logs: called.logs,
         }
     }
 }

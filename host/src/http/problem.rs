@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{idempotency::StoredResponse, service};
+use crate::{idempotency::StoredResponse, metrics::Dependency, service, telemetry::chain};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -92,6 +92,27 @@ pub enum ApiError {
     /// The admin API is closed (no token configured), or no such route (404).
     #[error("not found")]
     NotFound,
+    /// Readiness failed: these dependencies do not answer (503 `NOT_READY`).
+    #[error("not ready")]
+    NotReady(Vec<Dependency>),
+}
+
+/// A failing readiness check: the problem plus what is down.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotReady {
+    /// `about:blank`.
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    /// `Service Unavailable`.
+    pub title: &'static str,
+    /// 503.
+    pub status: u16,
+    /// `NOT_READY`.
+    pub code: &'static str,
+    /// Which dependencies are down.
+    pub detail: String,
+    /// The dependencies that do not answer (`postgres`, `redis`, `plugins`).
+    pub down: Vec<&'static str>,
 }
 
 impl ApiError {
@@ -152,6 +173,11 @@ impl ApiError {
             ),
             ApiError::Forbidden => fixed(StatusCode::FORBIDDEN, "FORBIDDEN", "권한이 없습니다."),
             ApiError::NotFound => not_found(),
+            ApiError::NotReady(down) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "NOT_READY",
+                format!("응답하지 않는 의존 서비스: {}", names(down).join(", ")),
+            ),
         }
     }
 }
@@ -196,7 +222,7 @@ fn service_parts(error: &service::Error) -> (StatusCode, &str, String) {
             "OUT_OF_STOCK",
             "품절된 상품이 존재합니다.",
         ),
-        S::PaymentAmountMismatch => fixed(
+        S::PaymentAmountMismatch | S::PriceChanged => fixed(
             StatusCode::CONFLICT,
             "PAYMENT_AMOUNT_MISMATCH",
             "결제 금액이 일치하지 않습니다.",
@@ -273,6 +299,7 @@ fn service_parts(error: &service::Error) -> (StatusCode, &str, String) {
         ),
         S::DatabaseUnavailable(_) => unavailable(),
         S::Database(_) => internal(),
+        S::Shared(inner) => service_parts(inner),
     }
 }
 
@@ -354,8 +381,18 @@ fn problem_body(status: StatusCode, code: &str, detail: String) -> Bytes {
     Bytes::from(serde_json::to_vec(&problem).unwrap_or_default())
 }
 
+/// The names of dependencies, for a readiness answer.
+fn names(down: &[Dependency]) -> Vec<&'static str> {
+    down.iter().map(|d| d.as_str()).collect()
+}
+
 fn problem_response(status: StatusCode, code: &str, detail: String) -> Response {
-    let mut response = (status, problem_body(status, code, detail)).into_response();
+    with_problem_headers(status, problem_body(status, code, detail))
+}
+
+/// A problem+json response with `body`, and the headers its status calls for.
+fn with_problem_headers(status: StatusCode, body: Bytes) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -375,9 +412,21 @@ fn problem_response(status: StatusCode, code: &str, detail: String) -> Response 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, detail) = self.parts();
+        if let ApiError::NotReady(down) = &self {
+            let body = NotReady {
+                type_: "about:blank",
+                title: "Service Unavailable",
+                status: status.as_u16(),
+                code: "NOT_READY",
+                detail,
+                down: names(down),
+            };
+            let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+            return with_problem_headers(status, body);
+        }
         if status.is_server_error() {
-            // The cause is logged once here and never shown to the client.
-            tracing::error!(error = %self, code, "request failed");
+            // The cause is logged once here, with its sources, and never shown to the client.
+            tracing::error!(error = %chain(&self), code, "request failed");
         }
         problem_response(status, code, detail)
     }

@@ -15,7 +15,7 @@ use super::{
     extract::{self, PageQuery},
     problem::{ApiError, Problem},
 };
-use crate::{app::App, cache::Popular, store::products::Product};
+use crate::{app::App, cache::Popular, domain::Product};
 
 /// Routes of this module.
 pub fn router() -> Router<App> {

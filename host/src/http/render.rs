@@ -9,7 +9,10 @@ use axum::{
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::{idempotency::StoredResponse, service::Replayable};
+use crate::{
+    idempotency::StoredResponse,
+    service::{Answer, Origin},
+};
 
 /// A 201 with a JSON body.
 pub fn created(value: &impl Serialize) -> Response {
@@ -25,8 +28,8 @@ pub fn stored_json(status: StatusCode, value: &impl Serialize) -> StoredResponse
     }
 }
 
-/// Sends a first or replayed idempotent response; a replay carries `Idempotent-Replayed: true`.
-pub fn replayable(done: Replayable) -> Response {
+/// Sends a rendered answer; a replay carries `Idempotent-Replayed: true`.
+pub fn answer(done: Answer) -> Response {
     let StoredResponse {
         status,
         content_type,
@@ -38,7 +41,7 @@ pub fn replayable(done: Replayable) -> Response {
     if let Ok(value) = HeaderValue::from_str(&content_type) {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    if done.replayed {
+    if done.origin == Origin::Replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response

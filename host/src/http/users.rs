@@ -18,9 +18,9 @@ use super::{
 };
 use crate::{
     app::App,
+    domain::{Entry, User},
     idempotency::{Fingerprint, IdempotentRequest, StoredResponse},
     service,
-    store::{history::Entry, users::User},
 };
 
 /// Routes of this module.
@@ -169,7 +169,7 @@ async fn charge(
         key,
         fingerprint: Fingerprint::of(Method::POST.as_str(), &path, &canonical),
     };
-    let render = |outcome: &Result<User, service::Error>| -> StoredResponse {
+    let render = |outcome: Result<&User, &service::Error>| -> StoredResponse {
         match outcome {
             Ok(user) => render::stored_json(StatusCode::OK, &UserView::from(user.clone())),
             Err(error) => problem::stored_problem(error),
@@ -179,7 +179,7 @@ async fn charge(
         .points()
         .charge(user, body.charge_amount, &req, &render)
         .await?;
-    Ok(render::replayable(done))
+    Ok(render::answer(done))
 }
 
 /// A user's point history, newest first.

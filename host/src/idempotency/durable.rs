@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
 
 use super::{Fingerprint, IdempotentRequest, StoredResponse};
 
@@ -54,29 +55,43 @@ pub async fn claim(
     }
 }
 
-/// Records the response of a claimed key, in the claiming transaction.
-pub async fn complete(
-    db: &impl GenericClient,
-    req: &IdempotentRequest,
-    response: &StoredResponse,
-) -> Result<(), tokio_postgres::Error> {
-    const SQL: &str = "UPDATE idempotency_records SET status = $3, content_type = $4, body = $5 \
-                       WHERE user_id = $1 AND idempotency_key = $2";
-    let stmt = db.prepare_cached(SQL).await?;
-    let status = i16::try_from(response.status).unwrap_or(i16::MAX);
-    let body: &[u8] = &response.body;
-    db.execute(
-        &stmt,
-        &[
-            &req.user.get(),
-            &req.key.as_str(),
-            &status,
-            &response.content_type,
-            &body,
-        ],
-    )
-    .await?;
-    Ok(())
+/// Records the response of a claimed key, in the claiming transaction: bind
+/// [`Completion::params`].
+pub const COMPLETE: &str = "UPDATE idempotency_records SET status = $3, content_type = $4, \
+                            body = $5 WHERE user_id = $1 AND idempotency_key = $2";
+
+/// The parameters of [`COMPLETE`] for one key and response.
+#[derive(Debug)]
+pub struct Completion<'a> {
+    user: i64,
+    key: &'a str,
+    status: i16,
+    content_type: &'a str,
+    body: &'a [u8],
+}
+
+impl<'a> Completion<'a> {
+    /// The record of `response` as `req`'s answer.
+    pub fn new(req: &'a IdempotentRequest, response: &'a StoredResponse) -> Self {
+        Self {
+            user: req.user.get(),
+            key: req.key.as_str(),
+            status: i16::try_from(response.status).unwrap_or(i16::MAX),
+            content_type: &response.content_type,
+            body: &response.body,
+        }
+    }
+
+    /// The statement's parameters, in order.
+    pub fn params(&self) -> [&(dyn ToSql + Sync); 5] {
+        [
+            &self.user,
+            &self.key,
+            &self.status,
+            &self.content_type,
+            &self.body,
+        ]
+    }
 }
 
 /// Deletes up to `batch` records older than `retention`; returns how many went.
@@ -91,4 +106,34 @@ pub async fn purge(
     let stmt = db.prepare_cached(SQL).await?;
     let secs = retention.as_secs_f64();
     db.execute(&stmt, &[&secs, &batch]).await
+}
+
+/// Deletes expired records every minute, in batches of 10,000, until `stop` is cancelled:
+/// the node's background purge.
+pub async fn keep_purging(
+    pool: crate::store::PgPool,
+    retention: std::time::Duration,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    const BATCH: i64 = 10_000;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let Ok(client) = pool.get().await else {
+            continue;
+        };
+        loop {
+            match purge(&client, retention, BATCH).await {
+                Ok(n) if n == BATCH as u64 => continue,
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "idempotency purge failed");
+                    break;
+                }
+            }
+        }
+    }
 }

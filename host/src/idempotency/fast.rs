@@ -7,7 +7,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{Conflict, IdempotentRequest, StoredResponse};
-use crate::{metrics::Metrics, redis::Redis};
+use crate::{
+    metrics::{IdempotencyOutcome, Metrics},
+    redis::Redis,
+};
 
 /// What the fast path says about a request.
 #[derive(Debug)]
@@ -85,9 +88,9 @@ impl FastStore {
             (true, Some(response)) => Ok(FastPath::Replay(response)),
         };
         self.metrics.idempotency(match &outcome {
-            Err(Conflict::Reused) => "reused",
-            Err(Conflict::InUse) => "in_use",
-            Ok(_) => "replayed",
+            Err(Conflict::Reused) => IdempotencyOutcome::Reused,
+            Err(Conflict::InUse) => IdempotencyOutcome::InUse,
+            Ok(_) => IdempotencyOutcome::Replayed,
         });
         outcome
     }

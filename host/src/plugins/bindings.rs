@@ -1,7 +1,7 @@
 //! Host-side bindings generated from `wit/` by wasmtime's `bindgen!`, one module per world.
 //! The `types` and `host` interfaces are generated once, with the first world, and the other
 //! worlds reuse them (`with`), so there is one `Order` type and one `Host` trait, which
-//! [`super::runtime::CallState`] implements. Exports are async: a call runs on a fiber that
+//! [`super::host::CallState`] implements. Exports are async: a call runs on a fiber that
 //! yields to the async runtime every so much fuel.
 
 /// World `charge-validate` (hook `charge.validate`), and the shared interfaces.

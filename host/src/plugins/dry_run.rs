@@ -1,53 +1,26 @@
-//! Dry runs: one call of a compiled version on an input given as JSON (the admin API's
-//! `evaluate`, `edgecart plugin run`), and the smoke call an upload must pass.
+//! Dry runs: a hook's input given as JSON (the admin API's `evaluate`, `edgecart plugin
+//! run`) parsed into a [`HookInput`], and the smoke call an upload must pass. A dry run's
+//! answer is the typed [`super::Called`]; rendering it is the caller's (HTTP, CLI).
 
-use std::time::Duration;
+use super::{CallFailure, Compiled, Hook, HookInput, Registry};
+use crate::rules::{ChargeInput, OrderInput, OrderLineInput, RuleFailure};
 
-use super::{Answer, Compiled, Hook, HookInput, LogLine, PluginConfig, Runtime};
-use crate::rules::{ChargeInput, OrderInput, OrderLineInput};
-
-/// A dry run's answer.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Evaluation {
-    /// `{"accept": true}`, `{"reject": {code, message}}`, `{"prices": [...]}` or
-    /// `{"failure": {kind, message}}`.
-    pub decision: serde_json::Value,
-    /// Fuel burnt.
-    pub fuel: u64,
-    /// Time of instantiate + call.
-    #[serde(skip)]
-    pub duration: Duration,
-    /// What the plugin logged.
-    pub logs: Vec<LogLine>,
-}
-
-/// Runs `compiled` (a version for `hook`) once on `input` with `config`.
-pub async fn evaluate(
-    runtime: &Runtime,
-    compiled: &Compiled,
-    input: &HookInput,
-    config: &PluginConfig,
-) -> Evaluation {
-    let called = runtime.call(compiled, input, config).await;
-    Evaluation {
-        decision: match &called.outcome {
-            Ok(answer) => answer_json(answer),
-            Err(f) => {
-                serde_json::json!({"failure": {"kind": f.kind.as_str(), "message": f.message}})
-            }
-        },
-        fuel: called.fuel,
-        duration: called.duration,
-        logs: called.logs,
-    }
+/// An `evaluate` input that is not the hook's input.
+#[derive(Debug, thiserror::Error)]
+#[error("input does not fit hook {hook}: {source}")]
+pub struct InputMismatch {
+    /// The hook the input was meant for.
+    pub hook: Hook,
+    /// What does not fit.
+    #[source]
+    pub source: serde_json::Error,
 }
 
 /// Parsing an `evaluate` call's JSON.
 impl HookInput {
     /// Parses `input` as `hook`'s input; the error says what does not fit.
-    pub fn parse(hook: Hook, input: &serde_json::Value) -> Result<Self, String> {
-        let bad = |e: serde_json::Error| format!("input does not fit hook {hook}: {e}");
+    pub fn parse(hook: Hook, input: &serde_json::Value) -> Result<Self, InputMismatch> {
+        let bad = |source| InputMismatch { hook, source };
         Ok(match hook {
             Hook::ChargeValidate => {
                 let c: ChargeJson = serde_json::from_value(input.clone()).map_err(bad)?;
@@ -108,9 +81,13 @@ struct LineJson {
     unit_price: i64,
 }
 
-/// Calls a freshly compiled version with a sample input; any decision will do, a failure
-/// will not.
-pub async fn smoke_call(runtime: &Runtime, hook: Hook, compiled: &Compiled) -> Result<(), String> {
+/// Calls a freshly compiled version with a sample input, in an instance slot; any decision
+/// will do, a failed call will not (the inner error).
+pub async fn smoke_call(
+    registry: &Registry,
+    hook: Hook,
+    compiled: &Compiled,
+) -> Result<Result<(), CallFailure>, RuleFailure> {
     let order = OrderInput {
         user_id: 1,
         balance: 100_000,
@@ -129,20 +106,6 @@ pub async fn smoke_call(runtime: &Runtime, hook: Hook, compiled: &Compiled) -> R
         Hook::OrderValidate => HookInput::OrderValidate(order),
         Hook::OrderPrice => HookInput::OrderPrice(order),
     };
-    match runtime.call(compiled, &sample, &Vec::new()).await.outcome {
-        Ok(_) => Ok(()),
-        Err(failure) => Err(failure.to_string()),
-    }
-}
-
-fn answer_json(answer: &Answer) -> serde_json::Value {
-    match answer {
-        Answer::Accept => serde_json::json!({"accept": true}),
-        Answer::Reject(r) => serde_json::json!({"reject": {"code": r.code, "message": r.message}}),
-        Answer::Prices(prices) => {
-            serde_json::json!({"prices": prices.iter().map(|p| serde_json::json!({
-            "unitPrice": p.unit_price, "reason": p.reason,
-        })).collect::<Vec<_>>()})
-        }
-    }
+    let called = registry.call(compiled, &sample, &Vec::new()).await?;
+    Ok(called.outcome.map(|_| ()))
 }

@@ -1,52 +1,40 @@
 //! Rule plugins: WebAssembly components (WIT package `edgecart:rules` in `wit/`) that hold the
-//! business teams' decisions, run sandboxed by wasmtime.
+//! business teams' decisions, run sandboxed by wasmtime, in the stages wasmtime and spin
+//! draw: an engine built once, compiled components kept per version, a fresh store per call.
 //!
 //! - [`hook`]: the hooks and the world each runs.
-//! - [`runtime`]: the engine, validation and compilation of uploads, one sandboxed call.
-//! - [`dry_run`]: one call on an input given as JSON (evaluate, `edgecart plugin run`).
-//! - [`registry`]: what runs on this node, swapped atomically; implements [`crate::rules::Rules`].
-//! - [`keep_in_sync`]: follows PostgreSQL's plugin revision, woken by Redis announcements.
+//! - [`engine`]: the one wasmtime `Engine`, the [`Limits`] of a call, the epoch ticker.
+//! - [`compile`]: validation, linking and the artifact cache of uploads.
+//! - [`instance`]: one call in a fresh store, its answer checked and made a
+//!   [`crate::rules::Decision`].
+//! - [`host`]: the host interface a plugin may call (`log`) and the state of one call.
+//! - [`error`]: how a call fails, classified from wasmtime's typed errors.
+//! - [`registry`]: what runs on this node, swapped atomically; implements
+//!   [`crate::rules::Rules`].
+//! - [`shadow`]: a candidate version run beside the active one, compared off the request path.
+//! - [`sync`]: announcements on Redis and the PostgreSQL poll that keep nodes in step.
+//! - [`dry_run`]: a hook's input as JSON, and the smoke call an upload must pass.
+
+#![deny(missing_docs)]
 
 mod bindings;
+pub mod compile;
 pub mod dry_run;
+pub mod engine;
+pub mod error;
 pub mod hook;
+pub mod host;
+pub mod instance;
 pub mod registry;
-pub mod runtime;
+mod runtime;
+mod shadow;
+pub mod sync;
 
-use std::{sync::Arc, time::Duration};
-
+pub use compile::{Compiled, Invalid, sha256_hex};
+pub use engine::Limits;
+pub use error::{CallFailure, FailureKind};
 pub use hook::Hook;
-pub use registry::{ActiveSet, Registry};
-pub use runtime::{
-    Answer, CallFailure, Called, Compiled, FailureKind, HookInput, Invalid, Limits, LinePrice,
-    LogLine, PluginConfig, Runtime, sha256_hex,
-};
-
-use crate::{background::AbortOnDrop, redis::Redis, store::PgPool};
-
-/// Keeps `registry` in step with PostgreSQL until the task is dropped: reloads when a Redis
-/// announcement arrives and, in case one is missed (Redis down, node started later), every
-/// `every`. A failed reload keeps the loaded set and is retried.
-pub async fn keep_in_sync(registry: Registry, pool: PgPool, redis: Redis, every: Duration) {
-    let wake = Arc::new(tokio::sync::Notify::new());
-    let watcher = redis.watch_plugin_revisions({
-        let wake = wake.clone();
-        move || wake.notify_one()
-    });
-    let _stop_watching = AbortOnDrop(watcher);
-    let mut failing = false;
-    loop {
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(every) => {}
-        }
-        match registry.sync(&pool).await {
-            Ok(_) => failing = false,
-            Err(e) if !failing => {
-                failing = true;
-                tracing::warn!(error = %e, "could not load plugin changes; keeping the loaded set");
-            }
-            Err(_) => {}
-        }
-    }
-}
+pub use host::LogLine;
+pub use instance::{Called, HookInput, PluginConfig};
+pub use registry::{ActiveSet, Registry, SyncError};
+pub use runtime::{Runtime, RuntimeError};

@@ -1,33 +1,31 @@
 //! The plugins in force on this node: an immutable [`ActiveSet`] swapped atomically
 //! (`arc-swap`) when PostgreSQL's plugin revision moves, so a request sees one consistent set
-//! and never waits for a reload. Plugins run in ascending priority, each on a fiber that yields
-//! to the async runtime every so much fuel (so a long call never stalls a worker), one
-//! pooling-allocator slot each; shadow versions run afterwards on a bounded queue.
+//! and never waits for a reload. A hook's plugins run in ascending priority, each on a fiber
+//! that yields to the async runtime every so much fuel, one pooling-allocator slot each; the
+//! registry is the [`Rules`] the services ask.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use arc_swap::ArcSwap;
 use futures_util::future::BoxFuture;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use super::{
-    Hook,
-    runtime::{
-        Answer, CallFailure, Called, Compiled, HookInput, Invalid, LinePrice, PluginConfig, Runtime,
-    },
+    Called, Compiled, Hook, HookInput, Invalid, PluginConfig, Runtime,
+    shadow::{ShadowRun, Shadows},
 };
 use crate::{
     metrics::{CallResult, Metrics, PluginCalls},
-    rules::{ChargeInput, OrderInput, Pricing, Rejection, RuleFailure, Rules, Verdict},
+    rules::{ChargeInput, Decision, LinePrice, OrderInput, RuleFailure, Rules},
     store::{PgPool, plugins as store},
 };
-
-/// How many shadow runs may wait; more are dropped (and counted).
-const SHADOW_QUEUE: usize = 1024;
 
 /// One plugin as it runs on its hook.
 #[derive(Debug)]
@@ -40,9 +38,10 @@ pub struct Active {
     pub priority: i32,
     /// Its config.
     pub config: PluginConfig,
-    compiled: Compiled,
+    pub(super) compiled: Compiled,
     calls: PluginCalls,
-    shadow: Option<(String, Compiled)>,
+    /// The version run beside it on the same inputs, if any.
+    pub(super) shadow: Option<(String, Compiled)>,
 }
 
 /// What runs on every hook, as of one plugin revision.
@@ -50,19 +49,13 @@ pub struct Active {
 pub struct ActiveSet {
     /// The revision it was loaded at.
     pub revision: i64,
-    charge: Vec<Arc<Active>>,
-    order_validate: Vec<Arc<Active>>,
-    order_price: Vec<Arc<Active>>,
+    by_hook: HashMap<Hook, Vec<Arc<Active>>>,
 }
 
 impl ActiveSet {
     /// The plugins on `hook`, in the order they run.
     pub fn on(&self, hook: Hook) -> &[Arc<Active>] {
-        match hook {
-            Hook::ChargeValidate => &self.charge,
-            Hook::OrderValidate => &self.order_validate,
-            Hook::OrderPrice => &self.order_price,
-        }
+        self.by_hook.get(&hook).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -70,73 +63,57 @@ impl ActiveSet {
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     /// PostgreSQL failed.
-    #[error("database: {0}")]
-    Database(String),
+    #[error("reading the plugins from PostgreSQL failed")]
+    Database(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had.
+    #[error("no PostgreSQL connection for the plugins")]
+    Pool(#[from] deadpool_postgres::PoolError),
     /// A stored version no longer compiles (a different host, or a corrupted row).
-    #[error("plugin {name} {version}: {error}")]
+    #[error("plugin {name} {version} cannot be loaded")]
     Invalid {
         /// The plugin.
         name: String,
         /// Its version.
         version: String,
         /// Why.
+        #[source]
         error: Invalid,
     },
-}
-
-impl From<tokio_postgres::Error> for SyncError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        SyncError::Database(e.to_string())
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for SyncError {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        SyncError::Database(e.to_string())
-    }
 }
 
 /// The node's plugin registry; cheap to clone.
 #[derive(Clone)]
 pub struct Registry(Arc<Inner>);
 
-struct Inner {
-    runtime: Runtime,
+pub(super) struct Inner {
+    pub(super) runtime: Runtime,
     active: ArcSwap<ActiveSet>,
     /// Compiled versions by (hook, sha256), so a reload compiles only what is new.
     compiled: Mutex<HashMap<(Hook, String), Compiled>>,
-    /// Disagreements seen, for sampling which ones are logged.
-    disagreements: std::sync::atomic::AtomicU64,
     /// Set by the first successful load.
-    loaded: std::sync::atomic::AtomicBool,
+    loaded: AtomicBool,
     /// Serializes reloads.
     syncing: tokio::sync::Mutex<()>,
     /// One permit per pooling-allocator slot: calls beyond it wait instead of failing.
-    slots: Arc<tokio::sync::Semaphore>,
-    metrics: Metrics,
-    shadow: mpsc::Sender<ShadowRun>,
+    slots: Arc<Semaphore>,
+    pub(super) metrics: Metrics,
+    shadows: Shadows,
 }
 
 impl Registry {
     /// An empty registry over `runtime`; call [`Registry::sync`] to load what runs.
     pub fn new(runtime: Runtime, metrics: Metrics) -> Self {
-        let (shadow, queue) = mpsc::channel(SHADOW_QUEUE);
-        let slots = Arc::new(tokio::sync::Semaphore::new(
-            runtime.limits().concurrency as usize,
-        ));
-        let registry = Self(Arc::new(Inner {
-            loaded: std::sync::atomic::AtomicBool::new(false),
-            disagreements: std::sync::atomic::AtomicU64::new(0),
+        let slots = Arc::new(Semaphore::new(runtime.limits().concurrency as usize));
+        Self(Arc::new_cyclic(|weak| Inner {
+            loaded: AtomicBool::new(false),
             slots,
             runtime,
             active: ArcSwap::from_pointee(ActiveSet::default()),
             compiled: Mutex::new(HashMap::new()),
             syncing: tokio::sync::Mutex::new(()),
+            shadows: Shadows::start(weak.clone(), metrics.clone()),
             metrics,
-            shadow,
-        }));
-        tokio::spawn(run_shadows(Arc::downgrade(&registry.0), queue));
-        registry
+        }))
     }
 
     /// The sandbox.
@@ -146,29 +123,33 @@ impl Registry {
 
     /// Whether a load from PostgreSQL has succeeded (readiness).
     pub fn is_loaded(&self) -> bool {
-        self.0.loaded.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// What runs now.
-    pub fn active(&self) -> Arc<ActiveSet> {
-        self.0.active.load_full()
+        self.0.loaded.load(Ordering::Relaxed)
     }
 
     /// Compiles (or finds compiled) a component for `hook`, off the async workers.
     pub async fn compile(&self, hook: Hook, bytes: Vec<u8>) -> Result<Compiled, Invalid> {
         let inner = self.0.clone();
-        tokio::task::spawn_blocking(move || inner.compile(hook, &bytes))
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| inner.compile(hook, &bytes)))
             .await
             .map_err(|e| Invalid(format!("compilation did not finish: {e}")))?
     }
 
-    /// Waits for a free instance slot; hold it for the duration of one call.
-    pub async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, RuleFailure> {
-        self.0.slot().await
+    /// Runs `compiled` once on `input` in a free instance slot, outside the active set (dry
+    /// runs and the upload's smoke call).
+    pub async fn call(
+        &self,
+        compiled: &Compiled,
+        input: &HookInput,
+        config: &PluginConfig,
+    ) -> Result<Called, RuleFailure> {
+        let _slot = self.0.slot().await?;
+        Ok(self.0.runtime.call(compiled, input, config).await)
     }
 
     /// Loads what PostgreSQL says runs, if its revision differs from the loaded one, and
     /// swaps it in atomically. On error the loaded set stays.
+    #[tracing::instrument(name = "plugins.sync", skip_all)]
     pub async fn sync(&self, pool: &PgPool) -> Result<i64, SyncError> {
         let _one_at_a_time = self.0.syncing.lock().await;
         let client = pool.get().await?;
@@ -176,12 +157,11 @@ impl Registry {
         if revision == self.0.active.load().revision && self.is_loaded() {
             return Ok(revision);
         }
-        let running = store::running(&client).await?;
         let mut set = ActiveSet {
             revision,
             ..ActiveSet::default()
         };
-        for row in running {
+        for row in store::running(&client).await? {
             let plugin = &row.plugin;
             let Ok(hook) = plugin.hook.parse::<Hook>() else {
                 continue;
@@ -197,7 +177,7 @@ impl Registry {
                 continue;
             };
             let compiled = self.load(&client, hook, &plugin.name, version, sha).await?;
-            let active = Arc::new(Active {
+            set.by_hook.entry(hook).or_default().push(Arc::new(Active {
                 calls: self
                     .0
                     .metrics
@@ -208,24 +188,13 @@ impl Registry {
                 config: config_pairs(&plugin.config),
                 compiled,
                 shadow,
-            });
-            match hook {
-                Hook::ChargeValidate => set.charge.push(active),
-                Hook::OrderValidate => set.order_validate.push(active),
-                Hook::OrderPrice => set.order_price.push(active),
-            }
+            }));
         }
-        for list in [
-            &mut set.charge,
-            &mut set.order_validate,
-            &mut set.order_price,
-        ] {
+        for list in set.by_hook.values_mut() {
             list.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.name.cmp(&b.name)));
         }
         self.0.active.store(Arc::new(set));
-        self.0
-            .loaded
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.0.loaded.store(true, Ordering::Relaxed);
         Ok(revision)
     }
 
@@ -270,122 +239,96 @@ impl Inner {
         Ok(compiled)
     }
 
-    /// Records a call in the metrics, and logs a failure.
-    fn observe<T>(&self, plugin: &Active, hook: Hook, called: &Called<T>, rejected: bool) {
+    /// Waits for a free instance slot; hold it for the duration of one call.
+    pub(super) async fn slot(&self) -> Result<OwnedSemaphorePermit, RuleFailure> {
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| RuleFailure::new("plugins", e))
+    }
+
+    /// Runs the plugins of the input's hook in order: the first rejection wins, and each
+    /// pricing plugin sees the prices of the one before. With no plugin, a validation
+    /// accepts and pricing keeps the list prices.
+    async fn decide(&self, mut input: HookInput) -> Result<Decision, RuleFailure> {
+        let set = self.active.load_full();
+        let hook = input.hook();
+        let mut reasons: Vec<Option<String>> = Vec::new();
+        for plugin in set.on(hook) {
+            let called = self.call_active(plugin, &input).await?;
+            match called.outcome {
+                Ok(Decision::Accept) => {}
+                Ok(Decision::Reject(rejection)) => return Ok(Decision::Reject(rejection)),
+                Ok(Decision::Prices(prices)) => {
+                    if let HookInput::OrderPrice(order) = &mut input {
+                        reasons.resize(order.lines.len(), None);
+                        for ((line, reason), price) in
+                            order.lines.iter_mut().zip(&mut reasons).zip(prices)
+                        {
+                            line.unit_price = price.unit_price;
+                            *reason = price.reason.or(reason.take());
+                        }
+                    }
+                }
+                Err(failure) => {
+                    return Err(RuleFailure::new(
+                        format!("{} {}", plugin.name, plugin.version),
+                        failure,
+                    ));
+                }
+            }
+        }
+        Ok(match input {
+            HookInput::OrderPrice(order) => Decision::Prices(
+                order
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, line)| LinePrice {
+                        unit_price: line.unit_price,
+                        reason: reasons.get_mut(i).and_then(Option::take),
+                    })
+                    .collect(),
+            ),
+            _ => Decision::Accept,
+        })
+    }
+
+    /// One call of an active plugin: in a slot, traced, counted, logged when it fails, and
+    /// queued for its shadow version.
+    async fn call_active(
+        &self,
+        plugin: &Arc<Active>,
+        input: &HookInput,
+    ) -> Result<Called, RuleFailure> {
+        let hook = input.hook();
+        let span =
+            tracing::debug_span!("plugin", plugin = %plugin.name, version = %plugin.version, %hook);
+        let called = {
+            let _slot = self.slot().await?;
+            self.runtime
+                .call(&plugin.compiled, input, &plugin.config)
+                .instrument(span)
+                .await
+        };
         let result = match &called.outcome {
             Err(f) => CallResult::Failure(f.kind.as_str()),
-            Ok(_) if rejected => CallResult::Reject,
+            Ok(Decision::Reject(_)) => CallResult::Reject,
             Ok(_) => CallResult::Accept,
         };
         plugin.calls.record(result, called.duration, called.fuel);
         if let Err(failure) = &called.outcome {
             tracing::warn!(plugin = %plugin.name, version = %plugin.version, %hook, kind = %failure.kind, error = %failure.message, "plugin call failed");
         }
-    }
-
-    fn queue_shadow(&self, run: ShadowRun) {
-        if let Err(mpsc::error::TrySendError::Full(run) | mpsc::error::TrySendError::Closed(run)) =
-            self.shadow.try_send(run)
-        {
-            self.metrics
-                .plugin_shadow(&run.plugin.name, run.version(), "dropped");
+        if plugin.shadow.is_some() {
+            self.shadows.queue(ShadowRun {
+                plugin: plugin.clone(),
+                input: input.clone(),
+                active: called.outcome.clone().ok(),
+            });
         }
-    }
-
-    async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, RuleFailure> {
-        self.slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| RuleFailure {
-                rule: "plugins".into(),
-                reason: e.to_string(),
-            })
-    }
-
-    /// Runs the validation plugins of the input's hook in order; the first rejection wins.
-    async fn validate(&self, set: &ActiveSet, input: HookInput) -> Result<Verdict, RuleFailure> {
-        let hook = input.hook();
-        for plugin in set.on(hook) {
-            let slot = self.slot().await?;
-            let span = tracing::debug_span!("plugin", plugin = %plugin.name, version = %plugin.version, %hook);
-            let called = match &input {
-                HookInput::Charge(charge) => {
-                    self.runtime
-                        .validate_charge(&plugin.compiled, charge, &plugin.config)
-                        .instrument(span)
-                        .await
-                }
-                HookInput::OrderValidate(order) | HookInput::OrderPrice(order) => {
-                    self.runtime
-                        .validate_order(&plugin.compiled, order, &plugin.config)
-                        .instrument(span)
-                        .await
-                }
-            };
-            drop(slot);
-            let rejected = matches!(called.outcome, Ok(Some(_)));
-            self.observe(plugin, hook, &called, rejected);
-            if plugin.shadow.is_some() {
-                self.queue_shadow(ShadowRun {
-                    plugin: plugin.clone(),
-                    input: input.clone(),
-                    active: Decision::of_validation(&called.outcome),
-                });
-            }
-            match called.outcome {
-                Ok(None) => {}
-                Ok(Some(rejection)) => return Ok(Verdict::Reject(rejection)),
-                Err(failure) => return Err(rule_failure(plugin, failure)),
-            }
-        }
-        Ok(Verdict::Accept)
-    }
-
-    /// Runs the pricing plugins in order, each seeing the previous one's prices.
-    async fn price_order(
-        &self,
-        set: &ActiveSet,
-        input: &OrderInput,
-    ) -> Result<Pricing, RuleFailure> {
-        let mut input = input.clone();
-        for plugin in set.on(Hook::OrderPrice) {
-            let slot = self.slot().await?;
-            let called = self
-                .runtime
-                .price_order(&plugin.compiled, &input, &plugin.config)
-                .instrument(tracing::debug_span!("plugin", plugin = %plugin.name, version = %plugin.version, hook = %Hook::OrderPrice))
-                .await;
-            drop(slot);
-            let rejected = matches!(called.outcome, Ok(Err(_)));
-            self.observe(plugin, Hook::OrderPrice, &called, rejected);
-            if plugin.shadow.is_some() {
-                self.queue_shadow(ShadowRun {
-                    plugin: plugin.clone(),
-                    input: HookInput::OrderPrice(input.clone()),
-                    active: Decision::of_pricing(&called.outcome),
-                });
-            }
-            match called.outcome {
-                Ok(Ok(prices)) => {
-                    for (line, price) in input.lines.iter_mut().zip(prices) {
-                        line.unit_price = price.unit_price;
-                    }
-                }
-                Ok(Err(rejection)) => return Ok(Pricing::Reject(rejection)),
-                Err(failure) => return Err(rule_failure(plugin, failure)),
-            }
-        }
-        Ok(Pricing::Priced(
-            input.lines.iter().map(|l| l.unit_price).collect(),
-        ))
-    }
-}
-
-fn rule_failure(plugin: &Active, failure: CallFailure) -> RuleFailure {
-    RuleFailure {
-        rule: format!("{} {}", plugin.name, plugin.version),
-        reason: failure.to_string(),
+        Ok(called)
     }
 }
 
@@ -393,137 +336,22 @@ impl Rules for Registry {
     fn validate_charge(
         &self,
         input: ChargeInput,
-    ) -> BoxFuture<'static, Result<Verdict, RuleFailure>> {
+    ) -> BoxFuture<'static, Result<Decision, RuleFailure>> {
         let inner = self.0.clone();
-        Box::pin(async move {
-            let set = inner.active.load_full();
-            inner.validate(&set, HookInput::Charge(input)).await
-        })
+        Box::pin(async move { inner.decide(HookInput::Charge(input)).await })
     }
 
     fn validate_order(
         &self,
         input: OrderInput,
-    ) -> BoxFuture<'static, Result<Verdict, RuleFailure>> {
+    ) -> BoxFuture<'static, Result<Decision, RuleFailure>> {
         let inner = self.0.clone();
-        Box::pin(async move {
-            let set = inner.active.load_full();
-            inner.validate(&set, HookInput::OrderValidate(input)).await
-        })
+        Box::pin(async move { inner.decide(HookInput::OrderValidate(input)).await })
     }
 
-    fn price_order(&self, input: OrderInput) -> BoxFuture<'static, Result<Pricing, RuleFailure>> {
+    fn price_order(&self, input: OrderInput) -> BoxFuture<'static, Result<Decision, RuleFailure>> {
         let inner = self.0.clone();
-        Box::pin(async move {
-            let set = inner.active.load_full();
-            inner.price_order(&set, &input).await
-        })
-    }
-}
-
-/// A decision in a form two versions' answers can be compared in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Decision {
-    Accept,
-    Reject(Rejection),
-    Prices(Vec<i64>),
-    Failed,
-}
-
-impl Decision {
-    fn of_validation(outcome: &Result<Option<Rejection>, CallFailure>) -> Self {
-        match outcome {
-            Ok(None) => Decision::Accept,
-            Ok(Some(r)) => Decision::Reject(r.clone()),
-            Err(_) => Decision::Failed,
-        }
-    }
-
-    fn of_answer(outcome: &Result<Answer, CallFailure>) -> Self {
-        match outcome {
-            Ok(Answer::Accept) => Decision::Accept,
-            Ok(Answer::Reject(r)) => Decision::Reject(r.clone()),
-            Ok(Answer::Prices(prices)) => {
-                Decision::Prices(prices.iter().map(|p| p.unit_price).collect())
-            }
-            Err(_) => Decision::Failed,
-        }
-    }
-
-    fn of_pricing(outcome: &Result<Result<Vec<LinePrice>, Rejection>, CallFailure>) -> Self {
-        match outcome {
-            Ok(Ok(prices)) => Decision::Prices(prices.iter().map(|p| p.unit_price).collect()),
-            Ok(Err(r)) => Decision::Reject(r.clone()),
-            Err(_) => Decision::Failed,
-        }
-    }
-}
-
-/// A live request's input and the active version's decision, to replay on the shadow version.
-#[derive(Debug)]
-struct ShadowRun {
-    plugin: Arc<Active>,
-    input: HookInput,
-    active: Decision,
-}
-
-impl ShadowRun {
-    fn version(&self) -> &str {
-        self.plugin.shadow.as_ref().map_or("", |(v, _)| v.as_str())
-    }
-}
-
-/// Runs queued shadow calls one at a time, off the request path, until the registry is gone.
-async fn run_shadows(registry: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<ShadowRun>) {
-    while let Some(run) = queue.recv().await {
-        let Some(inner) = registry.upgrade() else {
-            return;
-        };
-        if let Ok(_slot) = inner.slot().await {
-            inner.shadow(run).await;
-        }
-    }
-}
-
-impl Inner {
-    async fn shadow(&self, run: ShadowRun) {
-        let Some((version, compiled)) = &run.plugin.shadow else {
-            return;
-        };
-        let shadow = Decision::of_answer(
-            &self
-                .runtime
-                .call(compiled, &run.input, &run.plugin.config)
-                .await
-                .outcome,
-        );
-        let result = if shadow == Decision::Failed {
-            "failed"
-        } else if shadow == run.active {
-            "agree"
-        } else {
-            "disagree"
-        };
-        self.metrics
-            .plugin_shadow(&run.plugin.name, version, result);
-        let seen = if result == "disagree" {
-            self.disagreements
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        } else {
-            u64::MAX
-        };
-        // A sample: the first ten, then one in a hundred.
-        if seen < 10 || (seen != u64::MAX && seen % 100 == 0) {
-            tracing::info!(
-                plugin = %run.plugin.name,
-                active_version = %run.plugin.version,
-                shadow_version = %version,
-                input = ?run.input,
-                active = ?run.active,
-                shadow = ?shadow,
-                "shadow version disagrees"
-            );
-        }
+        Box::pin(async move { inner.decide(HookInput::OrderPrice(input)).await })
     }
 }
 

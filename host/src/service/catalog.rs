@@ -5,12 +5,9 @@ use std::{sync::Arc, time::Duration};
 use super::{Database, Error, valid_text};
 use crate::{
     cache::{Popular, PopularCache},
-    domain::{Page, PageRequest, ProductId},
-    metrics::Metrics,
-    store::{
-        products::{self, Patch, Product},
-        sales,
-    },
+    domain::{Page, PageRequest, Patch, Product, ProductId},
+    metrics::{Cache, Metrics},
+    store::{products, sales},
 };
 
 /// The popular list's window: a rolling 72 hours.
@@ -46,17 +43,19 @@ impl Catalog {
 
     /// The 5 products most sold in paid orders of the last 72 hours, from the cache.
     pub async fn popular(&self) -> Result<Arc<Popular>, Error> {
-        self.metrics.cache_request("popular");
+        self.metrics.cache_request(Cache::Popular);
         let load = async {
-            self.metrics.cache_miss("popular");
+            self.metrics.cache_miss(Cache::Popular);
             let client = self.db.pool().get().await?;
             let items = sales::top(&client, POPULAR_WINDOW, POPULAR_SIZE).await?;
             Ok::<_, Error>(Popular::new(items))
         };
+        // Concurrent misses share one load, and so its error: a 503 only when PostgreSQL
+        // was unreachable, a 500 for any other failure.
         self.popular
             .get_or_load(load)
             .await
-            .map_err(|e| Error::DatabaseUnavailable(e.to_string()))
+            .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(Error::Shared))
     }
 
     /// One product.

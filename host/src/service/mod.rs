@@ -1,6 +1,6 @@
-//! The use cases. Each service owns its transactions and speaks in domain values and
-//! [`Error`]; none knows about HTTP (the HTTP layer hands in a renderer where a response must
-//! be recorded inside a transaction).
+//! The use cases. Each service owns its transactions and speaks in domain values, typed
+//! outcomes and [`Error`]; none knows about HTTP (the HTTP layer hands in a renderer where an
+//! answer must be recorded inside a transaction).
 
 pub mod catalog;
 pub mod orders;
@@ -12,9 +12,12 @@ pub use catalog::Catalog;
 pub use orders::Orders;
 pub use plugins::Plugins;
 pub use points::Points;
-pub use tx::{Committed, Database, Render, Replayable, Work, commit_after};
+pub use tx::{Answer, Committed, Database, Finish, Origin, Render, Statement, Work, commit};
 
-use crate::rules::{Rejection, RuleFailure};
+use crate::{
+    rules::{Rejection, RuleFailure},
+    store::products::StockRefusal,
+};
 
 /// Every way a use case can fail. `http::problem` alone turns these into responses.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,10 @@ pub enum Error {
     /// The server's total differs from the client's `paymentAmount` (409).
     #[error("payment amount mismatch")]
     PaymentAmountMismatch,
+    /// A product's price changed between pricing and paying: the order is priced once more,
+    /// and a second change is answered like a payment mismatch (409).
+    #[error("the price changed while the order was placed")]
+    PriceChanged,
     /// A rule refused the request (400, the rule's code and message).
     #[error("rejected by rule: {}", .0.code)]
     Rejected(Rejection),
@@ -86,21 +93,43 @@ pub enum Error {
     #[error(transparent)]
     RuleFailed(#[from] RuleFailure),
     /// PostgreSQL could not be reached or lend a connection in time (503).
-    #[error("database unavailable: {0}")]
-    DatabaseUnavailable(String),
+    #[error("database unavailable")]
+    DatabaseUnavailable(#[source] Unavailable),
     /// PostgreSQL answered with an error we did not expect (500).
-    #[error("database error: {}", .0.as_db_error().map_or_else(|| .0.to_string(), ToString::to_string))]
-    Database(tokio_postgres::Error),
+    #[error("database error")]
+    Database(#[source] tokio_postgres::Error),
+    /// The error of a load several requests shared (a cache miss); it answers as the error
+    /// inside does.
+    #[error(transparent)]
+    Shared(std::sync::Arc<Error>),
+}
+
+/// Why PostgreSQL is unavailable: the connection failed, or the pool had none to lend.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    /// The connection failed, or the server is shutting down or starting.
+    #[error(transparent)]
+    Connection(tokio_postgres::Error),
+    /// No connection could be had in time.
+    #[error(transparent)]
+    Pool(deadpool_postgres::PoolError),
 }
 
 impl Error {
     /// Whether this is the server's fault (5xx): such outcomes are never remembered for
     /// idempotency, so the client may retry with the same key.
     pub fn is_server_error(&self) -> bool {
-        matches!(
-            self,
-            Error::RuleFailed(_) | Error::DatabaseUnavailable(_) | Error::Database(_)
-        )
+        match self {
+            Error::RuleFailed(_) | Error::DatabaseUnavailable(_) | Error::Database(_) => true,
+            Error::Shared(inner) => inner.is_server_error(),
+            _ => false,
+        }
+    }
+
+    /// Whether the inputs a unit of work was prepared with changed under it, so that
+    /// preparing it again may succeed.
+    pub fn is_stale(&self) -> bool {
+        matches!(self, Error::PriceChanged)
     }
 }
 
@@ -112,6 +141,11 @@ pub(crate) fn valid_text(text: &str, max_chars: usize) -> bool {
 
 impl From<tokio_postgres::Error> for Error {
     fn from(error: tokio_postgres::Error) -> Self {
+        match StockRefusal::of(&error) {
+            Some(StockRefusal::OutOfStock) => return Error::OutOfStock,
+            Some(StockRefusal::PriceChanged) => return Error::PriceChanged,
+            None => {}
+        }
         // No SQLSTATE means the connection itself failed (closed, I/O, timeout); class 08 is a
         // connection exception and class 57 an operator intervention (the server shutting
         // down or starting up): all of them mean "PostgreSQL is not there right now".
@@ -119,7 +153,7 @@ impl From<tokio_postgres::Error> for Error {
             .code()
             .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"));
         if error.as_db_error().is_none() || error.is_closed() || unavailable_class {
-            Error::DatabaseUnavailable(error.to_string())
+            Error::DatabaseUnavailable(Unavailable::Connection(error))
         } else {
             Error::Database(error)
         }
@@ -130,7 +164,7 @@ impl From<deadpool_postgres::PoolError> for Error {
     fn from(error: deadpool_postgres::PoolError) -> Self {
         match error {
             deadpool_postgres::PoolError::Backend(e) => e.into(),
-            other => Error::DatabaseUnavailable(other.to_string()),
+            other => Error::DatabaseUnavailable(Unavailable::Pool(other)),
         }
     }
 }

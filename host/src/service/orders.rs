@@ -1,6 +1,7 @@
-//! Orders paid with points: place (one transaction: stock, points, history, rollup, outbox),
-//! read and cancel. The database is the lock: conditional updates in ascending product id,
-//! then the balance, so concurrent orders never oversell and never deadlock.
+//! Orders paid with points: place (read and priced outside any transaction, then one
+//! transaction: stock, points, history, rollup, outbox), read and cancel. The database is the
+//! lock: conditional updates in ascending product id, after the balance, so concurrent orders
+//! never oversell and never deadlock.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -8,18 +9,16 @@ use deadpool_postgres::Transaction;
 use serde_json::json;
 use tokio_postgres::types::ToSql;
 
-use super::{Committed, Database, Error, Render, Replayable, Work, commit_after};
+use super::{Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit};
 use crate::{
-    domain::{OrderId, UserId},
+    domain::{Kind, Line, Order, OrderId, Status, UserId},
     events::signal::OutboxSignal,
     idempotency::IdempotentRequest,
-    metrics::Metrics,
-    rules::{OrderInput, OrderLineInput, Pricing, Rules, Verdict},
+    metrics::{Metrics, OrderOutcome, RejectReason},
+    rules::{Decision, OrderInput, OrderLineInput, RuleFailure, Rules},
     store::{
-        history::{self, Kind},
-        orders::{self, Line, Order, Status},
-        outbox,
-        products::{self, StockRefusal, TakeStock},
+        history, orders, outbox,
+        products::{self, TakeStock},
         sales, users,
     },
 };
@@ -75,18 +74,19 @@ pub struct Orders {
     outbox: OutboxSignal,
 }
 
-/// What one pricing pass decided.
-struct Priced {
+/// An order priced outside any transaction: what the write must apply.
+struct Quote {
+    user: UserId,
     /// Lines with the price paid per unit.
     lines: Vec<Line>,
-    /// The list price each line's stock update must still see.
+    /// The list price each line's stock step must still see.
     list_prices: Vec<i64>,
     total: i64,
 }
 
 impl Orders {
-    /// Builds the service over the database and the rules in force.
-    /// Builds the service; `outbox` is raised after every committed event.
+    /// Builds the service over the database and the rules in force; `outbox` is raised
+    /// after every committed event.
     pub fn new(
         db: Database,
         rules: Arc<dyn Rules>,
@@ -101,45 +101,34 @@ impl Orders {
         }
     }
 
-    /// Places and pays an order, once per idempotency key when one is given. The answer is
-    /// rendered by `render`, inside the transaction when a key is given.
+    /// Places and pays an order, once per idempotency key when one is given: read and
+    /// priced outside any transaction (no pooled connection is held while rules run), then
+    /// written in one. The answer is rendered by `render`, recorded for the key when one is
+    /// given.
+    #[tracing::instrument(name = "orders.place", skip_all, fields(user = %order.user))]
     pub async fn place(
         &self,
         order: &NewOrder,
         idempotency: Option<&IdempotentRequest>,
         render: Render<'_, Order>,
-    ) -> Result<Replayable, Error> {
-        let ctx = (self, order);
-        // Every fresh outcome is rendered exactly once (replays are not): count it there.
-        let counted = |outcome: &Result<Order, Error>| {
+    ) -> Result<Answer, Error> {
+        // Every fresh outcome is rendered once (replays are not): count it there.
+        let counted = |outcome: Result<&Order, &Error>| {
             self.count(outcome);
             render(outcome)
         };
-        let render: Render<'_, Order> = &counted;
-        let result = match idempotency {
-            Some(req) => self.db.idempotent(req, render, &ctx, place_nested).await,
-            None => match self
-                .db
-                .self_committing_transaction(&ctx, place_and_commit)
-                .await
-            {
-                Err(e) if e.is_server_error() => Err(e),
-                outcome => Ok(Replayable {
-                    response: render(&outcome),
-                    replayed: false,
-                }),
-            },
-        };
-        if let Ok(done) = &result
-            && !done.replayed
-            && done.response.status == 201
-        {
+        let answer = self
+            .db
+            .answer(idempotency, &counted, || self.quote(order), write)
+            .await?;
+        if answer.origin == Origin::Applied {
             self.outbox.committed();
         }
-        result
+        Ok(answer)
     }
 
     /// One order.
+    #[tracing::instrument(name = "orders.get", skip(self))]
     pub async fn get(&self, id: OrderId) -> Result<Order, Error> {
         let client = self.db.pool().get().await?;
         orders::find(&client, id, false)
@@ -149,39 +138,48 @@ impl Orders {
 
     /// Cancels a paid order: stock back, points refunded, rollup reversed, event stored.
     /// Cancelling a cancelled order changes nothing and returns it.
+    #[tracing::instrument(name = "orders.cancel", skip(self))]
     pub async fn cancel(&self, id: OrderId) -> Result<Order, Error> {
         let (order, cancelled_now) = self.db.transaction(&id, cancel_in).await?;
         if cancelled_now {
-            self.metrics.order("cancelled", "");
+            self.metrics.order(OrderOutcome::Cancelled);
             self.outbox.committed();
         }
         Ok(order)
     }
 
     /// Counts a placement's outcome: paid, or rejected with a bounded reason.
-    fn count(&self, outcome: &Result<Order, Error>) {
+    fn count(&self, outcome: Result<&Order, &Error>) {
         let reason = match outcome {
-            Ok(_) => return self.metrics.order("paid", ""),
+            Ok(_) => return self.metrics.order(OrderOutcome::Paid),
             Err(Error::OutOfStock) => {
                 self.metrics.stock_out();
-                "out_of_stock"
+                RejectReason::OutOfStock
             }
-            Err(Error::InsufficientBalance) => "insufficient_balance",
-            Err(Error::PaymentAmountMismatch) => "payment_amount_mismatch",
-            Err(Error::Rejected(_)) => "rule",
-            Err(Error::ProductNotFound) => "product_not_found",
-            Err(Error::OrderUserNotFound) => "user_not_found",
-            Err(Error::InvalidOrder(_)) => "invalid",
-            Err(_) => "other",
+            Err(Error::InsufficientBalance) => RejectReason::InsufficientBalance,
+            Err(Error::PaymentAmountMismatch | Error::PriceChanged) => {
+                RejectReason::PaymentAmountMismatch
+            }
+            Err(Error::Rejected(_)) => RejectReason::Rule,
+            Err(Error::ProductNotFound) => RejectReason::ProductNotFound,
+            Err(Error::OrderUserNotFound) => RejectReason::UserNotFound,
+            Err(Error::InvalidOrder(_)) => RejectReason::Invalid,
+            Err(_) => RejectReason::Other,
         };
-        self.metrics.order("rejected", reason);
+        self.metrics.order(OrderOutcome::Rejected(reason));
     }
 
-    /// Reads prices, asks the rules, and checks the client's amount.
-    async fn price(&self, tx: &Transaction<'_>, order: &NewOrder) -> Result<Priced, Error> {
+    /// Reads the payer and the products, asks the rules, and checks the client's amount;
+    /// outside any transaction.
+    async fn quote(&self, order: &NewOrder) -> Result<Quote, Error> {
         let ids: Vec<i64> = order.lines.iter().map(|(id, _)| *id).collect();
-        let (user, found) =
-            futures_util::try_join!(users::find(tx, order.user), products::find_many(tx, &ids))?;
+        let (user, found) = {
+            let client = self.db.pool().get().await?;
+            futures_util::try_join!(
+                users::find(&client, order.user),
+                products::find_many(&client, &ids)
+            )?
+        };
         let user = user.ok_or(Error::OrderUserNotFound)?;
         if found.len() != ids.len() {
             return Err(Error::ProductNotFound);
@@ -201,29 +199,29 @@ impl Orders {
                 })
                 .collect(),
         };
-        if let Verdict::Reject(rejection) = self.rules.validate_order(input.clone()).await? {
+        if let Decision::Reject(rejection) = self.rules.validate_order(input.clone()).await? {
             return Err(Error::Rejected(rejection));
         }
         let line_count = input.lines.len();
         let prices = match self.rules.price_order(input).await? {
-            Pricing::Reject(rejection) => return Err(Error::Rejected(rejection)),
-            Pricing::Priced(prices)
-                if prices.len() == line_count && prices.iter().all(|p| *p >= 0) =>
+            Decision::Reject(rejection) => return Err(Error::Rejected(rejection)),
+            Decision::Prices(prices)
+                if prices.len() == line_count && prices.iter().all(|p| p.unit_price >= 0) =>
             {
                 prices
             }
-            Pricing::Priced(_) => {
-                return Err(Error::RuleFailed(crate::rules::RuleFailure {
-                    rule: "order.price".into(),
-                    reason: "a price for every line, none negative, was expected".into(),
-                }));
+            _ => {
+                return Err(Error::RuleFailed(RuleFailure::new(
+                    "order.price",
+                    "a price for every line, none negative, was expected",
+                )));
             }
         };
         let mut total: i64 = 0;
         let mut lines = Vec::with_capacity(prices.len());
-        for (&(product_id, quantity), unit_price) in order.lines.iter().zip(prices) {
+        for (&(product_id, quantity), price) in order.lines.iter().zip(prices) {
             let amount = quantity
-                .checked_mul(unit_price)
+                .checked_mul(price.unit_price)
                 .ok_or(Error::InvalidOrder("total out of range"))?;
             total = total
                 .checked_add(amount)
@@ -231,13 +229,14 @@ impl Orders {
             lines.push(Line {
                 product_id,
                 quantity,
-                unit_price,
+                unit_price: price.unit_price,
             });
         }
         if total != order.payment_amount {
             return Err(Error::PaymentAmountMismatch);
         }
-        Ok(Priced {
+        Ok(Quote {
+            user: order.user,
             lines,
             list_prices,
             total,
@@ -245,102 +244,51 @@ impl Orders {
     }
 }
 
-/// Places an order in a transaction of its own and commits it in the same round trip as the
-/// stock step. A price that changed under us is priced once more (the failed step left a
-/// fresh transaction), and a second change is a payment mismatch.
-fn place_and_commit<'t>(
+/// Writes a quoted order: the order and its lines, the payment with its history row, then,
+/// beside the commit, the stock step (which takes the most contended rows, a popular
+/// product's stock, last, at the prices the order was quoted with) and the `order.paid`
+/// event (so its clock time is nearly the commit's). Every transaction (cancels too) takes
+/// the user before the products, so none deadlocks.
+fn write<'t>(
     tx: &'t Transaction<'t>,
-    &(orders, order): &'t (&Orders, &NewOrder),
+    quote: &'t Quote,
+    finish: Finish<'t, Order>,
 ) -> Work<'t, (Order, Committed)> {
     Box::pin(async move {
-        for attempt in 0..2 {
-            let (placed, take) = write(tx, orders, order).await?;
-            // The event last, beside the commit: its clock time is (nearly) the commit's.
-            let event = event_payload(&placed).to_string();
-            let event_params: [&(dyn ToSql + Sync); 2] = [&"order.paid", &event];
-            let statements = [
-                (TakeStock::SQL, &take.params()[..]),
-                (outbox::INSERT, &event_params[..]),
-            ];
-            match commit_after(tx, &statements).await {
-                Ok(committed) => return Ok((placed, committed)),
-                Err(e) => refused(e, attempt)?,
-            }
-        }
-        Err(Error::PaymentAmountMismatch)
+        let placed = orders::insert(tx, quote.user, quote.total, &quote.lines, None).await?;
+        users::spend(tx, quote.user, quote.total, placed.id)
+            .await?
+            .ok_or(Error::InsufficientBalance)?;
+        let take = TakeStock::new(
+            quote
+                .lines
+                .iter()
+                .zip(&quote.list_prices)
+                .map(|(line, &price)| (line.product_id, line.quantity, price)),
+            placed.created_at,
+        );
+        let event = event_payload(&placed).to_string();
+        let event_params: [&(dyn ToSql + Sync); 2] = [&"order.paid", &event];
+        let statements = [
+            (TakeStock::SQL, &take.params()[..]),
+            (outbox::INSERT, &event_params[..]),
+        ];
+        let committed = finish.commit(tx, &placed, &statements).await?;
+        Ok((placed, committed))
     })
-}
-
-/// Places an order inside a transaction the caller commits (the idempotent path, which
-/// records the answer after the work). A changed price rolls back to a savepoint and prices
-/// once more.
-fn place_nested<'t>(
-    tx: &'t Transaction<'t>,
-    &(orders, order): &'t (&Orders, &NewOrder),
-) -> Work<'t, Order> {
-    Box::pin(async move {
-        for attempt in 0..2 {
-            tx.batch_execute("SAVEPOINT place").await?;
-            let (placed, take) = write(tx, orders, order).await?;
-            match take.run(tx).await {
-                Ok(()) => {
-                    outbox::insert(tx, "order.paid", &event_payload(&placed)).await?;
-                    return Ok(placed);
-                }
-                Err(e) => {
-                    refused(e, attempt)?;
-                    tx.batch_execute("ROLLBACK TO SAVEPOINT place").await?
-                }
-            }
-        }
-        Err(Error::PaymentAmountMismatch)
-    })
-}
-
-/// Maps a failed stock step to the order's error; `Ok` when the price changed on the first
-/// attempt, which is worth pricing again.
-fn refused(error: tokio_postgres::Error, attempt: usize) -> Result<(), Error> {
-    match StockRefusal::of(&error) {
-        Some(StockRefusal::PriceChanged) if attempt == 0 => Ok(()),
-        Some(StockRefusal::PriceChanged) => Err(Error::PaymentAmountMismatch),
-        Some(StockRefusal::OutOfStock) => Err(Error::OutOfStock),
-        None => Err(error.into()),
-    }
-}
-
-/// Prices an order and writes the order and its lines and the payment with its history row.
-/// Returns the order and the stock step still to run, which takes the most contended rows (a
-/// popular product's stock) last; the caller stores the `order.paid` event after it. Every
-/// transaction (cancels too) takes the user before the products, so none deadlocks.
-async fn write(
-    tx: &Transaction<'_>,
-    orders: &Orders,
-    order: &NewOrder,
-) -> Result<(Order, TakeStock), Error> {
-    let priced = orders.price(tx, order).await?;
-    let placed = orders::insert(tx, order.user, priced.total, &priced.lines, None).await?;
-    users::spend(tx, order.user, priced.total, placed.id)
-        .await?
-        .ok_or(Error::InsufficientBalance)?;
-    let take = TakeStock::new(
-        priced
-            .lines
-            .iter()
-            .zip(&priced.list_prices)
-            .map(|(line, &price)| (line.product_id, line.quantity, price)),
-        placed.created_at,
-    );
-    Ok((placed, take))
 }
 
 /// Cancels inside one transaction; the order row lock makes concurrent cancels refund once.
-fn cancel_in<'t>(tx: &'t Transaction<'t>, &id: &'t OrderId) -> Work<'t, (Order, bool)> {
+fn cancel_in<'t>(
+    tx: &'t Transaction<'t>,
+    &id: &'t OrderId,
+) -> Work<'t, ((Order, bool), Committed)> {
     Box::pin(async move {
         let mut order = orders::find(tx, id, true)
             .await?
             .ok_or(Error::OrderNotFound)?;
         if order.status == Status::Cancelled {
-            return Ok((order, false));
+            return Ok(((order, false), commit(tx, &[]).await?));
         }
         // The user before the products, as placement takes them.
         let user = UserId::new(order.user_id).map_err(|_| Error::OrderUserNotFound)?;
@@ -362,8 +310,9 @@ fn cancel_in<'t>(tx: &'t Transaction<'t>, &id: &'t OrderId) -> Work<'t, (Order, 
         }
         orders::mark_cancelled(tx, id).await?;
         order.status = Status::Cancelled;
-        outbox::insert(tx, "order.cancelled", &event_payload(&order)).await?;
-        Ok((order, true))
+        let event = event_payload(&order).to_string();
+        let committed = commit(tx, &[(outbox::INSERT, &[&"order.cancelled", &event])]).await?;
+        Ok(((order, true), committed))
     })
 }
 

@@ -7,15 +7,13 @@ use std::{collections::BTreeMap, path::Path};
 
 use deadpool_postgres::Transaction;
 
-use super::{Database, Error, Work};
+use super::{Committed, Database, Error, Work, commit};
 use crate::{
-    plugins::{
-        Hook, HookInput, Registry,
-        dry_run::{self, Evaluation},
-        registry::config_pairs,
-    },
+    domain::{Plugin, Version},
+    plugins::{Called, Hook, HookInput, Registry, dry_run, registry::config_pairs, sync},
     redis::Redis,
-    store::plugins::{self as store, Plugin, Version},
+    store::plugins as store,
+    telemetry::chain,
 };
 
 /// Largest component accepted, in bytes.
@@ -88,11 +86,7 @@ impl Plugins {
             .compile(hook, bytes.clone())
             .await
             .map_err(|e| Error::PluginInvalid(e.0))?;
-        let smoke = {
-            let _slot = self.registry.slot().await?;
-            dry_run::smoke_call(self.registry.runtime(), hook, &compiled).await
-        };
-        if let Err(failure) = smoke {
+        if let Err(failure) = dry_run::smoke_call(&self.registry, hook, &compiled).await? {
             return Err(Error::PluginInvalid(format!(
                 "the smoke call with a sample input failed: {failure}"
             )));
@@ -183,7 +177,7 @@ impl Plugins {
         version: &str,
         input: &serde_json::Value,
         config: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Evaluation, Error> {
+    ) -> Result<Called, Error> {
         existing_name(name)?;
         existing_version(version)?;
         let (plugin, bytes) = {
@@ -200,15 +194,15 @@ impl Plugins {
             .hook
             .parse()
             .map_err(|_| Error::PluginInvalid("stored with an unknown hook".into()))?;
-        let request = HookInput::parse(hook, input).map_err(Error::InvalidPluginRequest)?;
+        let request = HookInput::parse(hook, input)
+            .map_err(|e| Error::InvalidPluginRequest(e.to_string()))?;
         let config = config_pairs(&serde_json::Value::Object(config.clone()));
         let compiled = self
             .registry
             .compile(hook, bytes)
             .await
             .map_err(|e| Error::PluginInvalid(e.0))?;
-        let _slot = self.registry.slot().await?;
-        Ok(dry_run::evaluate(self.registry.runtime(), &compiled, &request, &config).await)
+        Ok(self.registry.call(&compiled, &request, &config).await?)
     }
 
     /// Registers and activates the default plugins from `dir` when no plugin exists yet (a
@@ -251,9 +245,9 @@ impl Plugins {
         }
         let revision = self.db.transaction(&(name, change), change_in).await?;
         if let Err(e) = self.registry.sync(self.db.pool()).await {
-            tracing::warn!(error = %e, "could not load the plugin change on this node");
+            tracing::warn!(error = %chain(&e), "could not load the plugin change on this node");
         }
-        self.redis.publish_plugin_revision(revision).await;
+        sync::announce(&self.redis, revision).await;
         self.show(name).await
     }
 }
@@ -271,7 +265,7 @@ enum Change<'a> {
 fn change_in<'t>(
     tx: &'t Transaction<'t>,
     &(name, change): &'t (&str, Change<'_>),
-) -> Work<'t, i64> {
+) -> Work<'t, (i64, Committed)> {
     Box::pin(async move {
         // The revision row first: it serializes every change, on every node.
         let revision = store::bump_revision(tx).await?;
@@ -307,14 +301,14 @@ fn change_in<'t>(
                 store::set_shadow(tx, name, version).await?
             }
         }
-        Ok(revision)
+        Ok((revision, commit(tx, &[]).await?))
     })
 }
 
 fn upload_in<'t>(
     tx: &'t Transaction<'t>,
     &(name, hook, version, sha256, bytes, note): &'t (&str, Hook, &str, &str, &[u8], Option<&str>),
-) -> Work<'t, Version> {
+) -> Work<'t, (Version, Committed)> {
     Box::pin(async move {
         let stored_hook = store::ensure(tx, name, hook.as_str()).await?;
         if stored_hook != hook.as_str() {
@@ -322,9 +316,10 @@ fn upload_in<'t>(
                 "plugin {name} is on hook {stored_hook}, not {hook}"
             )));
         }
-        store::insert_version(tx, name, version, sha256, bytes, note)
+        let stored = store::insert_version(tx, name, version, sha256, bytes, note)
             .await?
-            .ok_or(Error::PluginVersionExists)
+            .ok_or(Error::PluginVersionExists)?;
+        Ok((stored, commit(tx, &[]).await?))
     })
 }
 

@@ -5,16 +5,13 @@ use std::sync::Arc;
 
 use deadpool_postgres::Transaction;
 
-use super::{Database, Error, Render, Replayable, tx::Work, valid_text};
+use super::{Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, valid_text};
 use crate::{
-    domain::{Page, PageRequest, UserId},
+    domain::{Entry, Kind, Page, PageRequest, User, UserId},
     idempotency::IdempotentRequest,
-    metrics::Metrics,
-    rules::{ChargeInput, Rules, Verdict},
-    store::{
-        history::{self, Entry, Kind},
-        users::{self, User},
-    },
+    metrics::{ChargeResult, Metrics},
+    rules::{ChargeInput, Decision, Rules},
+    store::{history, users},
 };
 
 /// Longest accepted user name and phone number, in characters.
@@ -47,6 +44,7 @@ impl Points {
     }
 
     /// A user and their balance.
+    #[tracing::instrument(name = "points.balance", skip(self))]
     pub async fn balance(&self, user: UserId) -> Result<User, Error> {
         let client = self.db.pool().get().await?;
         users::find(&client, user).await?.ok_or(Error::UserNotFound)
@@ -54,28 +52,33 @@ impl Points {
 
     /// Charges `amount` won once per idempotency key. The charge rule decides the limits;
     /// the balance change and its history row commit together with the key's record.
+    #[tracing::instrument(name = "points.charge", skip(self, req, render))]
     pub async fn charge(
         &self,
         user: UserId,
         amount: i64,
         req: &IdempotentRequest,
         render: Render<'_, User>,
-    ) -> Result<Replayable, Error> {
-        let ctx = (self, user, amount);
-        let result = self.db.idempotent(req, render, &ctx, charge_in).await;
-        if let Ok(done) = &result
-            && !done.replayed
-        {
-            self.metrics.charge(if done.response.status < 300 {
-                "applied"
-            } else {
-                "rejected"
-            });
+    ) -> Result<Answer, Error> {
+        let charge = Charge {
+            points: self,
+            user,
+            amount,
+        };
+        let answer = self
+            .db
+            .answer(Some(req), render, || async { Ok(&charge) }, charge_in)
+            .await?;
+        match answer.origin {
+            Origin::Applied => self.metrics.charge(ChargeResult::Applied),
+            Origin::Refused => self.metrics.charge(ChargeResult::Rejected),
+            Origin::Replayed => {}
         }
-        result
+        Ok(answer)
     }
 
     /// A page of a user's history, newest first; 404 for an unknown user.
+    #[tracing::instrument(name = "points.history", skip(self))]
     pub async fn history(&self, user: UserId, page: PageRequest) -> Result<Page<Entry>, Error> {
         let client = self.db.pool().get().await?;
         users::find(&client, user)
@@ -86,6 +89,7 @@ impl Points {
     }
 
     /// Opens an account; a positive opening balance is recorded as a charge.
+    #[tracing::instrument(name = "points.create_user", skip_all)]
     pub async fn create_user(&self, new: NewUser) -> Result<User, Error> {
         let (name, hp_no) = (new.name.as_str(), new.hp_no.as_str());
         if !valid_text(name, MAX_NAME_CHARS) {
@@ -103,11 +107,24 @@ impl Points {
     }
 }
 
+/// One charge request.
+struct Charge<'a> {
+    points: &'a Points,
+    user: UserId,
+    amount: i64,
+}
+
 /// The charge itself, inside the idempotent transaction: read, ask the rule, add, record.
+/// The rule sees the balance the transaction reads.
 fn charge_in<'t>(
     tx: &'t Transaction<'t>,
-    &(points, user, amount): &'t (&Points, UserId, i64),
-) -> Work<'t, User> {
+    &&Charge {
+        points,
+        user,
+        amount,
+    }: &'t &Charge<'_>,
+    finish: Finish<'t, User>,
+) -> Work<'t, (User, Committed)> {
     Box::pin(async move {
         let current = users::find(tx, user).await?.ok_or(Error::UserNotFound)?;
         let input = ChargeInput {
@@ -115,7 +132,7 @@ fn charge_in<'t>(
             amount,
             balance: current.balance,
         };
-        if let Verdict::Reject(rejection) = points.rules.validate_charge(input).await? {
+        if let Decision::Reject(rejection) = points.rules.validate_charge(input).await? {
             return Err(Error::Rejected(rejection));
         }
         if amount <= 0 {
@@ -126,7 +143,8 @@ fn charge_in<'t>(
             .map_err(overflow_as(Error::BalanceOverflow))?
             .ok_or(Error::UserNotFound)?;
         history::record(tx, user, Kind::Charge, amount, updated.balance, None).await?;
-        Ok(updated)
+        let committed = finish.commit(tx, &updated, &[]).await?;
+        Ok((updated, committed))
     })
 }
 
@@ -134,14 +152,14 @@ fn charge_in<'t>(
 fn open_account<'t>(
     tx: &'t Transaction<'t>,
     &(name, hp_no, amount): &'t (&str, &str, i64),
-) -> Work<'t, User> {
+) -> Work<'t, (User, Committed)> {
     Box::pin(async move {
         let user = users::insert(tx, name, hp_no, amount).await?;
         if amount > 0 {
             let id = UserId::new(user.id).map_err(|_| Error::UserNotFound)?;
             history::record(tx, id, Kind::Charge, amount, user.balance, None).await?;
         }
-        Ok(user)
+        Ok((user, commit(tx, &[]).await?))
     })
 }
 

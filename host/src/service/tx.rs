@@ -1,6 +1,13 @@
-//! How a use case runs against PostgreSQL: a transaction retried on serialization failures and
-//! deadlocks, and the idempotent variant that claims the key and records the response in the
-//! same transaction as the work (with the Redis fast path in front).
+//! How a use case runs against PostgreSQL. There is one runner, [`Database::transaction`]: a
+//! unit of work in a transaction, tried again on serialization failures and deadlocks, that
+//! ends by committing itself with [`commit`] (its last statements travel with the COMMIT, so
+//! the rows they lock are held for their execution and the flush only).
+//!
+//! [`Database::answer`] builds on it for requests whose answer is rendered and may be
+//! idempotent: it prepares the work outside any transaction (reads, rules), claims the key in
+//! the work's transaction and records the rendered answer beside the work's last statements;
+//! a refusal is recorded by a transaction of its own (nothing of the work's writes survive),
+//! and inputs that changed under the work are prepared once more.
 
 use deadpool_postgres::Transaction;
 use futures_util::future::BoxFuture;
@@ -14,28 +21,108 @@ use crate::{
         durable::{self, Claim},
         fast::FastStore,
     },
-    metrics::Metrics,
+    metrics::{IdempotencyOutcome, Metrics, TxResult},
     store::{self, PgPool},
 };
 
 /// How many times a transaction is tried when PostgreSQL asks for a retry.
 const MAX_ATTEMPTS: usize = 5;
 
+/// How many times a request's work is prepared when its inputs change under it.
+const MAX_PREPARES: usize = 2;
+
 /// Turns a use case's outcome into the bytes a client gets; supplied by the HTTP layer so the
-/// response can be recorded inside the transaction without this layer knowing HTTP.
-pub type Render<'a, T> = &'a (dyn Fn(&Result<T, Error>) -> StoredResponse + Sync);
+/// answer can be recorded inside the transaction without this layer knowing HTTP.
+pub type Render<'a, T> = &'a (dyn Fn(Result<&T, &Error>) -> StoredResponse + Sync);
 
 /// The future of one unit of work inside a transaction. Boxed because the work borrows the
 /// transaction, which plain async closures cannot yet express with a `Send` future.
 pub type Work<'t, T> = BoxFuture<'t, Result<T, Error>>;
 
-/// The answer to an idempotent request: the response, and whether it is a replay.
+/// A statement and its parameters.
+pub type Statement<'a> = (&'a str, &'a [&'a (dyn ToSql + Sync)]);
+
+/// Where an answer comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The work ran now and committed.
+    Applied,
+    /// The request was refused now (a business error); nothing changed.
+    Refused,
+    /// An earlier request's answer, sent again.
+    Replayed,
+}
+
+/// A rendered answer and where it comes from.
 #[derive(Debug)]
-pub struct Replayable {
+pub struct Answer {
     /// What to send.
     pub response: StoredResponse,
-    /// True when an earlier request's response is sent again.
-    pub replayed: bool,
+    /// Whether it was applied, refused or replayed.
+    pub origin: Origin,
+}
+
+/// Proof that a unit of work committed itself with [`commit`]; carries the answer
+/// [`Finish::commit`] recorded, so it is rendered once.
+#[derive(Debug)]
+pub struct Committed(Option<StoredResponse>);
+
+/// Runs `statements` as the transaction's last ones and commits in the same round trip: all
+/// are sent before any answer is awaited. When one fails, the commit rolls the transaction
+/// back instead (and the first failure is returned). Either way `tx` is left in a fresh,
+/// empty transaction, which the runner drops.
+pub async fn commit(
+    tx: &Transaction<'_>,
+    statements: &[Statement<'_>],
+) -> Result<Committed, tokio_postgres::Error> {
+    // Prepared first: a prepared statement is sent on its future's first poll, and the joins
+    // poll in order, so the statements are on the wire in order, before the COMMIT.
+    let mut prepared = Vec::with_capacity(statements.len());
+    for (sql, _) in statements {
+        prepared.push(tx.prepare_cached(sql).await?);
+    }
+    let executions = prepared
+        .iter()
+        .zip(statements)
+        .map(|(statement, (_, params))| tx.execute(statement, params));
+    let (executed, committed) = futures_util::future::join(
+        futures_util::future::join_all(executions),
+        tx.batch_execute("COMMIT; BEGIN"),
+    )
+    .await;
+    for result in executed {
+        result?;
+    }
+    committed?;
+    Ok(Committed(None))
+}
+
+/// What a rendered work must do last: commit its statements, with its answer recorded beside
+/// them when the request has an idempotency key.
+pub struct Finish<'a, T> {
+    record: Option<(&'a IdempotentRequest, Render<'a, T>)>,
+}
+
+impl<T> Finish<'_, T> {
+    /// Commits `statements` (see [`commit`]) for the answer `value`, recording the rendered
+    /// answer first when the request has a key.
+    pub async fn commit(
+        self,
+        tx: &Transaction<'_>,
+        value: &T,
+        statements: &[Statement<'_>],
+    ) -> Result<Committed, Error> {
+        let Some((req, render)) = self.record else {
+            return Ok(commit(tx, statements).await?);
+        };
+        let response = render(Ok(value));
+        let record = durable::Completion::new(req, &response);
+        let params = record.params();
+        let mut all = statements.to_vec();
+        all.push((durable::COMPLETE, &params));
+        commit(tx, &all).await?;
+        Ok(Committed(Some(response)))
+    }
 }
 
 /// The database plus the idempotency fast path: everything a service needs to run work.
@@ -61,65 +148,35 @@ impl Database {
         &self.pool
     }
 
-    /// Runs `work(tx, ctx)` in a transaction and commits when it succeeds; retries the whole
-    /// transaction on serialization failures and deadlocks. `ctx` carries what the work
-    /// borrows, so its future can borrow both it and the transaction.
+    /// Runs `work(tx, ctx)` in a transaction the work commits with [`commit`] (which the
+    /// [`Committed`] it returns proves); tries the whole transaction again on serialization
+    /// failures and deadlocks, at most [`MAX_ATTEMPTS`] times, recording each try's latency
+    /// and how it ended. `ctx` carries what the work borrows.
     pub async fn transaction<C: Sync, T: Send>(
-        &self,
-        ctx: &C,
-        work: impl for<'t> Fn(&'t Transaction<'t>, &'t C) -> Work<'t, T> + Sync,
-    ) -> Result<T, Error> {
-        let work = &work;
-        self.retried(move || async move {
-            let mut client = self.pool.get().await?;
-            let tx = client.transaction().await?;
-            let value = work(&tx, ctx).await?;
-            tx.commit().await?;
-            Ok(value)
-        })
-        .await
-    }
-
-    /// Like [`Database::transaction`], for work that commits itself with [`commit_after`]
-    /// (which the [`Committed`] it must return proves), so that its last statement's row
-    /// locks are never held across a client round trip.
-    pub async fn self_committing_transaction<C: Sync, T: Send>(
         &self,
         ctx: &C,
         work: impl for<'t> Fn(&'t Transaction<'t>, &'t C) -> Work<'t, (T, Committed)> + Sync,
     ) -> Result<T, Error> {
-        let work = &work;
-        self.retried(move || async move {
-            let mut client = self.pool.get().await?;
-            let tx = client.transaction().await?;
-            let (value, Committed(())) = work(&tx, ctx).await?;
-            // What is left open is the empty transaction `commit_after` began; dropping
-            // it rolls it back without waiting for the answer.
-            drop(tx);
-            Ok(value)
-        })
-        .await
-    }
-
-    /// Runs one try of a transaction after another while PostgreSQL asks for a retry
-    /// (serialization failures, deadlocks), at most [`MAX_ATTEMPTS`] times, recording each
-    /// try's latency and how it ended.
-    async fn retried<T, F>(&self, try_once: impl Fn() -> F) -> Result<T, Error>
-    where
-        F: Future<Output = Result<T, Error>>,
-    {
         let mut attempt = 1;
         loop {
             let started = std::time::Instant::now();
-            let result = try_once()
-                .instrument(tracing::debug_span!("sql.transaction", attempt))
-                .await;
+            let result = async {
+                let mut client = self.pool.get().await?;
+                let tx = client.transaction().await?;
+                let (value, Committed(_)) = work(&tx, ctx).await?;
+                // What is left open is the empty transaction `commit` began; dropping it
+                // rolls it back without waiting for the answer.
+                drop(tx);
+                Ok(value)
+            }
+            .instrument(tracing::debug_span!("sql.transaction", attempt))
+            .await;
             let retry = matches!(&result, Err(Error::Database(e)) if store::is_retryable(e))
                 && attempt < MAX_ATTEMPTS;
             let label = match &result {
-                Ok(_) => "commit",
-                Err(_) if retry => "retry",
-                Err(_) => "error",
+                Ok(_) => TxResult::Commit,
+                Err(_) if retry => TxResult::Retry,
+                Err(_) => TxResult::Error,
             };
             self.metrics.observe_transaction(label, started.elapsed());
             if !retry {
@@ -129,119 +186,167 @@ impl Database {
         }
     }
 
-    /// Runs `work` at most once per idempotency key: replays the first response to a repeat,
-    /// refuses a key in flight (409) or reused for another request (422). Business errors are
-    /// rendered and remembered like successes; server errors (5xx) are not.
-    pub async fn idempotent<C: Sync, T: Send>(
+    /// Answers a request: `prepare` runs outside any transaction (reads, rules), `work` writes
+    /// what it prepared and finishes with its [`Finish`]. With an idempotency key the work
+    /// runs at most once per key: a repeat gets the first answer, a key in flight 409, a key
+    /// reused for another request 422. A business error is an answer too (rendered, and
+    /// recorded for the key); a server error (5xx) is returned and never recorded, so the
+    /// client may retry with the same key. Inputs that changed under the work
+    /// ([`Error::is_stale`]) are prepared once more, then refused.
+    pub async fn answer<P: Sync, T: Send, F>(
         &self,
-        req: &IdempotentRequest,
+        idempotency: Option<&IdempotentRequest>,
         render: Render<'_, T>,
-        ctx: &C,
-        work: impl for<'t> Fn(&'t Transaction<'t>, &'t C) -> Work<'t, T> + Sync,
-    ) -> Result<Replayable, Error> {
-        match self.fast.begin(req).await? {
-            FastPath::Replay(response) => {
-                return Ok(Replayable {
-                    response,
-                    replayed: true,
-                });
-            }
-            FastPath::Proceed => {}
+        prepare: impl Fn() -> F + Sync,
+        work: impl for<'t> Fn(&'t Transaction<'t>, &'t P, Finish<'t, T>) -> Work<'t, (T, Committed)>
+        + Sync,
+    ) -> Result<Answer, Error>
+    where
+        F: Future<Output = Result<P, Error>> + Send,
+    {
+        if let Some(req) = idempotency
+            && let FastPath::Replay(response) = self.fast.begin(req).await?
+        {
+            return Ok(replayed(response));
         }
         let result = self
-            .transaction(&(self, req, render, ctx, &work), claim_work_record)
+            .prepare_and_run(idempotency, render, prepare, work)
             .await;
         // Our in-flight marker carries this request's fingerprint: replace it with the answer,
         // or remove it, so that it never speaks for the key's real owner (a reuse found only
         // in PostgreSQL must not make the original request's replays look like reuses).
-        match &result {
-            Ok(done) => self.fast.complete(req, &done.response).await,
-            Err(_) => self.fast.abandon(req).await,
+        if let Some(req) = idempotency {
+            match &result {
+                Ok(done) => self.fast.complete(req, &done.response).await,
+                Err(_) => self.fast.abandon(req).await,
+            }
         }
         result
     }
+
+    async fn prepare_and_run<P: Sync, T: Send, F>(
+        &self,
+        idempotency: Option<&IdempotentRequest>,
+        render: Render<'_, T>,
+        prepare: impl Fn() -> F + Sync,
+        work: impl for<'t> Fn(&'t Transaction<'t>, &'t P, Finish<'t, T>) -> Work<'t, (T, Committed)>
+        + Sync,
+    ) -> Result<Answer, Error>
+    where
+        F: Future<Output = Result<P, Error>> + Send,
+    {
+        let mut prepares = 1;
+        let refusal = loop {
+            let prepared = match prepare().await {
+                Ok(prepared) => prepared,
+                Err(error) => break error,
+            };
+            let ctx = (idempotency, render, &prepared, &work, &self.metrics);
+            match self.transaction(&ctx, claim_and_work).await {
+                Ok(done) => return Ok(done),
+                Err(error) if error.is_stale() && prepares < MAX_PREPARES => prepares += 1,
+                Err(error) => break error,
+            }
+        };
+        if refusal.is_server_error() {
+            return Err(refusal);
+        }
+        let Some(req) = idempotency else {
+            return Ok(Answer {
+                response: render(Err(&refusal)),
+                origin: Origin::Refused,
+            });
+        };
+        self.transaction(&(req, render, &refusal, &self.metrics), record_refusal)
+            .await
+    }
 }
 
-/// Proof that a unit of work committed itself with [`commit_after`].
-#[derive(Debug)]
-pub struct Committed(());
+/// An earlier answer sent again.
+fn replayed(response: StoredResponse) -> Answer {
+    Answer {
+        response,
+        origin: Origin::Replayed,
+    }
+}
 
-/// A statement and its parameters.
-pub type Statement<'a> = (&'a str, &'a [&'a (dyn ToSql + Sync)]);
-
-/// Runs `statements` as the transaction's last ones and commits in the same round trip: all
-/// are sent before any answer is awaited, so the rows they lock are held for their execution
-/// and the commit's flush only. When one fails, the commit rolls the transaction back instead
-/// (and the first failure is returned). Either way `tx` is left in a fresh, empty
-/// transaction, so the caller may try again in it after a failure.
-pub async fn commit_after(
+/// Claims `req`'s key in `tx`: `None` when it is new (this transaction owns it now), or the
+/// answer when it was used before (a replay, or 422 for another request).
+async fn claim(
     tx: &Transaction<'_>,
-    statements: &[Statement<'_>],
-) -> Result<Committed, tokio_postgres::Error> {
-    // Prepared first: a prepared statement is sent on its future's first poll, and the joins
-    // poll in order, so the statements are on the wire in order, before the COMMIT.
-    let mut prepared = Vec::with_capacity(statements.len());
-    for (sql, _) in statements {
-        prepared.push(tx.prepare_cached(sql).await?);
+    req: &IdempotentRequest,
+    metrics: &Metrics,
+) -> Result<Option<Answer>, Error> {
+    match durable::claim(tx, req).await? {
+        Claim::New => Ok(None),
+        Claim::Done(fingerprint, _) if fingerprint != req.fingerprint => {
+            metrics.idempotency(IdempotencyOutcome::Reused);
+            Err(Error::IdempotencyKeyReused)
+        }
+        Claim::Done(_, response) => {
+            metrics.idempotency(IdempotencyOutcome::Replayed);
+            Ok(Some(replayed(response)))
+        }
     }
-    let executions = prepared
-        .iter()
-        .zip(statements)
-        .map(|(statement, (_, params))| tx.execute(statement, params));
-    let (executed, committed) = futures_util::future::join(
-        futures_util::future::join_all(executions),
-        tx.batch_execute("COMMIT; BEGIN"),
-    )
-    .await;
-    for result in executed {
-        result?;
-    }
-    committed?;
-    Ok(Committed(()))
 }
 
-/// The body of an idempotent transaction: claim the key, run the work in a savepoint, record
-/// the rendered outcome. A business error undoes the work's writes but keeps the claim, so the
-/// error itself becomes this key's recorded answer.
-fn claim_work_record<'t, C: Sync, T: Send, F>(
+/// The transaction of a rendered work: claim the key (if any), run the work, which commits
+/// its answer beside its last statements.
+type WorkCtx<'a, P, T, W> = (
+    Option<&'a IdempotentRequest>,
+    Render<'a, T>,
+    &'a P,
+    &'a W,
+    &'a Metrics,
+);
+
+fn claim_and_work<'t, P: Sync, T: Send, W>(
     tx: &'t Transaction<'t>,
-    &(db, req, render, ctx, work): &'t (&Database, &IdempotentRequest, Render<'_, T>, &C, &F),
-) -> Work<'t, Replayable>
+    &(idempotency, render, prepared, work, metrics): &'t WorkCtx<'_, P, T, W>,
+) -> Work<'t, (Answer, Committed)>
 where
-    F: for<'u> Fn(&'u Transaction<'u>, &'u C) -> Work<'u, T> + Sync,
+    W: for<'u> Fn(&'u Transaction<'u>, &'u P, Finish<'u, T>) -> Work<'u, (T, Committed)> + Sync,
 {
     Box::pin(async move {
-        match durable::claim(tx, req).await? {
-            Claim::New => {}
-            Claim::Done(fingerprint, _) if fingerprint != req.fingerprint => {
-                db.metrics.idempotency("reused");
-                return Err(Error::IdempotencyKeyReused);
-            }
-            Claim::Done(_, response) => {
-                db.metrics.idempotency("replayed");
-                return Ok(Replayable {
-                    response,
-                    replayed: true,
-                });
-            }
+        if let Some(req) = idempotency
+            && let Some(earlier) = claim(tx, req, metrics).await?
+        {
+            return Ok((earlier, commit(tx, &[]).await?));
         }
-        tx.batch_execute("SAVEPOINT work").await?;
-        let outcome = match work(tx, ctx).await {
-            Err(e) if e.is_server_error() => return Err(e),
-            outcome => outcome,
+        let finish = Finish {
+            record: idempotency.map(|req| (req, render)),
         };
-        let end = if outcome.is_ok() {
-            "RELEASE SAVEPOINT work"
-        } else {
-            "ROLLBACK TO SAVEPOINT work"
+        let (value, Committed(recorded)) = work(tx, prepared, finish).await?;
+        if idempotency.is_some() {
+            metrics.idempotency(IdempotencyOutcome::Fresh);
+        }
+        let answer = Answer {
+            response: recorded.unwrap_or_else(|| render(Ok(&value))),
+            origin: Origin::Applied,
         };
-        tx.batch_execute(end).await?;
-        let response = render(&outcome);
-        durable::complete(tx, req, &response).await?;
-        db.metrics.idempotency("fresh");
-        Ok(Replayable {
-            response,
-            replayed: false,
-        })
+        Ok((answer, Committed(None)))
+    })
+}
+
+/// Records a refusal as the key's answer, in a transaction of its own.
+fn record_refusal<'t, T>(
+    tx: &'t Transaction<'t>,
+    &(req, render, refusal, metrics): &'t (&IdempotentRequest, Render<'_, T>, &Error, &Metrics),
+) -> Work<'t, (Answer, Committed)> {
+    Box::pin(async move {
+        if let Some(earlier) = claim(tx, req, metrics).await? {
+            return Ok((earlier, commit(tx, &[]).await?));
+        }
+        let response = render(Err(refusal));
+        let record = durable::Completion::new(req, &response);
+        let committed = commit(tx, &[(durable::COMPLETE, &record.params())]).await?;
+        metrics.idempotency(IdempotencyOutcome::Fresh);
+        Ok((
+            Answer {
+                response,
+                origin: Origin::Refused,
+            },
+            committed,
+        ))
     })
 }

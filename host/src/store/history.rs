@@ -1,57 +1,9 @@
 //! The `point_history` table: one row per balance change, written in the same transaction as
 //! the change.
 
-use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
-use crate::domain::{PageRequest, UserId};
-
-/// Why a balance changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Points bought (or an opening balance).
-    Charge,
-    /// Points spent on an order.
-    Use,
-    /// Points returned by a cancelled order.
-    Refund,
-}
-
-impl Kind {
-    /// The stored and serialized name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Charge => "CHARGE",
-            Kind::Use => "USE",
-            Kind::Refund => "REFUND",
-        }
-    }
-
-    fn from_db(text: &str) -> Self {
-        match text {
-            "USE" => Kind::Use,
-            "REFUND" => Kind::Refund,
-            _ => Kind::Charge,
-        }
-    }
-}
-
-/// One history row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Row id; newer rows have larger ids.
-    pub id: i64,
-    /// Why the balance changed.
-    pub kind: Kind,
-    /// The change's size in won (always positive; `kind` gives the direction).
-    pub amount: i64,
-    /// The balance right after the change.
-    pub balance_after: i64,
-    /// The order involved, for `USE` and `REFUND`.
-    pub order_id: Option<i64>,
-    /// When the change committed.
-    pub created_at: DateTime<Utc>,
-}
+use crate::domain::{Entry, Kind, PageRequest, UserId};
 
 /// Appends one row.
 pub async fn record(

@@ -3,62 +3,7 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
-use crate::domain::{OrderId, UserId};
-
-/// Where an order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Paid with points; stock and points moved.
-    Paid,
-    /// Cancelled; stock and points returned.
-    Cancelled,
-}
-
-impl Status {
-    /// The stored and serialized name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Paid => "PAID",
-            Status::Cancelled => "CANCELLED",
-        }
-    }
-
-    fn from_db(text: &str) -> Self {
-        if text == "CANCELLED" {
-            Status::Cancelled
-        } else {
-            Status::Paid
-        }
-    }
-}
-
-/// One line of an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Line {
-    /// The product.
-    pub product_id: i64,
-    /// Units bought.
-    pub quantity: i64,
-    /// Price paid per unit, after pricing rules.
-    pub unit_price: i64,
-}
-
-/// An order with its lines (ascending product id).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Order {
-    /// The order's id.
-    pub id: i64,
-    /// Who ordered.
-    pub user_id: i64,
-    /// Paid or cancelled.
-    pub status: Status,
-    /// Points paid.
-    pub total_amount: i64,
-    /// Lines, ascending product id.
-    pub lines: Vec<Line>,
-    /// When it was paid.
-    pub created_at: DateTime<Utc>,
-}
+use crate::domain::{Line, Order, OrderId, Status, UserId};
 
 /// Inserts a paid order and its lines (one statement). `paid_at` is `None` for "now" (the transaction's
 /// time); tests and the demo seed pass past times.

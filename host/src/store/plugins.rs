@@ -1,25 +1,9 @@
 //! The `plugins`, `plugin_versions`, `plugin_activations` and `plugin_revision` tables.
 
-use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-/// A plugin's state.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plugin {
-    /// `[a-z0-9-]{1,64}`.
-    pub name: String,
-    /// The hook's API name.
-    pub hook: String,
-    /// Lower runs first.
-    pub priority: i32,
-    /// String-to-string map.
-    pub config: serde_json::Value,
-    /// The version that runs, if any.
-    pub active_version: Option<String>,
-    /// The version that runs beside it in shadow, if any.
-    pub shadow_version: Option<String>,
-}
+use crate::domain::{Plugin, Version};
 
 impl From<&Row> for Plugin {
     fn from(row: &Row) -> Self {
@@ -32,23 +16,6 @@ impl From<&Row> for Plugin {
             shadow_version: row.get("shadow_version"),
         }
     }
-}
-
-/// One uploaded version (without its bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Version {
-    /// The plugin.
-    pub name: String,
-    /// Its version string.
-    pub version: String,
-    /// Hex SHA-256 of the bytes.
-    pub sha256: String,
-    /// Size of the component in bytes.
-    pub size: i64,
-    /// Free text given at upload.
-    pub note: Option<String>,
-    /// When it was uploaded.
-    pub created_at: DateTime<Utc>,
 }
 
 impl From<&Row> for Version {

@@ -4,20 +4,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::{Row, types::ToSql};
 
-use crate::domain::{PageRequest, ProductId};
-
-/// A product as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Product {
-    /// The product's id.
-    pub id: i64,
-    /// Display name.
-    pub name: String,
-    /// Unit price in won.
-    pub price: i64,
-    /// Units in stock.
-    pub stock: i64,
-}
+use crate::domain::{PageRequest, Patch, Product, ProductId};
 
 impl From<&Row> for Product {
     fn from(row: &Row) -> Self {
@@ -28,17 +15,6 @@ impl From<&Row> for Product {
             stock: row.get(3),
         }
     }
-}
-
-/// A partial update; `None` leaves a column as it is.
-#[derive(Debug, Clone, Default)]
-pub struct Patch {
-    /// New name.
-    pub name: Option<String>,
-    /// New unit price.
-    pub price: Option<i64>,
-    /// New stock.
-    pub stock: Option<i64>,
 }
 
 /// Reads one product.

@@ -5,6 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
+use crate::domain::Sold;
+
 /// Adds `quantity` (negative to reverse a cancelled order) to the hour bucket of `sold_at`.
 pub async fn record(
     db: &impl GenericClient,
@@ -26,17 +28,6 @@ pub async fn record(
     db.execute(&stmt, &[&sold_at, &product_id, &quantity])
         .await?;
     Ok(())
-}
-
-/// A product and the units of it sold in the window.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sold {
-    /// The product.
-    pub id: i64,
-    /// Its name.
-    pub name: String,
-    /// Units sold in paid orders of the window.
-    pub count: i64,
 }
 
 /// The `limit` products with the most units sold in paid orders of the last `window`, most

@@ -3,20 +3,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use crate::domain::UserId;
-
-/// A user as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// The user's id.
-    pub id: i64,
-    /// Display name.
-    pub name: String,
-    /// Phone number.
-    pub hp_no: String,
-    /// Points balance in won.
-    pub balance: i64,
-}
+use crate::domain::{User, UserId};
 
 impl From<&Row> for User {
     fn from(row: &Row) -> Self {

@@ -1,0 +1,8 @@
+//! The domain: small validated values (ids, money, idempotency keys, pages) and the records
+//! the services hand out. Nothing here knows HTTP, SQL or Redis.
+
+mod records;
+mod values;
+
+pub use records::{Entry, Kind, Line, Order, Patch, Plugin, Product, Sold, Status, User, Version};
+pub use values::*;

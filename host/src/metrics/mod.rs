@@ -1,0 +1,458 @@
+//! Every Prometheus metric of the node, named in one place (`edgecart_<noun>_<unit>`, bounded
+//! labels). One registry per [`Metrics`], so several apps in one test process never collide.
+
+use std::{sync::Arc, time::Duration};
+
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder, core::Collector,
+};
+
+mod labels;
+mod plugin_calls;
+
+pub use labels::{
+    Cache, CallResult, ChargeResult, ConsumerResult, Dependency, IdempotencyOutcome, OrderOutcome,
+    PoolState, RejectReason, ShadowResult, TxResult,
+};
+pub use plugin_calls::PluginCalls;
+
+/// Latency buckets in seconds, from 0.5 ms to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// A cheap-to-clone handle to the node's metrics.
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+struct Inner {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    http_in_flight: IntGauge,
+    db_pool: IntGaugeVec,
+    redis_connected: IntGauge,
+    redis_duration: HistogramVec,
+    redis_errors: IntCounterVec,
+    idempotency: IntCounterVec,
+    charges: IntCounterVec,
+    cache_requests: IntCounterVec,
+    cache_misses: IntCounterVec,
+    plugin_calls: IntCounterVec,
+    plugin_failures: IntCounterVec,
+    plugin_duration: HistogramVec,
+    plugin_fuel: HistogramVec,
+    plugin_shadow: IntCounterVec,
+    events_relayed: IntCounterVec,
+    relay_errors: IntCounterVec,
+    outbox_backlog: IntGauge,
+    outbox_lag: Gauge,
+    consumer_events: IntCounterVec,
+    notification_delay: HistogramVec,
+    orders: IntCounterVec,
+    stock_outs: IntCounterVec,
+    db_transactions: HistogramVec,
+    dependency_up: IntGaugeVec,
+}
+
+/// The one way a metric comes to exist: built from its static definition and registered,
+/// so none can be created and left out of the exposition.
+fn register<M: Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: prometheus::Result<M>,
+) -> M {
+    let metric = metric.expect("static metric definition");
+    collect(registry, metric.clone());
+    metric
+}
+
+/// Adds a collector to the exposition (every metric goes through here).
+fn collect(registry: &Registry, collector: impl Collector + 'static) {
+    registry
+        .register(Box::new(collector))
+        .expect("each metric is registered once");
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let r = &registry;
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            register(r, IntCounterVec::new(Opts::new(name, help), labels))
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
+            register(r, HistogramVec::new(opts, labels))
+        };
+        let inner = Inner {
+            http_requests: counter(
+                "edgecart_http_requests_total",
+                "HTTP requests answered, by method, route template and status.",
+                &["method", "route", "status"],
+            ),
+            http_duration: histogram(
+                "edgecart_http_request_duration_seconds",
+                "HTTP request latency, by method and route template.",
+                &["method", "route"],
+            ),
+            http_in_flight: register(
+                r,
+                IntGauge::new(
+                    "edgecart_http_requests_in_flight",
+                    "HTTP requests being served.",
+                ),
+            ),
+            db_pool: register(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "edgecart_db_pool_connections",
+                        "PostgreSQL pool connections by state (size, available, in_use, waiting).",
+                    ),
+                    &["state"],
+                ),
+            ),
+            redis_connected: register(
+                r,
+                IntGauge::new(
+                    "edgecart_redis_connected",
+                    "1 when a Redis connection is up.",
+                ),
+            ),
+            redis_duration: histogram(
+                "edgecart_redis_command_duration_seconds",
+                "Redis command latency, by operation.",
+                &["operation"],
+            ),
+            redis_errors: counter(
+                "edgecart_redis_errors_total",
+                "Redis commands that failed or timed out, by operation.",
+                &["operation"],
+            ),
+            idempotency: counter(
+                "edgecart_idempotency_requests_total",
+                "Requests with an Idempotency-Key, by outcome (fresh, replayed, in_use, reused).",
+                &["outcome"],
+            ),
+            charges: counter(
+                "edgecart_point_charges_total",
+                "Point charges, by result (applied, rejected).",
+                &["result"],
+            ),
+            cache_requests: counter(
+                "edgecart_cache_requests_total",
+                "Cache lookups, by cache.",
+                &["cache"],
+            ),
+            cache_misses: counter(
+                "edgecart_cache_misses_total",
+                "Cache lookups that ran the loader (concurrent misses share one), by cache.",
+                &["cache"],
+            ),
+            plugin_calls: counter(
+                "edgecart_plugin_calls_total",
+                "Rule plugin calls, by plugin, version, hook and result (accept, reject, failure).",
+                &["plugin", "version", "hook", "result"],
+            ),
+            plugin_failures: counter(
+                "edgecart_plugin_failures_total",
+                "Rule plugin calls that produced no decision, by plugin, version and kind (trap, fuel, time, memory, contract).",
+                &["plugin", "version", "kind"],
+            ),
+            plugin_duration: histogram(
+                "edgecart_plugin_call_duration_seconds",
+                "Rule plugin call latency (fresh instance, call, drop), by plugin and version.",
+                &["plugin", "version"],
+            ),
+            plugin_fuel: register(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "edgecart_plugin_fuel_consumed",
+                        "Fuel one rule plugin call burnt, by plugin and version.",
+                    )
+                    .buckets(vec![1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6, 1e7]),
+                    &["plugin", "version"],
+                ),
+            ),
+            plugin_shadow: counter(
+                "edgecart_plugin_shadow_runs_total",
+                "Shadow runs, by plugin, shadow version and result (agree, disagree, failed, dropped).",
+                &["plugin", "version", "result"],
+            ),
+            events_relayed: counter(
+                "edgecart_events_relayed_total",
+                "Outbox events published to the Redis stream.",
+                &[],
+            ),
+            relay_errors: counter(
+                "edgecart_relay_errors_total",
+                "Outbox relay batches that failed (they stay unsent and are retried).",
+                &[],
+            ),
+            outbox_backlog: register(
+                r,
+                IntGauge::new(
+                    "edgecart_outbox_backlog",
+                    "Outbox events not yet published.",
+                ),
+            ),
+            outbox_lag: register(
+                r,
+                Gauge::new(
+                    "edgecart_outbox_lag_seconds",
+                    "Age of the oldest outbox event not yet published (0 when none).",
+                ),
+            ),
+            consumer_events: counter(
+                "edgecart_consumer_events_total",
+                "Events the notification consumer handled, by result (processed, duplicate, retried, dead_lettered).",
+                &["result"],
+            ),
+            notification_delay: histogram(
+                "edgecart_notification_delay_seconds",
+                "From the order's commit-time outbox row to its notification being sent.",
+                &[],
+            ),
+            orders: counter(
+                "edgecart_orders_total",
+                "Orders by result (paid, cancelled, rejected) and, for rejections, reason (out_of_stock, insufficient_balance, payment_amount_mismatch, rule, product_not_found, user_not_found, invalid, other).",
+                &["result", "reason"],
+            ),
+            stock_outs: counter(
+                "edgecart_stock_outs_total",
+                "Orders refused because a product had fewer units than ordered.",
+                &[],
+            ),
+            db_transactions: histogram(
+                "edgecart_db_transaction_duration_seconds",
+                "PostgreSQL transaction latency (begin to commit), by result (commit, error, retry).",
+                &["result"],
+            ),
+            dependency_up: register(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "edgecart_dependency_up",
+                        "1 when a dependency answers (postgres, redis, plugins: loaded), as /readyz sees it at scrape time.",
+                    ),
+                    &["dependency"],
+                ),
+            ),
+            registry: registry.clone(),
+        };
+        // Series that exist from the start, at zero, so that rates and alerts see them before
+        // the first event.
+        for counter in [
+            &inner.events_relayed,
+            &inner.relay_errors,
+            &inner.stock_outs,
+        ] {
+            counter.with_label_values::<&str>(&[]);
+        }
+        inner.notification_delay.with_label_values::<&str>(&[]);
+        for result in ConsumerResult::ALL {
+            inner.consumer_events.with_label_values(&[result.as_str()]);
+        }
+        for outcome in [OrderOutcome::Paid, OrderOutcome::Cancelled] {
+            inner.orders.with_label_values(&outcome.labels());
+        }
+        for result in ChargeResult::ALL {
+            inner.charges.with_label_values(&[result.as_str()]);
+        }
+        #[cfg(target_os = "linux")]
+        collect(
+            r,
+            prometheus::process_collector::ProcessCollector::for_self(),
+        );
+        Self(Arc::new(inner))
+    }
+
+    /// The call metrics of one plugin version on one hook, resolved once (when the version
+    /// is loaded) so that a call records itself without looking its series up.
+    pub fn plugin_calls(&self, plugin: &str, version: &str, hook: &str) -> PluginCalls {
+        let m = &self.0;
+        let calls = |result| {
+            m.plugin_calls
+                .with_label_values(&[plugin, version, hook, result])
+        };
+        PluginCalls {
+            accepted: calls("accept"),
+            rejected: calls("reject"),
+            failed: calls("failure"),
+            failures: m.plugin_failures.clone(),
+            plugin: plugin.to_owned(),
+            version: version.to_owned(),
+            duration: m.plugin_duration.with_label_values(&[plugin, version]),
+            fuel: m.plugin_fuel.with_label_values(&[plugin, version]),
+        }
+    }
+
+    /// Sets the dependency gauges from the list of those that do not answer.
+    pub fn set_dependencies(&self, down: &[Dependency]) {
+        for dependency in Dependency::ALL {
+            self.0
+                .dependency_up
+                .with_label_values(&[dependency.as_str()])
+                .set(i64::from(!down.contains(dependency)));
+        }
+    }
+
+    /// Counts an order outcome.
+    pub fn order(&self, outcome: OrderOutcome) {
+        self.0.orders.with_label_values(&outcome.labels()).inc();
+    }
+
+    /// Counts a stock-out.
+    pub fn stock_out(&self) {
+        self.0.stock_outs.with_label_values::<&str>(&[]).inc();
+    }
+
+    /// Records one transaction's latency.
+    pub fn observe_transaction(&self, result: TxResult, elapsed: Duration) {
+        self.0
+            .db_transactions
+            .with_label_values(&[result.as_str()])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts published outbox events.
+    pub fn events_relayed(&self, count: usize) {
+        self.0
+            .events_relayed
+            .with_label_values::<&str>(&[])
+            .inc_by(count as u64);
+    }
+
+    /// Counts a failed relay batch.
+    pub fn relay_error(&self) {
+        self.0.relay_errors.with_label_values::<&str>(&[]).inc();
+    }
+
+    /// Sets the outbox backlog and the age of its oldest event.
+    pub fn set_outbox_backlog(&self, count: i64, lag_seconds: f64) {
+        self.0.outbox_backlog.set(count);
+        self.0.outbox_lag.set(lag_seconds);
+    }
+
+    /// Counts an event the consumer handled.
+    pub fn consumer_event(&self, result: ConsumerResult) {
+        self.0
+            .consumer_events
+            .with_label_values(&[result.as_str()])
+            .inc();
+    }
+
+    /// Records how long an event took from its outbox row to its notification.
+    pub fn observe_notification_delay(&self, delay: Duration) {
+        self.0
+            .notification_delay
+            .with_label_values::<&str>(&[])
+            .observe(delay.as_secs_f64());
+    }
+
+    /// Counts one shadow run of a plugin's shadow version.
+    pub fn plugin_shadow(&self, plugin: &str, version: &str, result: ShadowResult) {
+        self.0
+            .plugin_shadow
+            .with_label_values(&[plugin, version, result.as_str()])
+            .inc();
+    }
+
+    /// Counts one answered HTTP request and records its latency.
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        self.0
+            .http_requests
+            .with_label_values(&[method, route, &status])
+            .inc();
+        self.0
+            .http_duration
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The in-flight request gauge.
+    pub fn http_in_flight(&self) -> &IntGauge {
+        &self.0.http_in_flight
+    }
+
+    /// Records one Redis command.
+    pub fn observe_redis(&self, operation: &'static str, elapsed: Duration, ok: bool) {
+        self.0
+            .redis_duration
+            .with_label_values(&[operation])
+            .observe(elapsed.as_secs_f64());
+        if !ok {
+            self.0.redis_errors.with_label_values(&[operation]).inc();
+        }
+    }
+
+    /// Counts one idempotent request by outcome.
+    pub fn idempotency(&self, outcome: IdempotencyOutcome) {
+        self.0
+            .idempotency
+            .with_label_values(&[outcome.as_str()])
+            .inc();
+    }
+
+    /// Counts one charge by result.
+    pub fn charge(&self, result: ChargeResult) {
+        self.0.charges.with_label_values(&[result.as_str()]).inc();
+    }
+
+    /// Counts one cache lookup.
+    pub fn cache_request(&self, cache: Cache) {
+        self.0
+            .cache_requests
+            .with_label_values(&[cache.as_str()])
+            .inc();
+    }
+
+    /// Counts one cache load.
+    pub fn cache_miss(&self, cache: Cache) {
+        self.0
+            .cache_misses
+            .with_label_values(&[cache.as_str()])
+            .inc();
+    }
+
+    /// Sets the gauges read at scrape time (pool state, Redis connectivity).
+    pub fn set_pool_state(
+        &self,
+        size: usize,
+        available: usize,
+        waiting: usize,
+        redis_connected: bool,
+    ) {
+        let gauge = |state: PoolState, value: usize| {
+            self.0
+                .db_pool
+                .with_label_values(&[state.as_str()])
+                .set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        gauge(PoolState::Size, size);
+        gauge(PoolState::Available, available);
+        gauge(PoolState::Waiting, waiting);
+        gauge(PoolState::InUse, size.saturating_sub(available));
+        self.0.redis_connected.set(i64::from(redis_connected));
+    }
+
+    /// The Prometheus text exposition of everything.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let families = self.0.registry.gather();
+        if TextEncoder::new().encode(&families, &mut buffer).is_err() {
+            return String::new();
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}

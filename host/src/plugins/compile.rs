@@ -1,0 +1,178 @@
+//! From uploaded bytes to a [`Compiled`] plugin: the component is validated (a component,
+//! of the hook's world, importing only what the host allows), linked with every other import
+//! a trap, and kept in an on-disk artifact cache keyed by content hash and engine
+//! compatibility, so a restart deserializes instead of compiling.
+
+use std::{fmt, path::Path};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
+
+use super::{
+    Hook,
+    bindings::{charge_validate, order_price, order_validate},
+    host::CallState,
+    runtime::Runtime,
+};
+
+/// Import namespaces a component may have: the host interface and the few interfaces a Rust
+/// guest's standard library links (never called by a well-behaved plugin; they trap).
+const ALLOWED_IMPORTS: [&str; 3] = ["edgecart:rules/", "wasi:cli/", "wasi:io/"];
+
+/// A component that cannot become a plugin for a hook: the upload's 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// A compiled plugin version, ready to instantiate for its hook.
+#[derive(Clone)]
+pub struct Compiled {
+    /// Hex SHA-256 of the component's bytes.
+    pub sha256: String,
+    pub(super) pre: Pre,
+}
+
+/// The pre-linked component, typed by the world of its hook.
+#[derive(Clone)]
+pub(super) enum Pre {
+    Charge(charge_validate::ChargeValidatePre<CallState>),
+    OrderValidate(order_validate::OrderValidatePre<CallState>),
+    OrderPrice(order_price::OrderPricePre<CallState>),
+}
+
+impl Compiled {
+    /// The hook this version serves.
+    pub fn hook(&self) -> Hook {
+        match self.pre {
+            Pre::Charge(_) => Hook::ChargeValidate,
+            Pre::OrderValidate(_) => Hook::OrderValidate,
+            Pre::OrderPrice(_) => Hook::OrderPrice,
+        }
+    }
+}
+
+impl fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Compiled")
+            .field("sha256", &self.sha256)
+            .field("hook", &self.hook())
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// Validates and compiles a component for `hook`: it must be a component, target the
+    /// hook's world, and import nothing but the host interface (and the standard library's
+    /// inert imports).
+    pub fn compile(&self, hook: Hook, bytes: &[u8]) -> Result<Compiled, Invalid> {
+        let sha256 = sha256_hex(bytes);
+        let component = self.load(&sha256, bytes)?;
+        self.check_imports(&component)?;
+        let wrong_world = |e: wasmtime::Error| {
+            Invalid(format!(
+                "does not implement world {} for hook {hook}: {e:#}",
+                hook.world()
+            ))
+        };
+        let pre = match hook {
+            Hook::ChargeValidate => Pre::Charge(
+                charge_validate::ChargeValidatePre::new(self.instance_pre(&component, |l| {
+                    charge_validate::ChargeValidate::add_to_linker::<_, HasSelf<_>>(l, |s| s)
+                })?)
+                .map_err(wrong_world)?,
+            ),
+            Hook::OrderValidate => Pre::OrderValidate(
+                order_validate::OrderValidatePre::new(self.instance_pre(&component, |l| {
+                    order_validate::OrderValidate::add_to_linker::<_, HasSelf<_>>(l, |s| s)
+                })?)
+                .map_err(wrong_world)?,
+            ),
+            Hook::OrderPrice => Pre::OrderPrice(
+                order_price::OrderPricePre::new(self.instance_pre(&component, |l| {
+                    order_price::OrderPrice::add_to_linker::<_, HasSelf<_>>(l, |s| s)
+                })?)
+                .map_err(wrong_world)?,
+            ),
+        };
+        Ok(Compiled { sha256, pre })
+    }
+
+    /// Refuses a component that imports a capability the host does not give.
+    fn check_imports(&self, component: &Component) -> Result<(), Invalid> {
+        for (name, item) in component.component_type().imports(&self.engine) {
+            // Imported types (the WIT records) carry no capability.
+            if matches!(item.ty, ComponentItem::Type(_)) {
+                continue;
+            }
+            let allowed = ALLOWED_IMPORTS.iter().any(|p| name.starts_with(p));
+            if !allowed || !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
+                return Err(Invalid(format!(
+                    "imports {name}, which the host does not give (only edgecart:rules/host)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Links `component` against the host interface `add_world` defines, every other import
+    /// a trap, and checks it can be instantiated.
+    fn instance_pre(
+        &self,
+        component: &Component,
+        add_world: impl FnOnce(&mut Linker<CallState>) -> wasmtime::Result<()>,
+    ) -> Result<InstancePre<CallState>, Invalid> {
+        let link = || {
+            let mut linker = Linker::new(&self.engine);
+            add_world(&mut linker)?;
+            linker.define_unknown_imports_as_traps(component)?;
+            linker.instantiate_pre(component)
+        };
+        link().map_err(|e| Invalid(format!("cannot be linked: {e:#}")))
+    }
+
+    /// The component from the artifact cache, or compiled (and then cached).
+    fn load(&self, sha256: &str, bytes: &[u8]) -> Result<Component, Invalid> {
+        let cached = self
+            .cache_dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{sha256}-{}.cwasm", self.compatibility)));
+        if let Some(path) = &cached
+            && path.exists()
+        {
+            // SAFETY: the file was written by `Component::serialize` of an engine with the
+            // same compatibility hash (it is in the name), in a directory only this server
+            // writes; a truncated or foreign file fails to deserialize and is recompiled.
+            match unsafe { Component::deserialize_file(&self.engine, path) } {
+                Ok(component) => return Ok(component),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring a bad cached plugin artifact")
+                }
+            }
+        }
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| Invalid(format!("not a WebAssembly component: {e}")))?;
+        if let Some(path) = cached
+            && let Err(e) = write_artifact(&path, &component)
+        {
+            tracing::warn!(path = %path.display(), error = %e, "could not cache a compiled plugin");
+        }
+        Ok(component)
+    }
+}
+
+/// Hex SHA-256 of a component: its identity in storage and in the artifact cache.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Writes an artifact atomically (a temporary file renamed into place), so that concurrent
+/// servers sharing the directory never read half a file.
+fn write_artifact(path: &Path, component: &Component) -> std::io::Result<()> {
+    let bytes = component.serialize().map_err(std::io::Error::other)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path)
+}

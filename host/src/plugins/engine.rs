@@ -1,0 +1,144 @@
+//! The one wasmtime [`Engine`] of a node: its `Config` (component model, pooling allocator,
+//! fuel, epoch interruption), the [`Limits`] every call runs under, and the epoch ticker that
+//! turns deadlines into ticks. Knows nothing of components, stores or hooks.
+
+use std::{
+    collections::hash_map::DefaultHasher,
+    hash::{Hash, Hasher},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread::JoinHandle,
+    time::Duration,
+};
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How long one epoch tick lasts; deadlines are counted in ticks.
+pub(crate) const TICK: Duration = Duration::from_millis(2);
+
+/// Bytes at the start of each linear memory reset with `memset` instead of being returned to
+/// the kernel when an instance ends. A plugin built with a small stack (see
+/// `plugins/.cargo/config.toml`) touches only pages in this range, so the next instance in
+/// the slot takes no page faults: most of a call's cost otherwise.
+const KEEP_RESIDENT: usize = 128 << 10;
+
+/// What one plugin call may use. Defaults follow Shopify Functions.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Fuel per call (about one wasm instruction each).
+    pub fuel: u64,
+    /// Linear memory per instance, in bytes.
+    pub memory_bytes: usize,
+    /// Wall-clock time per call, the backstop behind fuel.
+    pub deadline: Duration,
+    /// Size of a call's input (records plus config), in bytes.
+    pub input_bytes: usize,
+    /// Log text kept per call, in bytes.
+    pub log_bytes: usize,
+    /// Instances that may run at once (pooling allocator slots).
+    pub concurrency: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            fuel: 11_000_000,
+            memory_bytes: 10 << 20,
+            deadline: Duration::from_millis(50),
+            input_bytes: 128 << 10,
+            log_bytes: 1 << 10,
+            concurrency: 64,
+        }
+    }
+}
+
+impl Limits {
+    /// The call deadline in epoch ticks (rounded up, at least one).
+    pub(crate) fn deadline_ticks(&self) -> u64 {
+        let ticks = self.deadline.as_micros() / TICK.as_micros() + 1;
+        u64::try_from(ticks).unwrap_or(u64::MAX)
+    }
+}
+
+/// Builds the engine every plugin of this node is compiled for and runs in.
+pub(crate) fn new_engine(limits: &Limits) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(limits.concurrency)
+        .total_stacks(limits.concurrency)
+        .total_core_instances(limits.concurrency * 4)
+        .total_memories(limits.concurrency * 2)
+        .total_tables(limits.concurrency * 4)
+        .max_memory_size(limits.memory_bytes)
+        // A slot's pages past the resident window go back to the kernel as the instance
+        // ends, not in batches: a batch parks its slots until it fills, and an allocation
+        // racing another thread's flush of the batch then fails although slots are free
+        // (the slot-burst test). Unbatched cost nothing measurable under load.
+        .decommit_batch_size(1)
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(16 << 10);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(512 << 10)
+        .async_stack_size(1 << 20)
+        // Small reservations keep many engines (one per test server) within the address
+        // space; the memory cap is enforced by the store limiter and the pool.
+        .memory_reservation((limits.memory_bytes as u64).next_power_of_two())
+        .memory_guard_size(64 << 10)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}
+
+/// A short, file-name-safe digest of what a precompiled artifact must match to load into
+/// `engine` (wasmtime version, `Config`, features).
+pub(crate) fn compatibility(engine: &Engine) -> String {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// The thread that advances the engine's epoch every [`TICK`]; it stops and is joined when
+/// this value is dropped, and it holds no strong reference to the engine meanwhile.
+pub(crate) struct EpochTicker {
+    running: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    /// Starts ticking `engine`.
+    pub(crate) fn start(engine: &Engine) -> std::io::Result<Self> {
+        let running = Arc::new(AtomicBool::new(true));
+        let weak = engine.weak();
+        let thread = std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn({
+                let running = running.clone();
+                move || {
+                    while running.load(Ordering::Relaxed) {
+                        std::thread::sleep(TICK);
+                        match weak.upgrade() {
+                            Some(engine) => engine.increment_epoch(),
+                            None => return,
+                        }
+                    }
+                }
+            })?;
+        Ok(Self {
+            running,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

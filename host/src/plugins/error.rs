@@ -1,0 +1,131 @@
+//! How a plugin call can fail, classified from wasmtime's typed errors (a [`Trap`] code, or
+//! the memory cap's own error type), never from message text. A failed call fails its
+//! request closed (503 `PLUGIN_FAILED`) and is counted by kind.
+
+use std::fmt;
+
+use wasmtime::{ResourceLimiter, Trap};
+
+/// Why a call produced no decision.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct CallFailure {
+    /// The metric label.
+    pub kind: FailureKind,
+    /// What happened, for logs.
+    pub message: String,
+}
+
+impl CallFailure {
+    /// A failure of the contract between host and plugin (an input over the limit, an
+    /// answer the contract does not allow).
+    pub(crate) fn contract(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Contract,
+            message: message.into(),
+        }
+    }
+
+    /// Classifies an error wasmtime returned from instantiating or calling a plugin.
+    pub(crate) fn from_wasmtime(error: &wasmtime::Error) -> Self {
+        let kind = if error.downcast_ref::<MemoryCapExceeded>().is_some() {
+            FailureKind::Memory
+        } else {
+            match error.downcast_ref::<Trap>() {
+                Some(Trap::OutOfFuel) => FailureKind::Fuel,
+                Some(Trap::Interrupt) => FailureKind::Time,
+                _ => FailureKind::Trap,
+            }
+        };
+        Self {
+            kind,
+            message: format!("{error:#}"),
+        }
+    }
+}
+
+/// How a call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The guest trapped: a panic, `unreachable`, a stack overflow, a forbidden import.
+    Trap,
+    /// The fuel budget ran out.
+    Fuel,
+    /// The wall-clock deadline passed.
+    Time,
+    /// The memory cap was hit.
+    Memory,
+    /// The input was over the size limit, or the answer broke the contract.
+    Contract,
+}
+
+impl FailureKind {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Trap => "trap",
+            FailureKind::Fuel => "fuel",
+            FailureKind::Time => "time",
+            FailureKind::Memory => "memory",
+            FailureKind::Contract => "contract",
+        }
+    }
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A plugin asked for more linear memory than its cap: the error the store's limiter raises,
+/// so that the failure is known by its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("memory growth to {desired} bytes is over the {cap} byte cap")]
+pub struct MemoryCapExceeded {
+    /// Bytes the guest asked for.
+    pub desired: usize,
+    /// Bytes it may have.
+    pub cap: usize,
+}
+
+/// The store limiter of one call: memory past `cap` (or past the memory's own maximum) ends
+/// the call with [`MemoryCapExceeded`] instead of failing `memory.grow` quietly.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemoryCap {
+    pub(crate) cap: usize,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.cap || maximum.is_some_and(|max| desired > max) {
+            return Err(MemoryCapExceeded {
+                desired,
+                cap: self.cap,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(error.context(MemoryCapExceeded {
+            desired: 0,
+            cap: self.cap,
+        }))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(maximum.is_none_or(|max| desired <= max))
+    }
+}

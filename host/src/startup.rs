@@ -1,0 +1,258 @@
+//! Starting a node: [`App::build`] is the composition root (database prepared, Redis
+//! connected, plugins loaded, services wired), and [`Application`] binds the listener,
+//! starts the background tasks and serves until a shutdown signal, then drains.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::net::TcpListener;
+
+use crate::{
+    app::{App, Inner},
+    config::Settings,
+    events::{
+        consumer::{Consumer, ConsumerSettings},
+        relay::{Relay, RelaySettings},
+        signal::OutboxSignal,
+        sink::{Sink, SinkError},
+    },
+    health::Health,
+    http,
+    idempotency::{durable, fast::FastStore},
+    metrics::Metrics,
+    plugins::{self, Registry, Runtime, RuntimeError},
+    redis::Redis,
+    rules::Rules,
+    service::{self, Catalog, Database, Orders, Plugins, Points},
+    shutdown::Background,
+    store::{self, PgPool},
+};
+
+/// How long a relay may take to finish its batch in flight at shutdown.
+const BACKGROUND_STOP: Duration = Duration::from_secs(5);
+
+/// Why the server could not start or serve.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be created or migrated.
+    #[error("the database could not be prepared")]
+    Database(#[from] store::SetupError),
+    /// The Redis client could not be built (a bad URL).
+    #[error("the Redis client could not be built")]
+    Redis(#[from] fred::error::Error),
+    /// The plugin sandbox could not start.
+    #[error("the plugin runtime could not start")]
+    Runtime(#[from] RuntimeError),
+    /// The default plugins could not be registered.
+    #[error("the default plugins could not be registered")]
+    Plugins(#[source] service::Error),
+    /// The notification sink could not be built.
+    #[error("the notification sink could not be built")]
+    Sink(#[from] SinkError),
+    /// The listener could not bind or serve.
+    #[error("the HTTP listener failed")]
+    Io(#[from] std::io::Error),
+}
+
+/// The parts the background tasks need beside the [`App`].
+struct Parts {
+    pool: PgPool,
+    redis: Redis,
+    registry: Registry,
+    outbox: OutboxSignal,
+}
+
+impl App {
+    /// Prepares the database (create, migrate), connects Redis in the background, loads the
+    /// plugins and builds the services.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        Ok(Self::assemble(settings).await?.0)
+    }
+
+    async fn assemble(settings: Settings) -> Result<(Self, Parts), StartError> {
+        let pool = store::prepare_database(&settings).await?;
+        let metrics = Metrics::new();
+        let redis = Redis::connect(&settings, metrics.clone()).await?;
+        let fast = FastStore::new(
+            redis.clone(),
+            metrics.clone(),
+            settings.idempotency_retention(),
+            Duration::from_secs(settings.idempotency_in_flight_secs),
+        );
+        let db = Database::new(pool.clone(), fast, metrics.clone());
+        let cache_dir =
+            Some(settings.plugin_cache_dir.clone()).filter(|d| !d.as_os_str().is_empty());
+        let runtime = Runtime::new(settings.plugin_limits(), cache_dir)?;
+        let registry = Registry::new(runtime, metrics.clone());
+        let plugins = Plugins::new(db.clone(), registry.clone(), redis.clone());
+        plugins
+            .register_defaults(&settings.plugin_dir)
+            .await
+            .map_err(StartError::Plugins)?;
+        if let Err(e) = registry.sync(&pool).await {
+            tracing::error!(error = %crate::telemetry::chain(&e), "could not load the plugins; not ready until they load");
+        }
+        let rules: Arc<dyn Rules> = Arc::new(registry.clone());
+        let outbox = OutboxSignal::default();
+        let app = App::new(Inner {
+            points: Points::new(db.clone(), rules.clone(), metrics.clone()),
+            orders: Orders::new(db.clone(), rules, metrics.clone(), outbox.clone()),
+            catalog: Catalog::new(db, settings.popular_ttl(), metrics.clone()),
+            health: Health::new(
+                pool.clone(),
+                redis.clone(),
+                registry.clone(),
+                metrics.clone(),
+            ),
+            plugins,
+            metrics,
+            settings,
+        });
+        let parts = Parts {
+            pool,
+            redis,
+            registry,
+            outbox,
+        };
+        Ok((app, parts))
+    }
+}
+
+/// A notification consumer with a name unique to this process.
+fn consumer(settings: &Settings, redis: &Redis, metrics: &Metrics) -> Result<Consumer, StartError> {
+    let sink = Sink::new(
+        settings.webhook_url.as_deref(),
+        Duration::from_millis(settings.webhook_timeout_ms),
+    )?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!("consumer-{}-{nanos:x}", std::process::id());
+    Ok(Consumer::new(
+        redis,
+        name,
+        sink,
+        ConsumerSettings::from(settings),
+        metrics.clone(),
+    )?)
+}
+
+/// A bound server: build it, read its address, run it.
+pub struct Application {
+    listener: TcpListener,
+    app: App,
+    parts: Parts,
+}
+
+impl Application {
+    /// Builds the state and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(settings.listen).await?;
+        let (app, parts) = App::assemble(settings).await?;
+        Ok(Self {
+            listener,
+            app,
+            parts,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.app.settings().listen)
+    }
+
+    /// The shared state (tests use it to reach the same services).
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, waits up to the grace period
+    /// for in-flight requests, and stops the background tasks.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let Self {
+            listener,
+            app,
+            parts,
+        } = self;
+        let background = start_background(&app, &parts)?;
+        let grace = app.settings().shutdown_grace();
+        let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+        let server = axum::serve(listener, http::router(app)).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(true);
+        });
+        let deadline = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+            tokio::time::sleep(grace).await;
+        };
+        let result = tokio::select! {
+            result = server => result.map_err(StartError::from),
+            () = deadline => {
+                tracing::warn!("shutdown grace period over; dropping remaining connections");
+                Ok(())
+            }
+        };
+        background.stop(BACKGROUND_STOP).await;
+        tracing::info!("edgecart stopped");
+        result
+    }
+}
+
+/// Starts what a serving node runs beside its requests: the idempotency purge, the outbox
+/// signal, the relay and the consumer (when enabled) and the plugin sync.
+fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> {
+    let settings = app.settings();
+    let mut background = Background::default();
+    background.spawn(durable::keep_purging(
+        parts.pool.clone(),
+        settings.idempotency_retention(),
+        background.token(),
+    ));
+    background.spawn(
+        parts
+            .outbox
+            .clone()
+            .forward(parts.pool.clone(), background.token()),
+    );
+    if settings.relay_enabled {
+        let relay = Relay::new(
+            parts.pool.clone(),
+            parts.redis.clone(),
+            settings.database_url.clone(),
+            RelaySettings::from(settings),
+            app.metrics().clone(),
+        );
+        background.spawn(relay.run(parts.outbox.local(), background.token()));
+    }
+    if settings.consumer_enabled {
+        let consumer = consumer(settings, &parts.redis, app.metrics())?;
+        background.spawn(consumer.run(background.token()));
+    }
+    background.spawn(plugins::sync::keep_in_sync(
+        parts.registry.clone(),
+        parts.pool.clone(),
+        parts.redis.clone(),
+        Duration::from_millis(settings.plugin_sync_ms),
+        background.token(),
+    ));
+    Ok(background)
+}
+
+/// Runs only the notification consumer until `shutdown` completes (`edgecart consume`).
+pub async fn consume_until_stopped(
+    settings: Settings,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartError> {
+    let (app, parts) = App::assemble(settings).await?;
+    let mut background = Background::default();
+    let consumer = consumer(app.settings(), &parts.redis, app.metrics())?;
+    background.spawn(consumer.run(background.token()));
+    tracing::info!("notification consumer running");
+    shutdown.await;
+    background.stop(BACKGROUND_STOP).await;
+    Ok(())
+}
