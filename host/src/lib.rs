@@ -28,26 +28,25 @@
 //! - [`seed`]: demo data for `scripts/serve`.
 //! - [`cli`]: `edgecart plugin …`, the business teams' command line.
 
-pub mod app;
-pub mod cache;
+pub(crate) mod app;
+pub(crate) mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
-pub mod events;
-pub mod health;
-pub mod http;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod http;
 pub mod idempotency;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod plugins;
-pub mod redis;
+pub(crate) mod redis;
 pub mod rules;
 pub mod seed;
-pub mod service;
+pub(crate) mod service;
 pub mod shutdown;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
 
-pub use app::App;
 pub use config::Settings;
 pub use startup::{Application, StartError};

@@ -33,7 +33,7 @@ impl Redis {
     /// serves with its fast path from the first request, and one that starts while Redis is
     /// down still comes up (and keeps reconnecting).
     pub async fn connect(settings: &Settings, metrics: Metrics) -> Result<Self, Error> {
-        let mut config = Config::from_url(&settings.redis_url)?;
+        let mut config = Config::from_url(settings.redis_url.expose())?;
         // Let the reconnect policy cover the first connection too, instead of giving up.
         config.fail_fast = false;
         let timeout = settings.redis_timeout();

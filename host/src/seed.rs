@@ -3,7 +3,8 @@
 //! so running it twice changes nothing.
 
 use crate::{
-    App, StartError,
+    StartError,
+    app::App,
     config::Settings,
     domain::Order,
     service::{self, orders::NewOrder, points::NewUser},

@@ -162,11 +162,6 @@ impl Application {
             .unwrap_or_else(|_| self.app.settings().listen)
     }
 
-    /// The shared state (tests use it to reach the same services).
-    pub fn app(&self) -> &App {
-        &self.app
-    }
-
     /// Serves until `shutdown` completes, then stops accepting, waits up to the grace period
     /// for in-flight requests, and stops the background tasks.
     pub async fn run_until_stopped(

@@ -11,7 +11,7 @@ use serde_json::json;
 async fn spawn(redis: &PrivateRedis, webhook: &Webhook, poll_ms: u64) -> TestApp {
     let (redis_url, webhook_url) = (redis.url(), webhook.url.clone());
     spawn_app_with(move |s| {
-        s.redis_url = redis_url;
+        s.redis_url = redis_url.into();
         s.webhook_url = Some(webhook_url);
         s.outbox_poll_ms = poll_ms;
         s.consumer_max_attempts = 3;
@@ -217,7 +217,7 @@ async fn another_nodes_relay_is_woken_by_notify() {
     let webhook = Webhook::start(0).await;
     let (redis_url, webhook_url) = (redis.url(), webhook.url.clone());
     let a = spawn_app_with(move |s| {
-        s.redis_url = redis_url;
+        s.redis_url = redis_url.into();
         s.webhook_url = Some(webhook_url);
         s.outbox_poll_ms = 60_000;
         s.relay_enabled = false;

@@ -159,7 +159,7 @@ async fn a_postgres_restart_under_load_gives_quick_503s_and_the_node_recovers_by
     let database = format!("postgres://postgres@127.0.0.1:{}/edgecart", postgres.port);
     let app = Arc::new(
         spawn_app_with(move |s| {
-            s.database_url = database;
+            s.database_url = database.into();
             s.db_timeout_ms = 1_000;
         })
         .await,
@@ -228,7 +228,7 @@ async fn a_postgres_restart_under_load_gives_quick_503s_and_the_node_recovers_by
     assert_eq!(app.get("/readyz").await.status(), 200);
     // Stock and points still add up (the test's own connection died with the restart).
     let (db, connection) =
-        tokio_postgres::connect(&app.settings.database_url, tokio_postgres::NoTls)
+        tokio_postgres::connect(app.settings.database_url.expose(), tokio_postgres::NoTls)
             .await
             .unwrap();
     tokio::spawn(connection);

@@ -228,7 +228,7 @@ async fn a_hundred_distinct_keys_at_once_make_a_hundred_charges() {
 async fn a_flushed_redis_never_causes_a_second_charge() {
     // Arrange: a Redis of this test's own, so FLUSHALL touches no other test.
     let redis = PrivateRedis::start().await;
-    let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
+    let app = spawn_app_with(|s| s.redis_url = redis.url().into()).await;
     let user = app.create_user("a", 0).await;
     let (status, _, first) = parts(
         app.charge(user, &json!({"chargeAmount": 5_000}), Some("durable"))
@@ -268,7 +268,7 @@ async fn a_flushed_redis_never_causes_a_second_charge() {
 async fn charges_work_through_postgresql_alone_while_redis_is_down() {
     // Arrange
     let mut redis = PrivateRedis::start().await;
-    let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
+    let app = spawn_app_with(|s| s.redis_url = redis.url().into()).await;
     let user = app.create_user("a", 0).await;
     redis.stop().await;
 
@@ -378,7 +378,7 @@ async fn records_older_than_the_retention_are_purged_and_newer_ones_kept() {
 async fn a_reuse_found_only_in_postgresql_does_not_block_the_original_replay() {
     // Arrange: the first request's answer is only in PostgreSQL (Redis was flushed).
     let redis = PrivateRedis::start().await;
-    let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
+    let app = spawn_app_with(|s| s.redis_url = redis.url().into()).await;
     let user = app.create_user("a", 0).await;
     let (_, _, first) = parts(
         app.charge(user, &json!({"chargeAmount": 5_000}), Some("owner"))

@@ -99,7 +99,7 @@ async fn metrics_pass_promtool_and_cover_every_dashboard_and_alert_query() {
     let mut redis = PrivateRedis::start().await;
     let url = redis.url();
     let app = spawn_app_with(|s| {
-        s.redis_url = url;
+        s.redis_url = url.into();
         s.outbox_poll_ms = 100;
     })
     .await;

@@ -20,7 +20,7 @@ async fn healthz_and_readyz_answer_200_when_everything_is_up() {
 #[tokio::test]
 async fn readyz_names_redis_when_it_is_down() {
     let mut redis = PrivateRedis::start().await;
-    let app = spawn_app_with(|s| s.redis_url = redis.url()).await;
+    let app = spawn_app_with(|s| s.redis_url = redis.url().into()).await;
     redis.stop().await;
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
@@ -40,7 +40,7 @@ async fn readyz_names_redis_when_it_is_down() {
 #[tokio::test]
 async fn a_node_starts_while_redis_is_unreachable() {
     let port = free_port();
-    let app = spawn_app_with(|s| s.redis_url = format!("redis://127.0.0.1:{port}")).await;
+    let app = spawn_app_with(|s| s.redis_url = format!("redis://127.0.0.1:{port}").into()).await;
     let user = app.create_user("a", 0).await;
     assert_eq!(
         app.charge(user, &json!({"chargeAmount": 5_000}), Some("k"))

@@ -689,7 +689,7 @@ async fn a_node_that_misses_the_announcement_converges_from_postgres() {
     // Both nodes on a Redis of the test's own, which then stops: no announcement arrives.
     let mut redis = PrivateRedis::start().await;
     let a = spawn_app_with(|s| {
-        s.redis_url = redis.url();
+        s.redis_url = redis.url().into();
         s.plugin_sync_ms = 1_000;
     })
     .await;

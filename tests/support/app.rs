@@ -77,8 +77,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.plugin_sync_ms = 200;
     configure(&mut settings);
     let leftovers = Leftovers {
-        database_url: (settings.database_url == database_url).then_some(database_url),
-        redis: (settings.redis_url == redis_url && settings.redis_prefix == redis_prefix)
+        database_url: (settings.database_url.expose() == database_url).then_some(database_url),
+        redis: (settings.redis_url.expose() == redis_url && settings.redis_prefix == redis_prefix)
             .then_some((redis_url, redis_prefix)),
     };
     start(settings, Arc::new(leftovers)).await
@@ -95,7 +95,7 @@ async fn start(settings: Settings, leftovers: Arc<Leftovers>) -> TestApp {
     let server = tokio::spawn(application.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let db = postgres::connect(&settings.database_url).await;
+    let db = postgres::connect(settings.database_url.expose()).await;
     TestApp {
         address: format!("http://{addr}"),
         addr,

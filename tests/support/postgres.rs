@@ -96,7 +96,7 @@ impl RowLock {
 impl TestApp {
     /// Holds a user's row until the returned lock is released.
     pub async fn lock_user_row(&self, user: i64) -> RowLock {
-        let client = connect(&self.settings.database_url).await;
+        let client = connect(self.settings.database_url.expose()).await;
         client
             .batch_execute(&format!(
                 "BEGIN; SELECT 1 FROM users WHERE id = {user} FOR UPDATE"

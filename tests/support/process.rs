@@ -30,9 +30,12 @@ impl ServerProcess {
             ("EDGECART_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
             (
                 "EDGECART_DATABASE_URL".to_owned(),
-                settings.database_url.clone(),
+                settings.database_url.expose().to_owned(),
             ),
-            ("EDGECART_REDIS_URL".to_owned(), settings.redis_url.clone()),
+            (
+                "EDGECART_REDIS_URL".to_owned(),
+                settings.redis_url.expose().to_owned(),
+            ),
             (
                 "EDGECART_REDIS_PREFIX".to_owned(),
                 settings.redis_prefix.clone(),

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::{
-    config::Settings,
+    config::{ServiceUrl, Settings},
     metrics::Metrics,
     redis::Redis,
     store::{PgPool, outbox},
@@ -67,7 +67,7 @@ pub enum RelayError {
 pub struct Relay {
     pool: PgPool,
     redis: Redis,
-    database_url: String,
+    database_url: ServiceUrl,
     settings: RelaySettings,
     metrics: Metrics,
 }
@@ -77,7 +77,7 @@ impl Relay {
     pub fn new(
         pool: PgPool,
         redis: Redis,
-        database_url: String,
+        database_url: ServiceUrl,
         settings: RelaySettings,
         metrics: Metrics,
     ) -> Self {
@@ -191,10 +191,10 @@ impl Relay {
 
 /// Listens for outbox notifications on a connection of its own and wakes the relay until
 /// `stop` is cancelled; reconnects after a failure (the relay polls meanwhile).
-async fn listen(database_url: String, wake: Arc<Notify>, stop: CancellationToken) {
+async fn listen(database_url: ServiceUrl, wake: Arc<Notify>, stop: CancellationToken) {
     tokio::select! {
         () = stop.cancelled() => {}
-        () = listen_forever(&database_url, &wake) => {}
+        () = listen_forever(database_url.expose(), &wake) => {}
     }
 }
 

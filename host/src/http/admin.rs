@@ -3,7 +3,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     middleware,
     response::Response,
     routing::{patch, post},
@@ -12,13 +12,18 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{
-    extract::{self, JsonBody},
-    problem::{ApiError, Problem},
+    docs,
+    extract::{self, Id, JsonBody, RequestBody},
+    problem::ApiError,
     products::ProductView,
     render,
     users::UserView,
 };
-use crate::{app::App, domain::Patch, service::points::NewUser};
+use crate::{
+    app::App,
+    domain::{Patch, ProductId},
+    service::points::NewUser,
+};
 
 /// Routes of this module, behind the admin token check.
 pub fn router(app: App) -> Router<App> {
@@ -92,24 +97,23 @@ pub struct UpdateProduct {
     pub stock: Option<i64>,
 }
 
+impl RequestBody for CreateUser {}
+impl RequestBody for CreateProduct {}
+impl RequestBody for UpdateProduct {}
+
 /// Opens a user account.
 #[utoipa::path(post, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])),
     request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = UserView),
-        (status = 400, description = "INVALID_USER or INVALID_REQUEST_BODY", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Admin API closed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_USER or INVALID_REQUEST_BODY"),
+        (status = 404, description = "Admin API closed"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
 async fn create_user(
     State(app): State<App>,
-    body: Result<JsonBody<CreateUser>, ApiError>,
+    JsonBody(body): JsonBody<CreateUser>,
 ) -> Result<Response, ApiError> {
-    let JsonBody(body) = body?;
     let new = NewUser {
         name: body.name,
         hp_no: body.hp_no,
@@ -124,19 +128,14 @@ async fn create_user(
     request_body = CreateProduct,
     responses(
         (status = 201, description = "Created", body = ProductView),
-        (status = 400, description = "INVALID_PRODUCT or INVALID_REQUEST_BODY", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Admin API closed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_PRODUCT or INVALID_REQUEST_BODY"),
+        (status = 404, description = "Admin API closed"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
 async fn create_product(
     State(app): State<App>,
-    body: Result<JsonBody<CreateProduct>, ApiError>,
+    JsonBody(body): JsonBody<CreateProduct>,
 ) -> Result<Response, ApiError> {
-    let JsonBody(body) = body?;
     let product = app
         .catalog()
         .create(&body.name, body.price, body.stock)
@@ -150,21 +149,15 @@ async fn create_product(
     request_body = UpdateProduct,
     responses(
         (status = 200, description = "Updated", body = ProductView),
-        (status = 400, description = "INVALID_PRODUCT_ID, INVALID_PRODUCT or INVALID_REQUEST_BODY", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PRODUCT_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_PRODUCT_ID, INVALID_PRODUCT or INVALID_REQUEST_BODY"),
+        (status = 404, description = "PRODUCT_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
 async fn update_product(
     State(app): State<App>,
-    Path(raw): Path<String>,
-    body: Result<JsonBody<UpdateProduct>, ApiError>,
+    Id(id): Id<ProductId>,
+    JsonBody(body): JsonBody<UpdateProduct>,
 ) -> Result<Json<ProductView>, ApiError> {
-    let id = extract::product_id(&raw)?;
-    let JsonBody(body) = body?;
     let patch = Patch {
         name: body.name,
         price: body.price,

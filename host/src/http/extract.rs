@@ -1,10 +1,11 @@
-//! Request parts every handler family needs, parsed into domain values with their own errors:
-//! path ids, the `Idempotency-Key` header, page parameters, and admin authentication.
+//! Request parts every handler family needs, as typed extractors whose rejections are the
+//! problem+json errors: path ids, the `Idempotency-Key` header, JSON bodies, page
+//! parameters, and admin authentication.
 
 use axum::{
     Json,
-    extract::{FromRequest, Request, State},
-    http::{HeaderMap, header},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request, State},
+    http::{HeaderMap, header, request::Parts},
     middleware::Next,
     response::Response,
 };
@@ -15,26 +16,68 @@ use utoipa::IntoParams;
 use super::problem::ApiError;
 use crate::{
     app::App,
-    domain::{IdempotencyKey, PageError, PageRequest, ProductId, UserId},
+    domain::{IdempotencyKey, OrderId, PageError, PageRequest, ProductId, UserId},
 };
 
-/// Parses a `{userId}` path segment.
-pub fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    UserId::parse(raw).map_err(|_| ApiError::InvalidUserId)
+/// A path id of type `T`, the route's one path parameter; a segment that is not a valid id
+/// is `T`'s own 400 (`INVALID_USER_ID`, …).
+#[derive(Debug, Clone, Copy)]
+pub struct Id<T>(pub T);
+
+/// An id that can be a path segment, and the error a bad one answers.
+pub trait PathId: Sized {
+    /// Parses the segment.
+    fn parse_segment(raw: &str) -> Result<Self, ApiError>;
 }
 
-/// Parses a `{productId}` path segment.
-pub fn product_id(raw: &str) -> Result<ProductId, ApiError> {
-    ProductId::parse(raw).map_err(|_| ApiError::InvalidProductId)
+impl PathId for UserId {
+    fn parse_segment(raw: &str) -> Result<Self, ApiError> {
+        UserId::parse(raw).map_err(|_| ApiError::InvalidUserId)
+    }
+}
+
+impl PathId for ProductId {
+    fn parse_segment(raw: &str) -> Result<Self, ApiError> {
+        ProductId::parse(raw).map_err(|_| ApiError::InvalidProductId)
+    }
+}
+
+impl PathId for OrderId {
+    fn parse_segment(raw: &str) -> Result<Self, ApiError> {
+        OrderId::parse(raw).map_err(|_| ApiError::InvalidOrderId)
+    }
+}
+
+impl<S: Send + Sync, T: PathId> FromRequestParts<S> for Id<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // A segment that is not even text (bad percent-encoding) is a bad id as well.
+        let raw = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(raw)| raw)
+            .unwrap_or_default();
+        T::parse_segment(&raw).map(Id)
+    }
 }
 
 /// The `Idempotency-Key` header, required.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
-    optional_idempotency_key(headers)?.ok_or(ApiError::IdempotencyKeyMissing)
+#[derive(Debug, Clone)]
+pub struct RequiredKey(pub IdempotencyKey);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequiredKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        optional_key(&parts.headers)?
+            .map(RequiredKey)
+            .ok_or(ApiError::IdempotencyKeyMissing)
+    }
 }
 
-/// The `Idempotency-Key` header when present; an empty value counts as missing.
-pub fn optional_idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+/// The `Idempotency-Key` header when present; an empty value counts as missing, two values
+/// or one that is not 1 to 255 visible ASCII characters are invalid.
+pub fn optional_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
     let mut values = headers.get_all("idempotency-key").iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -50,22 +93,33 @@ pub fn optional_idempotency_key(headers: &HeaderMap) -> Result<Option<Idempotenc
         .map_err(|_| ApiError::IdempotencyKeyInvalid)
 }
 
+/// A request body type, and how its route words a body it cannot take.
+pub trait RequestBody: DeserializeOwned {
+    /// The error for a body that is not acceptable (default: as is).
+    fn rejection(error: ApiError) -> ApiError {
+        error
+    }
+}
+
 /// A JSON request body that must be an object. axum's `Json` would also accept an array for
 /// a struct (serde's sequence form), which no client of this API means.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<S: Send + Sync, T: RequestBody> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let Json(value) = Json::<serde_json::Value>::from_request(request, state).await?;
-        if !value.is_object() {
-            return Err(ApiError::InvalidBody("the body must be a JSON object"));
-        }
-        serde_json::from_value(value)
-            .map(JsonBody)
-            .map_err(|_| ApiError::InvalidBody("the body does not match the schema"))
+        let parse = async {
+            let Json(value) = Json::<serde_json::Value>::from_request(request, state).await?;
+            if !value.is_object() {
+                return Err(ApiError::InvalidBody("the body must be a JSON object"));
+            }
+            serde_json::from_value(value)
+                .map(JsonBody)
+                .map_err(|_| ApiError::InvalidBody("the body does not match the schema"))
+        };
+        parse.await.map_err(T::rejection)
     }
 }
 
@@ -80,13 +134,24 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
-impl PageQuery {
-    /// Validates the parameters.
-    pub fn parse(&self) -> Result<PageRequest, ApiError> {
-        PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref()).map_err(|e| match e {
-            PageError::Limit => ApiError::InvalidLimit,
-            PageError::Cursor => ApiError::InvalidCursor,
-        })
+/// A validated page request from [`PageQuery`]: `INVALID_QUERY`, `INVALID_LIMIT` or
+/// `INVALID_CURSOR` otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery(pub PageRequest);
+
+impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(query) = Query::<PageQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::InvalidQuery)?;
+        PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())
+            .map(ListQuery)
+            .map_err(|e| match e {
+                PageError::Limit => ApiError::InvalidLimit,
+                PageError::Cursor => ApiError::InvalidCursor,
+            })
     }
 }
 

@@ -2,6 +2,7 @@
 //! layers around them, and the OpenAPI document. Handlers never touch SQL or Redis.
 
 pub mod admin;
+pub mod docs;
 pub mod extract;
 pub mod openapi;
 pub mod ops;

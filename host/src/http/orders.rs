@@ -2,7 +2,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, Method, StatusCode},
     response::Response,
     routing::{get, post},
@@ -11,15 +11,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    extract::{self, JsonBody},
-    problem::{self, ApiError, Problem},
+    docs,
+    extract::{self, Id, JsonBody, RequestBody},
+    problem::ApiError,
     render,
     users::rfc3339,
 };
 use crate::{
     app::App,
     domain::{Order, OrderId},
-    idempotency::{Fingerprint, IdempotentRequest, StoredResponse},
+    idempotency::IdempotentRequest,
     service::{self, orders::NewOrder},
 };
 
@@ -116,20 +117,24 @@ impl From<&Order> for OrderView {
     }
 }
 
-/// Body errors on this endpoint are the contract's INVALID_ORDER; size and media type keep
-/// their own statuses.
-fn as_invalid_order(error: ApiError) -> ApiError {
-    match error {
-        ApiError::Body(rejection)
-            if !matches!(
-                rejection.status(),
-                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE
-            ) =>
-        {
-            ApiError::Service(service::Error::InvalidOrder("malformed body"))
+impl RequestBody for OrderRequest {
+    /// Body errors on this endpoint are the contract's INVALID_ORDER; size and media type
+    /// keep their own statuses.
+    fn rejection(error: ApiError) -> ApiError {
+        match error {
+            ApiError::Body(rejection)
+                if !matches!(
+                    rejection.status(),
+                    StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE
+                ) =>
+            {
+                ApiError::Service(service::Error::InvalidOrder("malformed body"))
+            }
+            ApiError::InvalidBody(reason) => {
+                ApiError::Service(service::Error::InvalidOrder(reason))
+            }
+            other => other,
         }
-        ApiError::InvalidBody(reason) => ApiError::Service(service::Error::InvalidOrder(reason)),
-        other => other,
     }
 }
 
@@ -140,36 +145,29 @@ fn as_invalid_order(error: ApiError) -> ApiError {
     request_body = OrderRequest,
     responses(
         (status = 201, description = "Paid (or replayed, with `Idempotent-Replayed: true`)", body = OrderView),
-        (status = 400, description = "INVALID_ORDER, IDEMPOTENCY_KEY_INVALID or an order rule's code", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "USER_NOT_FOUND or PRODUCT_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "INSUFFICIENT_BALANCE, OUT_OF_STOCK, PAYMENT_AMOUNT_MISMATCH or IDEMPOTENCY_KEY_IN_USE", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "PLUGIN_FAILED or a dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_ORDER, IDEMPOTENCY_KEY_INVALID or an order rule's code"),
+        (status = 404, description = "USER_NOT_FOUND or PRODUCT_NOT_FOUND"),
+        (status = 409, description = "INSUFFICIENT_BALANCE, OUT_OF_STOCK, PAYMENT_AMOUNT_MISMATCH or IDEMPOTENCY_KEY_IN_USE"),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED"),
+        docs::BodyErrors, docs::RuleOrUnavailable,
     ))]
 async fn place(
     State(app): State<App>,
     headers: HeaderMap,
-    body: Result<JsonBody<OrderRequest>, ApiError>,
+    JsonBody(body): JsonBody<OrderRequest>,
 ) -> Result<Response, ApiError> {
-    let JsonBody(body) = body.map_err(as_invalid_order)?;
-    let key = extract::optional_idempotency_key(&headers)?;
+    // The key after the body: a malformed order is INVALID_ORDER whatever its key.
+    let key = extract::optional_key(&headers)?;
     let lines: Vec<(i64, i64)> = body.products.iter().map(|p| (p.id, p.quantity)).collect();
     let order = NewOrder::parse(body.user_id, &lines, body.payment_amount)?;
     let idempotency = key.map(|key| {
+        // The order as parsed (lines merged and sorted), so equivalent bodies are one request.
         let canonical = serde_json::json!({
             "user_id": order.user.get(), "products": order.lines, "paymentAmount": order.payment_amount,
         });
-        let fingerprint = Fingerprint::of(Method::POST.as_str(), "/api/v1/orders", canonical.to_string().as_bytes());
-        IdempotentRequest { user: order.user, key, fingerprint }
+        IdempotentRequest::new(order.user, key, Method::POST.as_str(), "/api/v1/orders", &canonical)
     });
-    let render = |outcome: Result<&Order, &service::Error>| -> StoredResponse {
-        match outcome {
-            Ok(order) => render::stored_json(StatusCode::CREATED, &OrderView::from(order)),
-            Err(error) => problem::stored_problem(error),
-        }
-    };
+    let render = render::answer_with(StatusCode::CREATED, |order: &Order| OrderView::from(order));
     let done = app
         .orders()
         .place(&order, idempotency.as_ref(), &render)
@@ -177,24 +175,17 @@ async fn place(
     Ok(render::answer(done))
 }
 
-fn order_id(raw: &str) -> Result<OrderId, ApiError> {
-    OrderId::parse(raw).map_err(|_| ApiError::InvalidOrderId)
-}
-
 /// One order.
 #[utoipa::path(get, path = "/api/v1/orders/{orderId}", tag = "orders",
     params(("orderId" = i64, Path, minimum = 1, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
-        (status = 400, description = "INVALID_ORDER_ID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "ORDER_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_ORDER_ID"),
+        (status = 404, description = "ORDER_NOT_FOUND"),
+        docs::Unavailable,
     ))]
-async fn show(
-    State(app): State<App>,
-    Path(raw): Path<String>,
-) -> Result<Json<OrderView>, ApiError> {
-    let order = app.orders().get(order_id(&raw)?).await?;
+async fn show(State(app): State<App>, Id(id): Id<OrderId>) -> Result<Json<OrderView>, ApiError> {
+    let order = app.orders().get(id).await?;
     Ok(Json(OrderView::from(&order)))
 }
 
@@ -203,14 +194,11 @@ async fn show(
     params(("orderId" = i64, Path, minimum = 1, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = OrderView),
-        (status = 400, description = "INVALID_ORDER_ID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "ORDER_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_ORDER_ID"),
+        (status = 404, description = "ORDER_NOT_FOUND"),
+        docs::Unavailable,
     ))]
-async fn cancel(
-    State(app): State<App>,
-    Path(raw): Path<String>,
-) -> Result<Json<OrderView>, ApiError> {
-    let order = app.orders().cancel(order_id(&raw)?).await?;
+async fn cancel(State(app): State<App>, Id(id): Id<OrderId>) -> Result<Json<OrderView>, ApiError> {
+    let order = app.orders().cancel(id).await?;
     Ok(Json(OrderView::from(&order)))
 }

@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    extract::{self, JsonBody},
-    problem::{ApiError, Problem},
+    docs,
+    extract::{self, JsonBody, RequestBody},
+    problem::ApiError,
 };
 use crate::{
     app::App,
@@ -241,20 +242,21 @@ impl From<Called> for EvaluateView {
     }
 }
 
+impl RequestBody for ActivateRequest {}
+impl RequestBody for ConfigRequest {}
+impl RequestBody for ShadowRequest {}
+impl RequestBody for EvaluateRequest {}
+
 /// Uploads a version (the component's bytes).
 #[utoipa::path(post, path = "/admin/v1/plugins/{name}/versions", tag = "plugins", security(("bearer" = [])),
     params(("name" = String, Path, description = "Plugin name, [a-z0-9-]{1,64}"), UploadQuery),
     request_body(content = ComponentBytes, content_type = "application/wasm", description = "A WebAssembly component, 4 MiB at most"),
     responses(
         (status = 201, description = "Stored", body = VersionView),
-        (status = 400, description = "PLUGIN_INVALID or INVALID_PLUGIN_REQUEST", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Admin API closed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "PLUGIN_VERSION_EXISTS", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "PLUGIN_INVALID or INVALID_PLUGIN_REQUEST"),
+        (status = 404, description = "Admin API closed"),
+        (status = 409, description = "PLUGIN_VERSION_EXISTS"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
 async fn upload_version(
     State(app): State<App>,
@@ -297,10 +299,8 @@ async fn upload_version(
 #[utoipa::path(get, path = "/admin/v1/plugins", tag = "plugins", security(("bearer" = [])),
     responses(
         (status = 200, description = "Plugins by name", body = Vec<PluginView>),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Admin API closed", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Admin API closed"),
+        docs::AdminAuth, docs::Unavailable,
     ))]
 async fn list_plugins(State(app): State<App>) -> Result<Json<Vec<PluginView>>, ApiError> {
     let entries = app.plugins().list().await?;
@@ -312,10 +312,8 @@ async fn list_plugins(State(app): State<App>) -> Result<Json<Vec<PluginView>>, A
     params(("name" = String, Path, description = "Plugin name")),
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::Unavailable,
     ))]
 async fn show_plugin(
     State(app): State<App>,
@@ -330,19 +328,15 @@ async fn show_plugin(
     request_body = ActivateRequest,
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 400, description = "INVALID_REQUEST_BODY", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PLUGIN_NOT_FOUND, PLUGIN_VERSION_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_REQUEST_BODY"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, PLUGIN_VERSION_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
 async fn activate_version(
     State(app): State<App>,
     Path(name): Path<String>,
-    body: Result<JsonBody<ActivateRequest>, ApiError>,
+    JsonBody(body): JsonBody<ActivateRequest>,
 ) -> Result<Json<PluginView>, ApiError> {
-    let JsonBody(body) = body?;
     Ok(Json(
         app.plugins().activate(&name, &body.version).await?.into(),
     ))
@@ -353,11 +347,9 @@ async fn activate_version(
     params(("name" = String, Path, description = "Plugin name")),
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "NO_PREVIOUS_VERSION", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
+        (status = 409, description = "NO_PREVIOUS_VERSION"),
+        docs::AdminAuth, docs::Unavailable,
     ))]
 async fn rollback_plugin(
     State(app): State<App>,
@@ -371,10 +363,8 @@ async fn rollback_plugin(
     params(("name" = String, Path, description = "Plugin name")),
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::Unavailable,
     ))]
 async fn deactivate_plugin(
     State(app): State<App>,
@@ -389,19 +379,15 @@ async fn deactivate_plugin(
     request_body = ConfigRequest,
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 400, description = "INVALID_PLUGIN_REQUEST or INVALID_REQUEST_BODY", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_PLUGIN_REQUEST or INVALID_REQUEST_BODY"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
 async fn configure_plugin(
     State(app): State<App>,
     Path(name): Path<String>,
-    body: Result<JsonBody<ConfigRequest>, ApiError>,
+    JsonBody(body): JsonBody<ConfigRequest>,
 ) -> Result<Json<PluginView>, ApiError> {
-    let JsonBody(body) = body?;
     Ok(Json(
         app.plugins()
             .configure(&name, &body.config, body.priority)
@@ -416,19 +402,15 @@ async fn configure_plugin(
     request_body = ShadowRequest,
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 400, description = "INVALID_REQUEST_BODY", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PLUGIN_NOT_FOUND, PLUGIN_VERSION_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_REQUEST_BODY"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, PLUGIN_VERSION_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
 async fn shadow_version(
     State(app): State<App>,
     Path(name): Path<String>,
-    body: Result<JsonBody<ShadowRequest>, ApiError>,
+    JsonBody(body): JsonBody<ShadowRequest>,
 ) -> Result<Json<PluginView>, ApiError> {
-    let JsonBody(body) = body?;
     Ok(Json(
         app.plugins()
             .shadow(&name, body.version.as_deref())
@@ -443,19 +425,15 @@ async fn shadow_version(
     request_body = EvaluateRequest,
     responses(
         (status = 200, description = "The decision and its cost", body = EvaluateView),
-        (status = 400, description = "INVALID_PLUGIN_REQUEST or INVALID_REQUEST_BODY", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PLUGIN_NOT_FOUND, PLUGIN_VERSION_NOT_FOUND, or the admin API is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_PLUGIN_REQUEST or INVALID_REQUEST_BODY"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, PLUGIN_VERSION_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
 async fn evaluate_version(
     State(app): State<App>,
     Path((name, version)): Path<(String, String)>,
-    body: Result<JsonBody<EvaluateRequest>, ApiError>,
+    JsonBody(body): JsonBody<EvaluateRequest>,
 ) -> Result<Json<EvaluateView>, ApiError> {
-    let JsonBody(body) = body?;
     let evaluation = app
         .plugins()
         .evaluate(&name, &version, &body.input, &body.config)

@@ -1,8 +1,9 @@
-//! Products: detail (also at the seed's `/products/{productId}`) and the list.
+//! Products: detail, the list and the popular list (the detail and the popular list also at
+//! the seed's paths).
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State, rejection::QueryRejection},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
@@ -12,19 +13,25 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    extract::{self, PageQuery},
-    problem::{ApiError, Problem},
+    docs,
+    extract::{Id, ListQuery, PageQuery},
+    problem::ApiError,
 };
-use crate::{app::App, cache::Popular, domain::Product};
+use crate::{
+    app::App,
+    cache::Popular,
+    domain::{Product, ProductId},
+};
 
 /// Routes of this module.
 pub fn router() -> Router<App> {
     Router::new()
         .route("/api/v1/products", get(list))
         .route("/api/v1/products/{productId}", get(detail))
-        .route("/products/{productId}", get(detail_seed_path))
         .route("/api/v1/products/popular", get(popular))
-        .route("/products/popular", get(popular_seed_path))
+        // The seed's paths; `docs::SeedPaths` documents them from the main routes.
+        .route(docs::SEED_ALIASES[0].0, get(detail))
+        .route(docs::SEED_ALIASES[1].0, get(popular))
 }
 
 /// A product.
@@ -70,32 +77,15 @@ pub struct ProductPage {
     params(("productId" = i64, Path, minimum = 1, description = "Product id")),
     responses(
         (status = 200, description = "The product", body = ProductView),
-        (status = 400, description = "INVALID_PRODUCT_ID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PRODUCT_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_PRODUCT_ID"),
+        (status = 404, description = "PRODUCT_NOT_FOUND"),
+        docs::Unavailable,
     ))]
 async fn detail(
     State(app): State<App>,
-    Path(raw): Path<String>,
+    Id(id): Id<ProductId>,
 ) -> Result<Json<ProductView>, ApiError> {
-    let id = extract::product_id(&raw)?;
     Ok(Json(app.catalog().product(id).await?.into()))
-}
-
-/// One product, at the seed's path.
-#[utoipa::path(get, path = "/products/{productId}", tag = "products",
-    params(("productId" = i64, Path, minimum = 1, description = "Product id")),
-    responses(
-        (status = 200, description = "The product", body = ProductView),
-        (status = 400, description = "INVALID_PRODUCT_ID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "PRODUCT_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn detail_seed_path(
-    state: State<App>,
-    path: Path<String>,
-) -> Result<Json<ProductView>, ApiError> {
-    detail(state, path).await
 }
 
 /// Products ordered by id.
@@ -103,15 +93,14 @@ async fn detail_seed_path(
     params(PageQuery),
     responses(
         (status = 200, description = "A page of products", body = ProductPage),
-        (status = 400, description = "INVALID_LIMIT, INVALID_CURSOR or INVALID_QUERY", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_LIMIT, INVALID_CURSOR or INVALID_QUERY"),
+        docs::Unavailable,
     ))]
 async fn list(
     State(app): State<App>,
-    query: Result<Query<PageQuery>, QueryRejection>,
+    ListQuery(page): ListQuery,
 ) -> Result<Json<ProductPage>, ApiError> {
-    let Query(query) = query.map_err(|_| ApiError::InvalidQuery)?;
-    let page = app.catalog().list(query.parse()?).await?;
+    let page = app.catalog().list(page).await?;
     Ok(Json(ProductPage {
         items: page.items.into_iter().map(ProductView::from).collect(),
         next_cursor: page.next_cursor.map(|c| c.encode()),
@@ -140,7 +129,7 @@ pub struct PopularView {
         (status = 200, description = "Up to 5 products", body = Vec<PopularView>,
             headers(("Cache-Control" = String, description = "public, max-age=N (N = the staleness bound)"), ("ETag" = String))),
         (status = 304, description = "Unchanged since the given ETag"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        docs::Unavailable,
     ))]
 async fn popular(State(app): State<App>, headers: HeaderMap) -> Result<Response, ApiError> {
     let list = app.catalog().popular().await?;
@@ -189,17 +178,4 @@ fn rendered(list: &Popular) -> Response {
         // Cannot happen for these types; `Json` reports it as a 500 if it ever does.
         Err(_) => Json(items).into_response(),
     }
-}
-
-/// The popular list, at the seed's path.
-#[utoipa::path(get, path = "/products/popular", tag = "products",
-    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
-    responses(
-        (status = 200, description = "Up to 5 products", body = Vec<PopularView>,
-            headers(("Cache-Control" = String, description = "public, max-age=N (N = the staleness bound)"), ("ETag" = String))),
-        (status = 304, description = "Unchanged since the given ETag"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn popular_seed_path(state: State<App>, headers: HeaderMap) -> Result<Response, ApiError> {
-    popular(state, headers).await
 }

@@ -9,9 +9,10 @@ use axum::{
 use bytes::Bytes;
 use serde::Serialize;
 
+use super::problem;
 use crate::{
     idempotency::StoredResponse,
-    service::{Answer, Origin},
+    service::{self, Answer, Origin},
 };
 
 /// A 201 with a JSON body.
@@ -25,6 +26,18 @@ pub fn stored_json(status: StatusCode, value: &impl Serialize) -> StoredResponse
         status: status.as_u16(),
         content_type: "application/json".into(),
         body: Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+    }
+}
+
+/// The renderer of a use case's answer: `status` with the JSON of `view(value)` for a
+/// success, the problem for an error.
+pub fn answer_with<T, V: Serialize>(
+    status: StatusCode,
+    view: impl Fn(&T) -> V + Sync,
+) -> impl Fn(Result<&T, &service::Error>) -> StoredResponse + Sync {
+    move |outcome| match outcome {
+        Ok(value) => stored_json(status, &view(value)),
+        Err(error) => problem::stored_problem(error),
     }
 }
 

@@ -2,8 +2,8 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
-    http::{HeaderMap, Method, StatusCode},
+    extract::State,
+    http::{Method, StatusCode},
     response::Response,
     routing::{get, post},
 };
@@ -12,15 +12,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    extract::{self, JsonBody, PageQuery},
-    problem::{self, ApiError, Problem},
+    docs,
+    extract::{self, Id, JsonBody, ListQuery, PageQuery, RequestBody, RequiredKey},
+    problem::ApiError,
     render,
 };
 use crate::{
     app::App,
-    domain::{Entry, User},
-    idempotency::{Fingerprint, IdempotentRequest, StoredResponse},
-    service,
+    domain::{Entry, User, UserId},
+    idempotency::IdempotentRequest,
 };
 
 /// Routes of this module.
@@ -48,6 +48,8 @@ pub struct UserView {
     #[schema(example = 100000)]
     pub amount: i64,
 }
+
+impl RequestBody for ChargeRequest {}
 
 impl From<User> for UserView {
     fn from(user: User) -> Self {
@@ -123,15 +125,11 @@ pub fn rfc3339(at: DateTime<Utc>) -> String {
     params(("userId" = i64, Path, minimum = 1, description = "User id")),
     responses(
         (status = 200, description = "The user and balance", body = UserView),
-        (status = 400, description = "INVALID_USER_ID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "USER_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_USER_ID"),
+        (status = 404, description = "USER_NOT_FOUND"),
+        docs::Unavailable,
     ))]
-async fn balance(
-    State(app): State<App>,
-    Path(raw): Path<String>,
-) -> Result<Json<UserView>, ApiError> {
-    let user = extract::user_id(&raw)?;
+async fn balance(State(app): State<App>, Id(user): Id<UserId>) -> Result<Json<UserView>, ApiError> {
     Ok(Json(app.points().balance(user).await?.into()))
 }
 
@@ -145,36 +143,21 @@ async fn balance(
     request_body = ChargeRequest,
     responses(
         (status = 200, description = "Charged (or replayed, with `Idempotent-Replayed: true`)", body = UserView),
-        (status = 400, description = "INVALID_USER_ID, IDEMPOTENCY_KEY_MISSING, IDEMPOTENCY_KEY_INVALID, INVALID_REQUEST_BODY, CHARGE_AMOUNT_TOO_SMALL, CHARGE_AMOUNT_TOO_LARGE or another rule's code", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "USER_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "IDEMPOTENCY_KEY_IN_USE or BALANCE_OVERFLOW", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "PLUGIN_FAILED or a dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_USER_ID, IDEMPOTENCY_KEY_MISSING, IDEMPOTENCY_KEY_INVALID, INVALID_REQUEST_BODY, CHARGE_AMOUNT_TOO_SMALL, CHARGE_AMOUNT_TOO_LARGE or another rule's code"),
+        (status = 404, description = "USER_NOT_FOUND"),
+        (status = 409, description = "IDEMPOTENCY_KEY_IN_USE or BALANCE_OVERFLOW"),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED"),
+        docs::BodyErrors, docs::RuleOrUnavailable,
     ))]
 async fn charge(
     State(app): State<App>,
-    Path(raw): Path<String>,
-    headers: HeaderMap,
-    body: Result<JsonBody<ChargeRequest>, ApiError>,
+    Id(user): Id<UserId>,
+    RequiredKey(key): RequiredKey,
+    JsonBody(body): JsonBody<ChargeRequest>,
 ) -> Result<Response, ApiError> {
-    let user = extract::user_id(&raw)?;
-    let key = extract::idempotency_key(&headers)?;
-    let JsonBody(body) = body?;
-    let canonical = serde_json::to_vec(&body).unwrap_or_default();
     let path = format!("/api/v1/users/{user}/charge");
-    let req = IdempotentRequest {
-        user,
-        key,
-        fingerprint: Fingerprint::of(Method::POST.as_str(), &path, &canonical),
-    };
-    let render = |outcome: Result<&User, &service::Error>| -> StoredResponse {
-        match outcome {
-            Ok(user) => render::stored_json(StatusCode::OK, &UserView::from(user.clone())),
-            Err(error) => problem::stored_problem(error),
-        }
-    };
+    let req = IdempotentRequest::new(user, key, Method::POST.as_str(), &path, &body);
+    let render = render::answer_with(StatusCode::OK, |user: &User| UserView::from(user.clone()));
     let done = app
         .points()
         .charge(user, body.charge_amount, &req, &render)
@@ -187,18 +170,15 @@ async fn charge(
     params(("userId" = i64, Path, minimum = 1, description = "User id"), PageQuery),
     responses(
         (status = 200, description = "A page of history", body = HistoryPage),
-        (status = 400, description = "INVALID_USER_ID, INVALID_LIMIT or INVALID_CURSOR", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "USER_NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_USER_ID, INVALID_LIMIT or INVALID_CURSOR"),
+        (status = 404, description = "USER_NOT_FOUND"),
+        docs::Unavailable,
     ))]
 async fn history(
     State(app): State<App>,
-    Path(raw): Path<String>,
-    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+    Id(user): Id<UserId>,
+    ListQuery(page): ListQuery,
 ) -> Result<Json<HistoryPage>, ApiError> {
-    let user = extract::user_id(&raw)?;
-    let Query(query) = query.map_err(|_| ApiError::InvalidQuery)?;
-    let page = query.parse()?;
     let page = app.points().history(user, page).await?;
     Ok(Json(HistoryPage {
         items: page.items.into_iter().map(HistoryEntryView::from).collect(),

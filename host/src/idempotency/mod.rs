@@ -64,6 +64,26 @@ pub struct IdempotentRequest {
     pub fingerprint: Fingerprint,
 }
 
+impl IdempotentRequest {
+    /// `user`'s request with `key` for `method path` and `body`: the one way a fingerprint
+    /// is made. The body is serialized again, so whitespace and key order in what the client
+    /// sent do not matter.
+    pub fn new(
+        user: UserId,
+        key: IdempotencyKey,
+        method: &str,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Self {
+        let canonical = serde_json::to_vec(body).unwrap_or_default();
+        Self {
+            user,
+            key,
+            fingerprint: Fingerprint::of(method, path, &canonical),
+        }
+    }
+}
+
 /// Why an idempotent request cannot run now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Conflict {

@@ -12,6 +12,7 @@ macro_rules! label {
 
         impl $name {
             /// Every value (series that exist from the start, at zero).
+            #[allow(dead_code, reason = "only some labels create their series up front")]
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The label value.

@@ -12,7 +12,7 @@ pub use catalog::Catalog;
 pub use orders::Orders;
 pub use plugins::Plugins;
 pub use points::Points;
-pub use tx::{Answer, Committed, Database, Finish, Origin, Render, Statement, Work, commit};
+pub use tx::{Answer, Committed, Database, Finish, Origin, Render, Work, commit};
 
 use crate::{
     rules::{Rejection, RuleFailure},

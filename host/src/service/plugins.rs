@@ -58,11 +58,6 @@ impl Plugins {
         }
     }
 
-    /// The registry requests run against.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
     /// Validates and stores a new version. Validation: a component, of the hook's world,
     /// importing only what the host gives, answering a smoke call with a sample input.
     pub async fn upload(

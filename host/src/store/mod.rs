@@ -24,19 +24,22 @@ pub type PgPool = Pool;
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// `EDGECART_DATABASE_URL` does not parse.
-    #[error("invalid database URL: {0}")]
+    #[error("invalid database URL")]
     Url(#[source] tokio_postgres::Error),
     /// The URL names no database.
     #[error("the database URL names no database")]
     NoDatabaseName,
     /// PostgreSQL refused or failed a statement.
-    #[error("database: {0}")]
+    #[error("PostgreSQL failed")]
     Postgres(#[from] tokio_postgres::Error),
-    /// The pool could not be built or lend a connection.
-    #[error("database pool: {0}")]
-    Pool(String),
+    /// The pool could not be built.
+    #[error("the database pool could not be built")]
+    Build(#[from] deadpool_postgres::BuildError),
+    /// The pool could not lend a connection.
+    #[error("no database connection")]
+    Pool(#[from] deadpool_postgres::PoolError),
     /// A migration failed.
-    #[error("migration: {0}")]
+    #[error("a migration failed")]
     Migration(#[from] refinery::Error),
 }
 
@@ -47,8 +50,8 @@ mod embedded {
 /// Builds the pool without connecting: connections open on first use, so a node starts (and
 /// answers `/readyz` with 503) while PostgreSQL is still down.
 pub fn pool(settings: &Settings) -> Result<PgPool, SetupError> {
-    let config =
-        tokio_postgres::Config::from_str(&settings.database_url).map_err(SetupError::Url)?;
+    let config = tokio_postgres::Config::from_str(settings.database_url.expose())
+        .map_err(SetupError::Url)?;
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -63,12 +66,12 @@ pub fn pool(settings: &Settings) -> Result<PgPool, SetupError> {
         .recycle_timeout(Some(settings.db_timeout()))
         .runtime(Runtime::Tokio1)
         .build()
-        .map_err(|e| SetupError::Pool(e.to_string()))
+        .map_err(SetupError::from)
 }
 
 /// Creates the configured database when missing, runs the migrations, and returns the pool.
 pub async fn prepare_database(settings: &Settings) -> Result<PgPool, SetupError> {
-    create_database_if_missing(&settings.database_url).await?;
+    create_database_if_missing(settings.database_url.expose()).await?;
     let pool = pool(settings)?;
     migrate(&pool).await?;
     Ok(pool)
@@ -112,10 +115,7 @@ const MIGRATION_LOCK: i64 = 0x6564_6765_6361_7274; // "edgecart"
 
 /// Runs the embedded migrations under an advisory lock.
 pub async fn migrate(pool: &PgPool) -> Result<(), SetupError> {
-    let mut client = pool
-        .get()
-        .await
-        .map_err(|e| SetupError::Pool(e.to_string()))?;
+    let mut client = pool.get().await?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;

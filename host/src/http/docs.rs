@@ -1,0 +1,139 @@
+//! The parts of the OpenAPI document every route shares, written once: the error responses
+//! many routes have (as utoipa [`IntoResponses`]), the problem+json body of every error
+//! response, and the seed's path aliases documented from their main routes.
+
+use std::collections::BTreeMap;
+
+use utoipa::{
+    IntoResponses, Modify,
+    openapi::{
+        Content, OpenApi, PathItem, Ref, RefOr, Response, ResponseBuilder,
+        path::Operation,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+use super::problem::PROBLEM_JSON;
+
+/// The seed's paths, each an alias of a main route: `(alias, main route)`.
+pub const SEED_ALIASES: [(&str, &str); 2] = [
+    ("/products/{productId}", "/api/v1/products/{productId}"),
+    ("/products/popular", "/api/v1/products/popular"),
+];
+
+fn described(rows: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    rows.iter()
+        .map(|(status, description)| {
+            let response = ResponseBuilder::new().description(*description).build();
+            ((*status).to_owned(), RefOr::T(response))
+        })
+        .collect()
+}
+
+/// 503: a dependency (PostgreSQL) is down; `Retry-After` says when to try again.
+pub struct Unavailable;
+
+impl IntoResponses for Unavailable {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        described(&[("503", "SERVICE_UNAVAILABLE: a dependency is down")])
+    }
+}
+
+/// 503: a rule plugin failed (the request failed closed), or a dependency is down.
+pub struct RuleOrUnavailable;
+
+impl IntoResponses for RuleOrUnavailable {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        described(&[(
+            "503",
+            "PLUGIN_FAILED, or SERVICE_UNAVAILABLE: a dependency is down",
+        )])
+    }
+}
+
+/// 413 and 415: a body over the size limit, or not JSON.
+pub struct BodyErrors;
+
+impl IntoResponses for BodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        described(&[
+            ("413", "PAYLOAD_TOO_LARGE"),
+            ("415", "UNSUPPORTED_MEDIA_TYPE"),
+        ])
+    }
+}
+
+/// 401 and 403 of every admin route.
+pub struct AdminAuth;
+
+impl IntoResponses for AdminAuth {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        described(&[("401", "UNAUTHORIZED"), ("403", "FORBIDDEN")])
+    }
+}
+
+/// Declares the admin API's bearer token scheme.
+pub struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Gives every error response (4xx, 5xx) that declares no body the problem+json body.
+pub struct ProblemBodies;
+
+impl Modify for ProblemBodies {
+    fn modify(&self, openapi: &mut OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                for (status, response) in &mut operation.responses.responses {
+                    let is_error = status.starts_with('4') || status.starts_with('5');
+                    if let RefOr::T(response) = response
+                        && is_error
+                        && response.content.is_empty()
+                    {
+                        let problem = Content::new(Some(Ref::from_schema_name("Problem")));
+                        response.content.insert(PROBLEM_JSON.to_owned(), problem);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Documents each seed alias as its main route, with an operation id of its own.
+pub struct SeedPaths;
+
+impl Modify for SeedPaths {
+    fn modify(&self, openapi: &mut OpenApi) {
+        for (alias, main) in SEED_ALIASES {
+            let Some(mut item) = openapi.paths.paths.get(main).cloned() else {
+                continue;
+            };
+            for operation in operations(&mut item) {
+                if let Some(id) = &mut operation.operation_id {
+                    id.push_str("_seed_path");
+                }
+            }
+            openapi.paths.paths.insert(alias.to_owned(), item);
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
