@@ -209,9 +209,23 @@ impl Database {
         {
             return Ok(replayed(response));
         }
-        let result = self
-            .prepare_and_run(idempotency, render, prepare, work)
-            .await;
+        let result = async {
+            let mut prepares = 1;
+            let refusal = loop {
+                let prepared = match prepare().await {
+                    Ok(prepared) => prepared,
+                    Err(error) => break error,
+                };
+                let ctx = (idempotency, render, &prepared, &work, &self.metrics);
+                match self.transaction(&ctx, claim_and_work).await {
+                    Ok(done) => return Ok(done),
+                    Err(error) if error.is_stale() && prepares < MAX_PREPARES => prepares += 1,
+                    Err(error) => break error,
+                }
+            };
+            self.refuse(idempotency, render, refusal).await
+        }
+        .await;
         // Our in-flight marker carries this request's fingerprint: replace it with the answer,
         // or remove it, so that it never speaks for the key's real owner (a reuse found only
         // in PostgreSQL must not make the original request's replays look like reuses).
@@ -224,30 +238,14 @@ impl Database {
         result
     }
 
-    async fn prepare_and_run<P: Sync, T: Send, F>(
+    /// The answer to a refused request: a server error is returned as is; a business error
+    /// is rendered, and recorded for the key in a transaction of its own.
+    async fn refuse<T: Send>(
         &self,
         idempotency: Option<&IdempotentRequest>,
         render: Render<'_, T>,
-        prepare: impl Fn() -> F + Sync,
-        work: impl for<'t> Fn(&'t Transaction<'t>, &'t P, Finish<'t, T>) -> Work<'t, (T, Committed)>
-        + Sync,
-    ) -> Result<Answer, Error>
-    where
-        F: Future<Output = Result<P, Error>> + Send,
-    {
-        let mut prepares = 1;
-        let refusal = loop {
-            let prepared = match prepare().await {
-                Ok(prepared) => prepared,
-                Err(error) => break error,
-            };
-            let ctx = (idempotency, render, &prepared, &work, &self.metrics);
-            match self.transaction(&ctx, claim_and_work).await {
-                Ok(done) => return Ok(done),
-                Err(error) if error.is_stale() && prepares < MAX_PREPARES => prepares += 1,
-                Err(error) => break error,
-            }
-        };
+        refusal: Error,
+    ) -> Result<Answer, Error> {
         if refusal.is_server_error() {
             return Err(refusal);
         }

@@ -218,13 +218,8 @@ pub async fn set_active(
     name: &str,
     version: Option<&str>,
 ) -> Result<(), tokio_postgres::Error> {
-    let stmt = db
-        .prepare_cached(
-            "UPDATE plugins SET active_version = $2, updated_at = now() WHERE name = $1",
-        )
-        .await?;
-    db.execute(&stmt, &[&name, &version]).await?;
-    Ok(())
+    const SQL: &str = "UPDATE plugins SET active_version = $2, updated_at = now() WHERE name = $1";
+    set_version(db, SQL, name, version).await
 }
 
 /// Sets the shadow version (none to stop shadowing).
@@ -233,11 +228,18 @@ pub async fn set_shadow(
     name: &str,
     version: Option<&str>,
 ) -> Result<(), tokio_postgres::Error> {
-    let stmt = db
-        .prepare_cached(
-            "UPDATE plugins SET shadow_version = $2, updated_at = now() WHERE name = $1",
-        )
-        .await?;
+    const SQL: &str = "UPDATE plugins SET shadow_version = $2, updated_at = now() WHERE name = $1";
+    set_version(db, SQL, name, version).await
+}
+
+/// Runs one of the version-setting updates above.
+async fn set_version(
+    db: &impl GenericClient,
+    sql: &str,
+    name: &str,
+    version: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
+    let stmt = db.prepare_cached(sql).await?;
     db.execute(&stmt, &[&name, &version]).await?;
     Ok(())
 }

@@ -1,0 +1,210 @@
+//! What the plugin admin API reads and writes: request bodies and the views of versions,
+//! plugins and dry runs.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::super::extract::RequestBody;
+use crate::{
+    domain::Version,
+    plugins::{Called, LogLine},
+    rules::Decision,
+    service::plugins::PluginEntry,
+};
+
+/// An uploaded version.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionView {
+    /// The plugin.
+    #[schema(example = "charge-limits")]
+    pub name: String,
+    /// Its hook.
+    #[schema(example = "charge.validate")]
+    pub hook: String,
+    /// The version.
+    #[schema(example = "1.2.0")]
+    pub version: String,
+    /// Hex SHA-256 of the component.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// The note given at upload.
+    pub note: Option<String>,
+    /// When it was uploaded (RFC 3339).
+    pub created_at: String,
+}
+
+impl VersionView {
+    /// The view of `version`, a version of a plugin on `hook`.
+    pub(super) fn new(version: Version, hook: &str) -> Self {
+        Self {
+            name: version.name,
+            hook: hook.to_owned(),
+            version: version.version,
+            sha256: version.sha256,
+            size: version.size,
+            note: version.note,
+            created_at: rfc3339(version.created_at),
+        }
+    }
+}
+
+/// A plugin, what runs of it, and its versions.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginView {
+    /// `[a-z0-9-]{1,64}`.
+    #[schema(example = "charge-limits")]
+    pub name: String,
+    /// `charge.validate`, `order.validate` or `order.price`.
+    #[schema(example = "charge.validate")]
+    pub hook: String,
+    /// The version that runs, if any.
+    pub active_version: Option<String>,
+    /// The version that runs beside it in shadow, if any.
+    pub shadow_version: Option<String>,
+    /// Plugins on one hook run in ascending priority.
+    pub priority: i32,
+    /// String-to-string config the active version sees.
+    pub config: BTreeMap<String, String>,
+    /// Versions, oldest first.
+    pub versions: Vec<VersionView>,
+}
+
+impl From<PluginEntry> for PluginView {
+    fn from(entry: PluginEntry) -> Self {
+        let plugin = entry.plugin;
+        let config = plugin
+            .config
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            versions: entry
+                .versions
+                .into_iter()
+                .map(|v| VersionView::new(v, &plugin.hook))
+                .collect(),
+            name: plugin.name,
+            hook: plugin.hook,
+            active_version: plugin.active_version,
+            shadow_version: plugin.shadow_version,
+            priority: plugin.priority,
+            config,
+        }
+    }
+}
+
+/// An upload's body: the component's bytes (documentation only; the handler reads raw bytes).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ComponentBytes(#[allow(dead_code)] Vec<u8>);
+
+/// `?hook=&version=` of an upload, plus an optional note.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// `charge.validate`, `order.validate` or `order.price`.
+    pub hook: Option<String>,
+    /// A semantic version, e.g. `1.2.0`; immutable once uploaded.
+    pub version: Option<String>,
+    /// Free text kept with the version.
+    pub note: Option<String>,
+}
+
+/// Which version to activate.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ActivateRequest {
+    /// An uploaded version.
+    #[schema(example = "1.2.0")]
+    pub version: String,
+}
+
+/// A new config, and optionally a new priority.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConfigRequest {
+    /// String-to-string map, 16 KiB at most.
+    #[schema(value_type = Object, example = json!({"max": "500000"}))]
+    pub config: serde_json::Map<String, serde_json::Value>,
+    /// Lower runs first (default 100).
+    pub priority: Option<i32>,
+}
+
+/// The version to shadow, or null to stop.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ShadowRequest {
+    /// An uploaded version, or null.
+    pub version: Option<String>,
+}
+
+/// A dry run's input.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EvaluateRequest {
+    /// The hook's input: `{"userId","amount","balance"}` for `charge.validate`;
+    /// `{"userId","balance","lines":[{"productId","quantity","unitPrice"}]}` for the order
+    /// hooks.
+    #[schema(value_type = Object)]
+    pub input: serde_json::Value,
+    /// The config to run with (default: empty).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A dry run's answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EvaluateView {
+    /// `{"accept":true}`, `{"reject":{code,message}}`, `{"prices":[…]}` or
+    /// `{"failure":{kind,message}}`.
+    #[schema(value_type = Object)]
+    pub decision: serde_json::Value,
+    /// Fuel burnt.
+    pub fuel: u64,
+    /// Time of instantiate + call, in microseconds.
+    pub duration_micros: u64,
+    /// What the plugin logged.
+    #[schema(value_type = Vec<Object>)]
+    pub logs: Vec<LogLine>,
+}
+
+impl From<Called> for EvaluateView {
+    fn from(called: Called) -> Self {
+        let decision = match &called.outcome {
+            Ok(Decision::Accept) => serde_json::json!({"accept": true}),
+            Ok(Decision::Reject(r)) => {
+                serde_json::json!({"reject": {"code": r.code, "message": r.message}})
+            }
+            Ok(Decision::Prices(prices)) => serde_json::json!({"prices": prices
+                .iter()
+                .map(|p| serde_json::json!({"unitPrice": p.unit_price, "reason": p.reason}))
+                .collect::<Vec<_>>()}),
+            Err(f) => {
+                serde_json::json!({"failure": {"kind": f.kind.as_str(), "message": f.message}})
+            }
+        };
+        Self {
+            decision,
+            fuel: called.fuel,
+            duration_micros: u64::try_from(called.duration.as_micros()).unwrap_or(u64::MAX),
+            logs: called.logs,
+        }
+    }
+}
+
+impl RequestBody for ActivateRequest {}
+impl RequestBody for ConfigRequest {}
+impl RequestBody for ShadowRequest {}
+impl RequestBody for EvaluateRequest {}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}

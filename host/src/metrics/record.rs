@@ -1,0 +1,183 @@
+//! How the node records what happened: one method per metric family, each taking its label
+//! values as the enums of [`super::labels`].
+
+use std::time::Duration;
+
+use prometheus::IntGauge;
+
+use super::{
+    Cache, ChargeResult, ConsumerResult, Dependency, IdempotencyOutcome, Metrics, OrderOutcome,
+    PluginCalls, PoolState, ShadowResult, TxResult,
+};
+
+impl Metrics {
+    /// The call metrics of one plugin version on one hook, resolved once (when the version
+    /// is loaded) so that a call records itself without looking its series up.
+    pub fn plugin_calls(&self, plugin: &str, version: &str, hook: &str) -> PluginCalls {
+        let m = &self.0;
+        let calls = |result| {
+            m.plugin_calls
+                .with_label_values(&[plugin, version, hook, result])
+        };
+        PluginCalls {
+            accepted: calls("accept"),
+            rejected: calls("reject"),
+            failed: calls("failure"),
+            failures: m.plugin_failures.clone(),
+            plugin: plugin.to_owned(),
+            version: version.to_owned(),
+            duration: m.plugin_duration.with_label_values(&[plugin, version]),
+            fuel: m.plugin_fuel.with_label_values(&[plugin, version]),
+        }
+    }
+
+    /// Sets the dependency gauges from the list of those that do not answer.
+    pub fn set_dependencies(&self, down: &[Dependency]) {
+        for dependency in Dependency::ALL {
+            self.0
+                .dependency_up
+                .with_label_values(&[dependency.as_str()])
+                .set(i64::from(!down.contains(dependency)));
+        }
+    }
+
+    /// Counts an order outcome.
+    pub fn order(&self, outcome: OrderOutcome) {
+        self.0.orders.with_label_values(&outcome.labels()).inc();
+    }
+
+    /// Counts a stock-out.
+    pub fn stock_out(&self) {
+        self.0.stock_outs.with_label_values::<&str>(&[]).inc();
+    }
+
+    /// Records one transaction's latency.
+    pub fn observe_transaction(&self, result: TxResult, elapsed: Duration) {
+        self.0
+            .db_transactions
+            .with_label_values(&[result.as_str()])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts published outbox events.
+    pub fn events_relayed(&self, count: usize) {
+        self.0
+            .events_relayed
+            .with_label_values::<&str>(&[])
+            .inc_by(count as u64);
+    }
+
+    /// Counts a failed relay batch.
+    pub fn relay_error(&self) {
+        self.0.relay_errors.with_label_values::<&str>(&[]).inc();
+    }
+
+    /// Sets the outbox backlog and the age of its oldest event.
+    pub fn set_outbox_backlog(&self, count: i64, lag_seconds: f64) {
+        self.0.outbox_backlog.set(count);
+        self.0.outbox_lag.set(lag_seconds);
+    }
+
+    /// Counts an event the consumer handled.
+    pub fn consumer_event(&self, result: ConsumerResult) {
+        self.0
+            .consumer_events
+            .with_label_values(&[result.as_str()])
+            .inc();
+    }
+
+    /// Records how long an event took from its outbox row to its notification.
+    pub fn observe_notification_delay(&self, delay: Duration) {
+        self.0
+            .notification_delay
+            .with_label_values::<&str>(&[])
+            .observe(delay.as_secs_f64());
+    }
+
+    /// Counts one shadow run of a plugin's shadow version.
+    pub fn plugin_shadow(&self, plugin: &str, version: &str, result: ShadowResult) {
+        self.0
+            .plugin_shadow
+            .with_label_values(&[plugin, version, result.as_str()])
+            .inc();
+    }
+
+    /// Counts one answered HTTP request and records its latency.
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        self.0
+            .http_requests
+            .with_label_values(&[method, route, &status])
+            .inc();
+        self.0
+            .http_duration
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The in-flight request gauge.
+    pub fn http_in_flight(&self) -> &IntGauge {
+        &self.0.http_in_flight
+    }
+
+    /// Records one Redis command.
+    pub fn observe_redis(&self, operation: &'static str, elapsed: Duration, ok: bool) {
+        self.0
+            .redis_duration
+            .with_label_values(&[operation])
+            .observe(elapsed.as_secs_f64());
+        if !ok {
+            self.0.redis_errors.with_label_values(&[operation]).inc();
+        }
+    }
+
+    /// Counts one idempotent request by outcome.
+    pub fn idempotency(&self, outcome: IdempotencyOutcome) {
+        self.0
+            .idempotency
+            .with_label_values(&[outcome.as_str()])
+            .inc();
+    }
+
+    /// Counts one charge by result.
+    pub fn charge(&self, result: ChargeResult) {
+        self.0.charges.with_label_values(&[result.as_str()]).inc();
+    }
+
+    /// Counts one cache lookup.
+    pub fn cache_request(&self, cache: Cache) {
+        self.0
+            .cache_requests
+            .with_label_values(&[cache.as_str()])
+            .inc();
+    }
+
+    /// Counts one cache load.
+    pub fn cache_miss(&self, cache: Cache) {
+        self.0
+            .cache_misses
+            .with_label_values(&[cache.as_str()])
+            .inc();
+    }
+
+    /// Sets the gauges read at scrape time (pool state, Redis connectivity).
+    pub fn set_pool_state(
+        &self,
+        size: usize,
+        available: usize,
+        waiting: usize,
+        redis_connected: bool,
+    ) {
+        let gauge = |state: PoolState, value: usize| {
+            self.0
+                .db_pool
+                .with_label_values(&[state.as_str()])
+                .set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        gauge(PoolState::Size, size);
+        gauge(PoolState::Available, available);
+        gauge(PoolState::Waiting, waiting);
+        gauge(PoolState::InUse, size.saturating_sub(available));
+        self.0.redis_connected.set(i64::from(redis_connected));
+    }
+}
