@@ -29,6 +29,8 @@ pub mod registry;
 mod runtime;
 mod shadow;
 pub mod sync;
+#[cfg(test)]
+mod tests;
 
 pub use compile::{Compiled, Invalid, sha256_hex};
 pub use engine::Limits;

@@ -42,6 +42,7 @@ impl Catalog {
     }
 
     /// The 5 products most sold in paid orders of the last 72 hours, from the cache.
+    #[tracing::instrument(name = "catalog.popular", skip_all)]
     pub async fn popular(&self) -> Result<Arc<Popular>, Error> {
         self.metrics.cache_request(Cache::Popular);
         let load = async {
@@ -59,6 +60,7 @@ impl Catalog {
     }
 
     /// One product.
+    #[tracing::instrument(name = "catalog.product", skip_all, fields(product = %id))]
     pub async fn product(&self, id: ProductId) -> Result<Product, Error> {
         let client = self.db.pool().get().await?;
         products::find(&client, id)
@@ -67,6 +69,7 @@ impl Catalog {
     }
 
     /// A page of products ordered by id.
+    #[tracing::instrument(name = "catalog.list", skip(self))]
     pub async fn list(&self, page: PageRequest) -> Result<Page<Product>, Error> {
         let client = self.db.pool().get().await?;
         let rows = products::page(&client, page).await?;
@@ -74,6 +77,7 @@ impl Catalog {
     }
 
     /// Adds a product.
+    #[tracing::instrument(name = "catalog.create", skip_all)]
     pub async fn create(&self, name: &str, price: i64, stock: i64) -> Result<Product, Error> {
         let name = valid_name(name)?;
         valid_amounts(Some(price), Some(stock))?;
@@ -82,6 +86,7 @@ impl Catalog {
     }
 
     /// Changes any of name, price and stock.
+    #[tracing::instrument(name = "catalog.update", skip_all, fields(product = %id))]
     pub async fn update(&self, id: ProductId, mut patch: Patch) -> Result<Product, Error> {
         if let Some(name) = &patch.name {
             patch.name = Some(valid_name(name)?.to_owned());

@@ -60,6 +60,7 @@ impl Plugins {
 
     /// Validates and stores a new version. Validation: a component, of the hook's world,
     /// importing only what the host gives, answering a smoke call with a sample input.
+    #[tracing::instrument(name = "plugins.upload", skip_all, fields(plugin = name, hook = %hook, version = version))]
     pub async fn upload(
         &self,
         name: &str,
@@ -92,6 +93,7 @@ impl Plugins {
     }
 
     /// Every plugin with its versions.
+    #[tracing::instrument(name = "plugins.list", skip_all)]
     pub async fn list(&self) -> Result<Vec<PluginEntry>, Error> {
         let client = self.db.pool().get().await?;
         let (plugins, versions) =
@@ -113,6 +115,7 @@ impl Plugins {
     }
 
     /// One plugin with its versions.
+    #[tracing::instrument(name = "plugins.show", skip_all, fields(plugin = name))]
     pub async fn show(&self, name: &str) -> Result<PluginEntry, Error> {
         existing_name(name)?;
         let client = self.db.pool().get().await?;
@@ -124,21 +127,25 @@ impl Plugins {
     }
 
     /// Makes `version` the one that runs.
+    #[tracing::instrument(name = "plugins.activate", skip_all, fields(plugin = name, version = version))]
     pub async fn activate(&self, name: &str, version: &str) -> Result<PluginEntry, Error> {
         self.change(name, Change::Activate(version)).await
     }
 
     /// Activates the version active before the current one.
+    #[tracing::instrument(name = "plugins.rollback", skip_all, fields(plugin = name))]
     pub async fn rollback(&self, name: &str) -> Result<PluginEntry, Error> {
         self.change(name, Change::Rollback).await
     }
 
     /// Stops running the plugin (its versions stay).
+    #[tracing::instrument(name = "plugins.deactivate", skip_all, fields(plugin = name))]
     pub async fn deactivate(&self, name: &str) -> Result<PluginEntry, Error> {
         self.change(name, Change::Deactivate).await
     }
 
     /// Sets the config (string to string) and, when given, the priority.
+    #[tracing::instrument(name = "plugins.configure", skip_all, fields(plugin = name, priority = ?priority))]
     pub async fn configure(
         &self,
         name: &str,
@@ -161,11 +168,13 @@ impl Plugins {
     }
 
     /// Runs `version` beside the active one (or stops, with `None`).
+    #[tracing::instrument(name = "plugins.shadow", skip_all, fields(plugin = name, version = ?version))]
     pub async fn shadow(&self, name: &str, version: Option<&str>) -> Result<PluginEntry, Error> {
         self.change(name, Change::Shadow(version)).await
     }
 
     /// A dry run of one version on a given input and config; nothing is stored.
+    #[tracing::instrument(name = "plugins.evaluate", skip_all, fields(plugin = name, version = version))]
     pub async fn evaluate(
         &self,
         name: &str,
@@ -202,6 +211,7 @@ impl Plugins {
 
     /// Registers and activates the default plugins from `dir` when no plugin exists yet (a
     /// fresh deployment). Several nodes starting at once register them once.
+    #[tracing::instrument(name = "plugins.register_defaults", skip_all)]
     pub async fn register_defaults(&self, dir: &Path) -> Result<(), Error> {
         {
             let client = self.db.pool().get().await?;

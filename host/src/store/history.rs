@@ -6,6 +6,7 @@ use deadpool_postgres::GenericClient;
 use crate::domain::{Entry, Kind, PageRequest, UserId};
 
 /// Appends one row.
+#[tracing::instrument(name = "store.history.record", level = "debug", skip_all)]
 pub async fn record(
     db: &impl GenericClient,
     user: UserId,
@@ -33,6 +34,7 @@ pub async fn record(
 
 /// One page of a user's history, newest first, starting below `page.after`. Returns up to
 /// `page.limit + 1` rows so the caller can tell whether another page exists.
+#[tracing::instrument(name = "store.history.page", level = "debug", skip_all)]
 pub async fn page(
     db: &impl GenericClient,
     user: UserId,

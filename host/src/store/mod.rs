@@ -70,6 +70,7 @@ pub fn pool(settings: &Settings) -> Result<PgPool, SetupError> {
 }
 
 /// Creates the configured database when missing, runs the migrations, and returns the pool.
+#[tracing::instrument(name = "store.prepare_database", level = "debug", skip_all)]
 pub async fn prepare_database(settings: &Settings) -> Result<PgPool, SetupError> {
     create_database_if_missing(settings.database_url.expose()).await?;
     let pool = pool(settings)?;
@@ -79,6 +80,7 @@ pub async fn prepare_database(settings: &Settings) -> Result<PgPool, SetupError>
 
 /// Connects to the server's `postgres` database and creates the target database if it does
 /// not exist. Two nodes doing this at once is fine: the loser sees "already exists".
+#[tracing::instrument(name = "store.create_database_if_missing", level = "debug", skip_all)]
 pub async fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> {
     let target = tokio_postgres::Config::from_str(database_url).map_err(SetupError::Url)?;
     let name = target
@@ -114,6 +116,7 @@ fn is_duplicate_database(error: &tokio_postgres::Error) -> bool {
 const MIGRATION_LOCK: i64 = 0x6564_6765_6361_7274; // "edgecart"
 
 /// Runs the embedded migrations under an advisory lock.
+#[tracing::instrument(name = "store.migrate", level = "debug", skip_all)]
 pub async fn migrate(pool: &PgPool) -> Result<(), SetupError> {
     let mut client = pool.get().await?;
     client

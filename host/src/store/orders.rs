@@ -7,6 +7,7 @@ use crate::domain::{Line, Order, OrderId, Status, UserId};
 
 /// Inserts a paid order and its lines (one statement). `paid_at` is `None` for "now" (the transaction's
 /// time); tests and the demo seed pass past times.
+#[tracing::instrument(name = "store.orders.insert", level = "debug", skip_all)]
 pub async fn insert(
     db: &impl GenericClient,
     user: UserId,
@@ -52,6 +53,7 @@ pub async fn insert(
 
 /// Reads an order and its lines; with `lock`, the order row stays locked (`FOR UPDATE`)
 /// until the transaction ends, which serializes cancels.
+#[tracing::instrument(name = "store.orders.find", level = "debug", skip_all)]
 pub async fn find(
     db: &impl GenericClient,
     id: OrderId,
@@ -89,6 +91,7 @@ pub async fn find(
 }
 
 /// Marks a paid order cancelled.
+#[tracing::instrument(name = "store.orders.mark_cancelled", level = "debug", skip_all)]
 pub async fn mark_cancelled(
     db: &impl GenericClient,
     id: OrderId,

@@ -26,6 +26,7 @@ pub struct Pending {
 pub const INSERT: &str = "INSERT INTO outbox (type, payload) VALUES ($1, $2::text::jsonb)";
 
 /// Stores one event of `event_type` with a JSON payload.
+#[tracing::instrument(name = "store.outbox.insert", level = "debug", skip_all)]
 pub async fn insert(
     db: &impl GenericClient,
     event_type: &str,
@@ -39,6 +40,7 @@ pub async fn insert(
 
 /// Locks up to `limit` unsent events, oldest first, skipping those another relay holds; they
 /// stay locked until the transaction ends.
+#[tracing::instrument(name = "store.outbox.lock_unsent", level = "debug", skip_all)]
 pub async fn lock_unsent(
     db: &impl GenericClient,
     limit: i64,
@@ -60,6 +62,7 @@ pub async fn lock_unsent(
 }
 
 /// Marks events sent.
+#[tracing::instrument(name = "store.outbox.mark_sent", level = "debug", skip_all)]
 pub async fn mark_sent(db: &impl GenericClient, ids: &[i64]) -> Result<(), tokio_postgres::Error> {
     const SQL: &str = "UPDATE outbox SET sent_at = now() WHERE id = ANY($1)";
     let stmt = db.prepare_cached(SQL).await?;
@@ -68,6 +71,7 @@ pub async fn mark_sent(db: &impl GenericClient, ids: &[i64]) -> Result<(), tokio
 }
 
 /// How many events wait, and how long the oldest has waited (zero when none).
+#[tracing::instrument(name = "store.outbox.backlog", level = "debug", skip_all)]
 pub async fn backlog(db: &impl GenericClient) -> Result<(i64, f64), tokio_postgres::Error> {
     const SQL: &str = "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 \
                        FROM outbox WHERE sent_at IS NULL";
@@ -77,6 +81,7 @@ pub async fn backlog(db: &impl GenericClient) -> Result<(i64, f64), tokio_postgr
 }
 
 /// Deletes up to `limit` events sent before `retention` ago; returns how many.
+#[tracing::instrument(name = "store.outbox.purge_sent", level = "debug", skip_all)]
 pub async fn purge_sent(
     db: &impl GenericClient,
     retention: std::time::Duration,

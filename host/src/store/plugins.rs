@@ -48,6 +48,7 @@ const VERSION_COLUMNS: &str =
     "v.name, v.version, v.sha256, octet_length(v.bytes)::bigint AS size, v.note, v.created_at";
 
 /// The revision of what runs; every change bumps it.
+#[tracing::instrument(name = "store.plugins.revision", level = "debug", skip_all)]
 pub async fn revision(db: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
     let stmt = db
         .prepare_cached("SELECT revision FROM plugin_revision")
@@ -57,6 +58,7 @@ pub async fn revision(db: &impl GenericClient) -> Result<i64, tokio_postgres::Er
 
 /// Bumps the revision (locking its row until the transaction ends, which also serializes
 /// concurrent changes) and returns the new one.
+#[tracing::instrument(name = "store.plugins.bump_revision", level = "debug", skip_all)]
 pub async fn bump_revision(db: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
     let stmt = db
         .prepare_cached("UPDATE plugin_revision SET revision = revision + 1 RETURNING revision")
@@ -65,6 +67,7 @@ pub async fn bump_revision(db: &impl GenericClient) -> Result<i64, tokio_postgre
 }
 
 /// Every plugin, by name.
+#[tracing::instrument(name = "store.plugins.all", level = "debug", skip_all)]
 pub async fn all(db: &impl GenericClient) -> Result<Vec<Plugin>, tokio_postgres::Error> {
     let sql = format!("SELECT {PLUGIN_COLUMNS} FROM plugins p ORDER BY p.name");
     let stmt = db.prepare_cached(&sql).await?;
@@ -77,6 +80,7 @@ pub async fn all(db: &impl GenericClient) -> Result<Vec<Plugin>, tokio_postgres:
 }
 
 /// One plugin; with `lock`, its row stays locked until the transaction ends.
+#[tracing::instrument(name = "store.plugins.find", level = "debug", skip_all)]
 pub async fn find(
     db: &impl GenericClient,
     name: &str,
@@ -95,6 +99,7 @@ pub async fn find(
 }
 
 /// The versions of one plugin (or of all when `name` is `None`), oldest first.
+#[tracing::instrument(name = "store.plugins.versions", level = "debug", skip_all)]
 pub async fn versions(
     db: &impl GenericClient,
     name: Option<&str>,
@@ -113,6 +118,7 @@ pub async fn versions(
 }
 
 /// A version's bytes and hash.
+#[tracing::instrument(name = "store.plugins.version_bytes", level = "debug", skip_all)]
 pub async fn version_bytes(
     db: &impl GenericClient,
     name: &str,
@@ -130,6 +136,7 @@ pub async fn version_bytes(
 }
 
 /// Bytes with this hash (any version that has them).
+#[tracing::instrument(name = "store.plugins.bytes_by_sha256", level = "debug", skip_all)]
 pub async fn bytes_by_sha256(
     db: &impl GenericClient,
     sha256: &str,
@@ -141,6 +148,7 @@ pub async fn bytes_by_sha256(
 }
 
 /// Every plugin with an active or shadow version, and those versions' hashes.
+#[tracing::instrument(name = "store.plugins.running", level = "debug", skip_all)]
 pub async fn running(db: &impl GenericClient) -> Result<Vec<Running>, tokio_postgres::Error> {
     let sql = format!(
         "SELECT {PLUGIN_COLUMNS}, a.sha256 AS active_sha256, s.sha256 AS shadow_sha256 \
@@ -163,6 +171,7 @@ pub async fn running(db: &impl GenericClient) -> Result<Vec<Running>, tokio_post
 }
 
 /// Creates the plugin on `hook` unless it exists; returns its hook either way.
+#[tracing::instrument(name = "store.plugins.ensure", level = "debug", skip_all)]
 pub async fn ensure(
     db: &impl GenericClient,
     name: &str,
@@ -179,6 +188,7 @@ pub async fn ensure(
 }
 
 /// Stores a version; `None` when this plugin already has that version.
+#[tracing::instrument(name = "store.plugins.insert_version", level = "debug", skip_all)]
 pub async fn insert_version(
     db: &impl GenericClient,
     name: &str,
@@ -201,6 +211,7 @@ pub async fn insert_version(
 }
 
 /// Whether the plugin has this version.
+#[tracing::instrument(name = "store.plugins.has_version", level = "debug", skip_all)]
 pub async fn has_version(
     db: &impl GenericClient,
     name: &str,
@@ -213,6 +224,7 @@ pub async fn has_version(
 }
 
 /// Sets the active version (none to deactivate).
+#[tracing::instrument(name = "store.plugins.set_active", level = "debug", skip_all)]
 pub async fn set_active(
     db: &impl GenericClient,
     name: &str,
@@ -223,6 +235,7 @@ pub async fn set_active(
 }
 
 /// Sets the shadow version (none to stop shadowing).
+#[tracing::instrument(name = "store.plugins.set_shadow", level = "debug", skip_all)]
 pub async fn set_shadow(
     db: &impl GenericClient,
     name: &str,
@@ -245,6 +258,7 @@ async fn set_version(
 }
 
 /// Sets the config and the priority.
+#[tracing::instrument(name = "store.plugins.set_config", level = "debug", skip_all)]
 pub async fn set_config(
     db: &impl GenericClient,
     name: &str,
@@ -263,6 +277,7 @@ pub async fn set_config(
 }
 
 /// Records an activation.
+#[tracing::instrument(name = "store.plugins.push_activation", level = "debug", skip_all)]
 pub async fn push_activation(
     db: &impl GenericClient,
     name: &str,
@@ -277,6 +292,7 @@ pub async fn push_activation(
 
 /// Forgets the newest activation and returns the version of the one before it, which is
 /// what a rollback activates; `None` (and nothing forgotten) when there is no earlier one.
+#[tracing::instrument(name = "store.plugins.pop_activation", level = "debug", skip_all)]
 pub async fn pop_activation(
     db: &impl GenericClient,
     name: &str,
@@ -298,6 +314,7 @@ pub async fn pop_activation(
 }
 
 /// Whether any plugin exists (the defaults are registered into an empty table only).
+#[tracing::instrument(name = "store.plugins.any", level = "debug", skip_all)]
 pub async fn any(db: &impl GenericClient) -> Result<bool, tokio_postgres::Error> {
     let stmt = db
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM plugins)")

@@ -18,6 +18,7 @@ impl From<&Row> for Product {
 }
 
 /// Reads one product.
+#[tracing::instrument(name = "store.products.find", level = "debug", skip_all)]
 pub async fn find(
     db: &impl GenericClient,
     id: ProductId,
@@ -32,6 +33,7 @@ pub async fn find(
 }
 
 /// One page ordered by id, after `page.after`; up to `page.limit + 1` rows.
+#[tracing::instrument(name = "store.products.page", level = "debug", skip_all)]
 pub async fn page(
     db: &impl GenericClient,
     page: PageRequest,
@@ -45,6 +47,7 @@ pub async fn page(
 }
 
 /// Inserts a product.
+#[tracing::instrument(name = "store.products.insert", level = "debug", skip_all)]
 pub async fn insert(
     db: &impl GenericClient,
     name: &str,
@@ -60,6 +63,7 @@ pub async fn insert(
 }
 
 /// Applies a partial update; `None` when there is no such product.
+#[tracing::instrument(name = "store.products.update", level = "debug", skip_all)]
 pub async fn update(
     db: &impl GenericClient,
     id: ProductId,
@@ -76,6 +80,7 @@ pub async fn update(
 }
 
 /// Reads the products with these ids (any order; missing ids are simply absent).
+#[tracing::instrument(name = "store.products.find_many", level = "debug", skip_all)]
 pub async fn find_many(
     db: &impl GenericClient,
     ids: &[i64],
@@ -133,6 +138,7 @@ impl TakeStock {
     }
 
     /// Runs the step; the rows stay locked until the transaction ends.
+    #[tracing::instrument(name = "store.products.take_stock", level = "debug", skip_all)]
     pub async fn run(&self, db: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
         let stmt = db.prepare_cached(Self::SQL).await?;
         db.execute(&stmt, &self.params()).await?;
@@ -161,6 +167,7 @@ impl StockRefusal {
 }
 
 /// Puts `quantity` units back (a cancelled order).
+#[tracing::instrument(name = "store.products.return_stock", level = "debug", skip_all)]
 pub async fn return_stock(
     db: &impl GenericClient,
     id: i64,

@@ -8,6 +8,7 @@ use deadpool_postgres::GenericClient;
 use crate::domain::Sold;
 
 /// Adds `quantity` (negative to reverse a cancelled order) to the hour bucket of `sold_at`.
+#[tracing::instrument(name = "store.sales.record", level = "debug", skip_all)]
 pub async fn record(
     db: &impl GenericClient,
     sold_at: DateTime<Utc>,
@@ -34,6 +35,7 @@ pub async fn record(
 /// first, ties by id. Whole hours come from the rollup; the window's first, partial hour is
 /// counted exactly from the orders paid in it, so the window is exact to the second while the
 /// cost stays bounded by 72 buckets plus one hour of orders.
+#[tracing::instrument(name = "store.sales.top", level = "debug", skip_all)]
 pub async fn top(
     db: &impl GenericClient,
     window: Duration,

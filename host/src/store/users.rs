@@ -17,6 +17,7 @@ impl From<&Row> for User {
 }
 
 /// Reads one user.
+#[tracing::instrument(name = "store.users.find", level = "debug", skip_all)]
 pub async fn find(
     db: &impl GenericClient,
     id: UserId,
@@ -31,6 +32,7 @@ pub async fn find(
 }
 
 /// Inserts a user with an opening balance.
+#[tracing::instrument(name = "store.users.insert", level = "debug", skip_all)]
 pub async fn insert(
     db: &impl GenericClient,
     name: &str,
@@ -47,6 +49,7 @@ pub async fn insert(
 
 /// Adds `amount` to the balance and returns the user after it; `None` when there is no such
 /// user. Overflowing `BIGINT` is a `numeric_value_out_of_range` error.
+#[tracing::instrument(name = "store.users.add_balance", level = "debug", skip_all)]
 pub async fn add_balance(
     db: &impl GenericClient,
     id: UserId,
@@ -65,6 +68,7 @@ pub async fn add_balance(
 /// Pays `amount` for `order_id` if the balance covers it: deducts it and writes the `USE`
 /// history row in one statement, returning the balance after; `None` when it does not cover
 /// it (or there is no such user). The user's row stays locked until the transaction ends.
+#[tracing::instrument(name = "store.users.spend", level = "debug", skip_all)]
 pub async fn spend(
     db: &impl GenericClient,
     id: UserId,

@@ -1,0 +1,186 @@
+//! `edgecart plugin …`: the business teams' command line. `new`, `build`, `test` and `run`
+//! work on a plugin crate on this machine (`run` executes a component in the same sandbox the
+//! server uses, like Shopify's function-runner); `deploy`, `list`, `activate`, `rollback`,
+//! `config` and `shadow` talk to a server's admin API.
+//!
+//! - this file: the clap commands and their dispatch.
+//! - [`local`]: `new`, `build`, `test` and `run`, on this machine.
+//! - [`admin`]: the admin API calls, and where to reach it ([`Admin`]).
+//! - [`error`]: the one [`Error`] of every command, its causes kept as sources.
+
+mod admin;
+mod error;
+mod local;
+
+pub use admin::Admin;
+pub use error::Error;
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use crate::plugins::Hook;
+
+/// `edgecart plugin` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum PluginCommand {
+    /// Create a new plugin crate from the template (a `charge.validate` rule to edit).
+    New {
+        /// Plugin name, `[a-z0-9-]{1,64}`; also the folder created.
+        name: String,
+        /// Folder to create it in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Build a plugin crate into a component (`cargo build --release --target wasm32-wasip2`).
+    Build {
+        /// The plugin crate.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Run a plugin crate's unit tests natively (`cargo test`).
+    Test {
+        /// The plugin crate.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Run a component once, here, in the server's sandbox; prints decision, fuel and logs.
+    Run {
+        /// The hook's input as JSON (see `evaluate` in the README).
+        #[arg(long)]
+        input: PathBuf,
+        /// The hook; by default the one whose world the component implements.
+        #[arg(long)]
+        hook: Option<Hook>,
+        /// A config entry, `key=value`; repeat for more.
+        #[arg(long = "config", value_parser = key_value)]
+        config: Vec<(String, String)>,
+        /// The component.
+        wasm: PathBuf,
+    },
+    /// Upload a component as a new version (and activate it with `--activate`).
+    Deploy {
+        /// Plugin name.
+        #[arg(long)]
+        name: String,
+        /// The hook.
+        #[arg(long)]
+        hook: Hook,
+        /// A semantic version, e.g. 1.2.0.
+        #[arg(long)]
+        version: String,
+        /// Make it the active version once uploaded.
+        #[arg(long)]
+        activate: bool,
+        /// The component.
+        wasm: PathBuf,
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// List the plugins of a server.
+    List {
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Activate an uploaded version.
+    Activate {
+        /// Plugin name.
+        name: String,
+        /// The version.
+        version: String,
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Activate the version active before the current one.
+    Rollback {
+        /// Plugin name.
+        name: String,
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Replace a plugin's config (`key=value` pairs) and optionally its priority.
+    Config {
+        /// Plugin name.
+        name: String,
+        /// Config entries, `key=value`.
+        #[arg(value_parser = key_value)]
+        entries: Vec<(String, String)>,
+        /// Lower runs first.
+        #[arg(long)]
+        priority: Option<i32>,
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Run a version in shadow beside the active one, or stop with `--stop`.
+    Shadow {
+        /// Plugin name.
+        name: String,
+        /// The version to shadow.
+        version: Option<String>,
+        /// Stop shadowing.
+        #[arg(long, conflicts_with = "version")]
+        stop: bool,
+        #[command(flatten)]
+        admin: Admin,
+    },
+}
+
+/// Runs one `edgecart plugin` command; `main` prints the error with its sources.
+pub async fn run(command: PluginCommand) -> Result<(), Error> {
+    match command {
+        PluginCommand::New { name, dir } => local::new(&name, &dir),
+        PluginCommand::Build { dir } => {
+            local::build(&dir).map(|wasm| println!("{}", wasm.display()))
+        }
+        PluginCommand::Test { dir } => local::cargo(&dir, &["test"]),
+        PluginCommand::Run {
+            input,
+            hook,
+            config,
+            wasm,
+        } => local::run(&input, hook, config, &wasm).await,
+        PluginCommand::Deploy {
+            name,
+            hook,
+            version,
+            activate,
+            wasm,
+            admin,
+        } => admin.deploy(&name, hook, &version, activate, &wasm).await,
+        PluginCommand::List { admin } => admin.list().await,
+        PluginCommand::Activate {
+            name,
+            version,
+            admin,
+        } => admin.activate(&name, &version).await,
+        PluginCommand::Rollback { name, admin } => admin.rollback(&name).await,
+        PluginCommand::Config {
+            name,
+            entries,
+            priority,
+            admin,
+        } => admin.configure(&name, entries, priority).await,
+        PluginCommand::Shadow {
+            name,
+            version,
+            stop,
+            admin,
+        } => admin.shadow(&name, version.as_deref(), stop).await,
+    }
+}
+
+/// `key=value` on the command line.
+fn key_value(entry: &str) -> Result<(String, String), Error> {
+    entry
+        .split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| Error::NotKeyValue(entry.to_owned()))
+}
+
+/// The bytes of a file, or an error naming it.
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
