@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::{
+    auth::Authenticator,
     config::{Secret, Settings},
     health::Health,
     metrics::Metrics,
@@ -23,6 +24,7 @@ pub(crate) struct Inner {
     pub(crate) catalog: Catalog,
     pub(crate) plugins: Plugins,
     pub(crate) health: Health,
+    pub(crate) auth: Authenticator,
 }
 
 impl App {
@@ -63,6 +65,11 @@ impl App {
     /// Which dependencies answer (readiness, the dependency gauges).
     pub fn health(&self) -> &Health {
         &self.0.health
+    }
+
+    /// How end users are authenticated.
+    pub fn auth(&self) -> &Authenticator {
+        &self.0.auth
     }
 
     /// The admin token, when the admin API is open.

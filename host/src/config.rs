@@ -40,6 +40,40 @@ pub struct Settings {
     #[arg(long, env = "EDGECART_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
 
+    /// How end users are known: `none` (anyone may act for any user; the default only on a
+    /// loopback listen address) or `jwt` (a bearer token names the user).
+    #[arg(long, env = "EDGECART_AUTH")]
+    pub auth: Option<AuthMode>,
+
+    /// A JWKS document with the identity provider's public keys.
+    #[arg(long, env = "EDGECART_JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<PathBuf>,
+
+    /// The identity provider's JWKS URL: fetched at start, again (at most every 30 s) when a
+    /// token names a key id this node does not hold.
+    #[arg(long, env = "EDGECART_JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+
+    /// A shared secret that lets HS256 tokens in (for `edgecart token issue` and tests).
+    #[arg(long, env = "EDGECART_JWT_HS256_SECRET", hide_env_values = true)]
+    pub jwt_hs256_secret: Option<Secret>,
+
+    /// The issuer (`iss`) tokens must carry, when set.
+    #[arg(long, env = "EDGECART_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// An audience (`aud`) tokens must name, when set.
+    #[arg(long, env = "EDGECART_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// The claim holding the user id.
+    #[arg(long, env = "EDGECART_JWT_USER_CLAIM", default_value = "sub")]
+    pub jwt_user_claim: String,
+
+    /// The shortest time between two fetches of the JWKS URL, in seconds.
+    #[arg(long, env = "EDGECART_JWT_JWKS_REFETCH_SECS", default_value_t = 30)]
+    pub jwt_jwks_refetch_secs: u64,
+
     /// Staleness bound of the popular-products cache, in seconds.
     #[arg(long, env = "EDGECART_POPULAR_TTL_SECS", default_value_t = 10)]
     pub popular_ttl_secs: u64,
@@ -247,6 +281,15 @@ impl Settings {
     pub fn idempotency_retention(&self) -> Duration {
         Duration::from_secs(self.idempotency_retention_secs)
     }
+}
+
+/// How end users are authenticated (`EDGECART_AUTH`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMode {
+    /// No end-user identity: any client may act for any user.
+    None,
+    /// Bearer JWTs name the user.
+    Jwt,
 }
 
 /// How log lines are written.

@@ -12,6 +12,7 @@
 //! - [`startup`]: the composition root that builds it, and the server that serves it.
 //! - [`shutdown`]: the shutdown signal and the background tasks stopped by one token.
 //! - [`health`]: readiness (which dependencies answer) and the gauges read at scrape time.
+//! - [`auth`]: who calls the user-facing API (none, or bearer JWTs).
 //! - [`http`]: routes, handlers, the one error-to-problem+json mapping, layers, OpenAPI.
 //! - [`service`]: the use cases (points, orders, catalog); they own transactions.
 //! - [`store`]: PostgreSQL access, one file per table group, and the migrations.
@@ -29,6 +30,7 @@
 //! - [`cli`]: `edgecart plugin …`, the business teams' command line.
 
 pub(crate) mod app;
+pub mod auth;
 pub(crate) mod cache;
 pub mod cli;
 pub mod config;

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     app::{App, Inner},
+    auth::{AuthSetupError, Authenticator},
     config::Settings,
     events::{
         consumer::{Consumer, ConsumerSettings},
@@ -45,6 +46,9 @@ pub enum StartError {
     /// The default plugins could not be registered.
     #[error("the default plugins could not be registered")]
     Plugins(#[source] service::Error),
+    /// The authentication settings are refused, or the JWT keys could not be loaded.
+    #[error("end-user authentication could not be set up")]
+    Auth(#[from] AuthSetupError),
     /// The notification sink could not be built.
     #[error("the notification sink could not be built")]
     Sink(#[from] SinkError),
@@ -69,6 +73,7 @@ impl App {
     }
 
     async fn assemble(settings: Settings) -> Result<(Self, Parts), StartError> {
+        let auth = Authenticator::from_settings(&settings).await?;
         let pool = store::prepare_database(&settings).await?;
         let metrics = Metrics::new();
         let redis = Redis::connect(&settings, metrics.clone()).await?;
@@ -106,6 +111,7 @@ impl App {
             plugins,
             metrics,
             settings,
+            auth,
         });
         let parts = Parts {
             pool,
@@ -146,6 +152,7 @@ pub struct Application {
 impl Application {
     /// Builds the state and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        crate::auth::check_mode(&settings)?;
         let listener = TcpListener::bind(settings.listen).await?;
         let (app, parts) = App::assemble(settings).await?;
         Ok(Self {

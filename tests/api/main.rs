@@ -2,6 +2,7 @@
 //! database and Redis prefix, and speaks HTTP to it.
 
 mod admin;
+mod auth;
 mod bad_input;
 mod events;
 mod faults;

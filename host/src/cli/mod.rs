@@ -7,10 +7,12 @@
 //! - [`local`]: `new`, `build`, `test` and `run`, on this machine.
 //! - [`admin`]: the admin API calls, and where to reach it ([`Admin`]).
 //! - [`error`]: the one [`Error`] of every command, its causes kept as sources.
+//! - [`tokens`]: `edgecart token issue`, end-user tokens for local testing.
 
 mod admin;
 mod error;
 mod local;
+pub mod tokens;
 
 pub use admin::Admin;
 pub use error::Error;

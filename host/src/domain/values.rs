@@ -263,3 +263,30 @@ mod tests {
         );
     }
 }
+
+/// Who calls the user-facing API, as authentication found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// No end-user identity (`EDGECART_AUTH=none`): may act for any user.
+    Anyone,
+    /// This user, proven by a token.
+    User(UserId),
+}
+
+impl Caller {
+    /// Whether the caller may act for `user`.
+    pub fn may_act_for(self, user: UserId) -> bool {
+        match self {
+            Caller::Anyone => true,
+            Caller::User(own) => own == user,
+        }
+    }
+
+    /// The user the caller is, when a token says so.
+    pub fn user(self) -> Option<UserId> {
+        match self {
+            Caller::Anyone => None,
+            Caller::User(user) => Some(user),
+        }
+    }
+}

@@ -72,7 +72,35 @@ impl IntoResponses for AdminAuth {
     }
 }
 
-/// Declares the admin API's bearer token scheme.
+/// 401 and 403 of the user-scoped routes (with `EDGECART_AUTH=jwt`).
+pub struct UserAuth;
+
+impl IntoResponses for UserAuth {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        described(&[
+            (
+                "401",
+                "UNAUTHENTICATED: no valid end-user token (with EDGECART_AUTH=jwt)",
+            ),
+            ("403", "FORBIDDEN: the token's user is not this user"),
+        ])
+    }
+}
+
+/// 401 of the order routes, where someone else's order is simply not found.
+pub struct Unauthenticated;
+
+impl IntoResponses for Unauthenticated {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        described(&[(
+            "401",
+            "UNAUTHENTICATED: no valid end-user token (with EDGECART_AUTH=jwt)",
+        )])
+    }
+}
+
+/// Declares the two bearer schemes: `bearer`, the admin API's tokens, and `user`, end users'
+/// JWTs (needed with `EDGECART_AUTH=jwt`).
 pub struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -81,6 +109,18 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "user",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An end user's JWT, when the server runs with EDGECART_AUTH=jwt",
+                    ))
+                    .build(),
+            ),
         );
     }
 }

@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 use super::problem::ApiError;
 use crate::{
     app::App,
-    domain::{IdempotencyKey, OrderId, PageError, PageRequest, ProductId, UserId},
+    domain::{Caller, IdempotencyKey, OrderId, PageError, PageRequest, ProductId, UserId},
 };
 
 /// A path id of type `T`, the route's one path parameter; a segment that is not a valid id
@@ -58,6 +58,24 @@ impl<S: Send + Sync, T: PathId> FromRequestParts<S> for Id<T> {
             .map(|Path(raw)| raw)
             .unwrap_or_default();
         T::parse_segment(&raw).map(Id)
+    }
+}
+
+/// Who calls, verified once per request (`EDGECART_AUTH`): a missing or bad token is 401
+/// `UNAUTHENTICATED`. Services decide what the caller may do.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated(pub Caller);
+
+impl FromRequestParts<App> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let caller = app.auth().caller(authorization).await?;
+        Ok(Authenticated(caller))
     }
 }
 

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::{
     docs,
-    extract::{self, Id, JsonBody, RequestBody},
+    extract::{self, Authenticated, Id, JsonBody, RequestBody},
     problem::ApiError,
     render,
     users::rfc3339,
@@ -35,10 +35,15 @@ pub fn router() -> Router<App> {
 /// An order to place and pay (the seed's shape; extra fields are ignored).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OrderRequest {
-    /// Who orders (`userId` is accepted too).
-    #[serde(alias = "userId", deserialize_with = "extract::integer::required")]
+    /// Who orders (`userId` is accepted too). With end-user tokens it may be left out (the
+    /// token's user orders) and, when given, must be the token's user.
+    #[serde(
+        alias = "userId",
+        default,
+        deserialize_with = "extract::integer::optional"
+    )]
     #[schema(minimum = 1, example = 25)]
-    pub user_id: i64,
+    pub user_id: Option<i64>,
     /// Lines; lines with the same product id are merged.
     #[schema(min_items = 1)]
     pub products: Vec<OrderItem>,
@@ -139,7 +144,7 @@ impl RequestBody for OrderRequest {
 }
 
 /// Places an order and pays it with points, in one transaction.
-#[utoipa::path(post, path = "/api/v1/orders", tag = "orders",
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security((), ("user" = [])),
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", min_length = 1, max_length = 255,
         description = "Optional; when given, a repeat replays the first answer")),
     request_body = OrderRequest,
@@ -149,17 +154,18 @@ impl RequestBody for OrderRequest {
         (status = 404, description = "USER_NOT_FOUND or PRODUCT_NOT_FOUND"),
         (status = 409, description = "INSUFFICIENT_BALANCE, OUT_OF_STOCK, PAYMENT_AMOUNT_MISMATCH or IDEMPOTENCY_KEY_IN_USE"),
         (status = 422, description = "IDEMPOTENCY_KEY_REUSED"),
-        docs::BodyErrors, docs::RuleOrUnavailable,
+        docs::BodyErrors, docs::UserAuth, docs::RuleOrUnavailable,
     ))]
 async fn place(
     State(app): State<App>,
+    Authenticated(caller): Authenticated,
     headers: HeaderMap,
     JsonBody(body): JsonBody<OrderRequest>,
 ) -> Result<Response, ApiError> {
     // The key after the body: a malformed order is INVALID_ORDER whatever its key.
     let key = extract::optional_key(&headers)?;
     let lines: Vec<(i64, i64)> = body.products.iter().map(|p| (p.id, p.quantity)).collect();
-    let order = NewOrder::parse(body.user_id, &lines, body.payment_amount)?;
+    let order = NewOrder::parse(caller, body.user_id, &lines, body.payment_amount)?;
     let idempotency = key.map(|key| {
         // The order as parsed (lines merged and sorted), so equivalent bodies are one request.
         let canonical = serde_json::json!({
@@ -176,29 +182,37 @@ async fn place(
 }
 
 /// One order.
-#[utoipa::path(get, path = "/api/v1/orders/{orderId}", tag = "orders",
+#[utoipa::path(get, path = "/api/v1/orders/{orderId}", tag = "orders", security((), ("user" = [])),
     params(("orderId" = i64, Path, minimum = 1, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
         (status = 400, description = "INVALID_ORDER_ID"),
         (status = 404, description = "ORDER_NOT_FOUND"),
-        docs::Unavailable,
+        docs::Unauthenticated, docs::Unavailable,
     ))]
-async fn show(State(app): State<App>, Id(id): Id<OrderId>) -> Result<Json<OrderView>, ApiError> {
-    let order = app.orders().get(id).await?;
+async fn show(
+    State(app): State<App>,
+    Authenticated(caller): Authenticated,
+    Id(id): Id<OrderId>,
+) -> Result<Json<OrderView>, ApiError> {
+    let order = app.orders().get(caller, id).await?;
     Ok(Json(OrderView::from(&order)))
 }
 
 /// Cancels a paid order (a cancelled one is returned unchanged).
-#[utoipa::path(post, path = "/api/v1/orders/{orderId}/cancel", tag = "orders",
+#[utoipa::path(post, path = "/api/v1/orders/{orderId}/cancel", tag = "orders", security((), ("user" = [])),
     params(("orderId" = i64, Path, minimum = 1, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = OrderView),
         (status = 400, description = "INVALID_ORDER_ID"),
         (status = 404, description = "ORDER_NOT_FOUND"),
-        docs::Unavailable,
+        docs::Unauthenticated, docs::Unavailable,
     ))]
-async fn cancel(State(app): State<App>, Id(id): Id<OrderId>) -> Result<Json<OrderView>, ApiError> {
-    let order = app.orders().cancel(id).await?;
+async fn cancel(
+    State(app): State<App>,
+    Authenticated(caller): Authenticated,
+    Id(id): Id<OrderId>,
+) -> Result<Json<OrderView>, ApiError> {
+    let order = app.orders().cancel(caller, id).await?;
     Ok(Json(OrderView::from(&order)))
 }

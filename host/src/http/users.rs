@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::{
     docs,
-    extract::{self, Id, JsonBody, ListQuery, PageQuery, RequestBody, RequiredKey},
+    extract::{self, Authenticated, Id, JsonBody, ListQuery, PageQuery, RequestBody, RequiredKey},
     problem::ApiError,
     render,
 };
@@ -121,20 +121,24 @@ pub fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 /// The balance of a user.
-#[utoipa::path(get, path = "/api/v1/users/{userId}", tag = "points",
+#[utoipa::path(get, path = "/api/v1/users/{userId}", tag = "points", security((), ("user" = [])),
     params(("userId" = i64, Path, minimum = 1, description = "User id")),
     responses(
         (status = 200, description = "The user and balance", body = UserView),
         (status = 400, description = "INVALID_USER_ID"),
         (status = 404, description = "USER_NOT_FOUND"),
-        docs::Unavailable,
+        docs::UserAuth, docs::Unavailable,
     ))]
-async fn balance(State(app): State<App>, Id(user): Id<UserId>) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(app.points().balance(user).await?.into()))
+async fn balance(
+    State(app): State<App>,
+    Authenticated(caller): Authenticated,
+    Id(user): Id<UserId>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(app.points().balance(caller, user).await?.into()))
 }
 
 /// Charges points, once per `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/users/{userId}/charge", tag = "points",
+#[utoipa::path(post, path = "/api/v1/users/{userId}/charge", tag = "points", security((), ("user" = [])),
     params(
         ("userId" = i64, Path, minimum = 1, description = "User id"),
         ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", min_length = 1, max_length = 255,
@@ -147,10 +151,11 @@ async fn balance(State(app): State<App>, Id(user): Id<UserId>) -> Result<Json<Us
         (status = 404, description = "USER_NOT_FOUND"),
         (status = 409, description = "IDEMPOTENCY_KEY_IN_USE or BALANCE_OVERFLOW"),
         (status = 422, description = "IDEMPOTENCY_KEY_REUSED"),
-        docs::BodyErrors, docs::RuleOrUnavailable,
+        docs::BodyErrors, docs::UserAuth, docs::RuleOrUnavailable,
     ))]
 async fn charge(
     State(app): State<App>,
+    Authenticated(caller): Authenticated,
     Id(user): Id<UserId>,
     RequiredKey(key): RequiredKey,
     JsonBody(body): JsonBody<ChargeRequest>,
@@ -160,26 +165,27 @@ async fn charge(
     let render = render::answer_with(StatusCode::OK, |user: &User| UserView::from(user.clone()));
     let done = app
         .points()
-        .charge(user, body.charge_amount, &req, &render)
+        .charge(caller, user, body.charge_amount, &req, &render)
         .await?;
     Ok(render::answer(done))
 }
 
 /// A user's point history, newest first.
-#[utoipa::path(get, path = "/api/v1/users/{userId}/points/history", tag = "points",
+#[utoipa::path(get, path = "/api/v1/users/{userId}/points/history", tag = "points", security((), ("user" = [])),
     params(("userId" = i64, Path, minimum = 1, description = "User id"), PageQuery),
     responses(
         (status = 200, description = "A page of history", body = HistoryPage),
         (status = 400, description = "INVALID_USER_ID, INVALID_LIMIT or INVALID_CURSOR"),
         (status = 404, description = "USER_NOT_FOUND"),
-        docs::Unavailable,
+        docs::UserAuth, docs::Unavailable,
     ))]
 async fn history(
     State(app): State<App>,
+    Authenticated(caller): Authenticated,
     Id(user): Id<UserId>,
     ListQuery(page): ListQuery,
 ) -> Result<Json<HistoryPage>, ApiError> {
-    let page = app.points().history(user, page).await?;
+    let page = app.points().history(caller, user, page).await?;
     Ok(Json(HistoryPage {
         items: page.items.into_iter().map(HistoryEntryView::from).collect(),
         next_cursor: page.next_cursor.map(|c| c.encode()),

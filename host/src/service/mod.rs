@@ -22,6 +22,9 @@ use crate::{
 /// Every way a use case can fail. `http::problem` alone turns these into responses.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The caller may not act for this user (403).
+    #[error("forbidden")]
+    Forbidden,
     /// No such user (404).
     #[error("user not found")]
     UserNotFound,

@@ -11,7 +11,7 @@ use tokio_postgres::types::ToSql;
 
 use super::{Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit};
 use crate::{
-    domain::{Kind, Line, Order, OrderId, Status, UserId},
+    domain::{Caller, Kind, Line, Order, OrderId, Status, UserId},
     events::signal::OutboxSignal,
     idempotency::IdempotentRequest,
     metrics::{Metrics, OrderOutcome, RejectReason},
@@ -35,10 +35,24 @@ pub struct NewOrder {
 }
 
 impl NewOrder {
-    /// Validates ids and quantities and merges lines with the same product.
-    pub fn parse(user: i64, lines: &[(i64, i64)], payment_amount: i64) -> Result<Self, Error> {
-        let user =
-            UserId::new(user).map_err(|_| Error::InvalidOrder("user id must be positive"))?;
+    /// Validates ids and quantities and merges lines with the same product. The payer is the
+    /// caller's user; `user` (the body's `user_id`) may then be left out, and when given must
+    /// be the caller's (403). Without an end-user identity it is required.
+    pub fn parse(
+        caller: Caller,
+        user: Option<i64>,
+        lines: &[(i64, i64)],
+        payment_amount: i64,
+    ) -> Result<Self, Error> {
+        let named = user
+            .map(|id| UserId::new(id).map_err(|_| Error::InvalidOrder("user id must be positive")))
+            .transpose()?;
+        let user = match (caller.user(), named) {
+            (Some(own), Some(named)) if own != named => return Err(Error::Forbidden),
+            (Some(own), _) => own,
+            (None, Some(named)) => named,
+            (None, None) => return Err(Error::InvalidOrder("user_id is required")),
+        };
         if lines.is_empty() {
             return Err(Error::InvalidOrder("an order needs at least one line"));
         }
@@ -127,20 +141,21 @@ impl Orders {
         Ok(answer)
     }
 
-    /// One order.
+    /// One order; someone else's order is not found.
     #[tracing::instrument(name = "orders.get", skip(self))]
-    pub async fn get(&self, id: OrderId) -> Result<Order, Error> {
+    pub async fn get(&self, caller: Caller, id: OrderId) -> Result<Order, Error> {
         let client = self.db.pool().get().await?;
         orders::find(&client, id, false)
             .await?
+            .filter(|order| owned_by(caller, order))
             .ok_or(Error::OrderNotFound)
     }
 
     /// Cancels a paid order: stock back, points refunded, rollup reversed, event stored.
     /// Cancelling a cancelled order changes nothing and returns it.
     #[tracing::instrument(name = "orders.cancel", skip(self))]
-    pub async fn cancel(&self, id: OrderId) -> Result<Order, Error> {
-        let (order, cancelled_now) = self.db.transaction(&id, cancel_in).await?;
+    pub async fn cancel(&self, caller: Caller, id: OrderId) -> Result<Order, Error> {
+        let (order, cancelled_now) = self.db.transaction(&(caller, id), cancel_in).await?;
         if cancelled_now {
             self.metrics.order(OrderOutcome::Cancelled);
             self.outbox.committed();
@@ -281,11 +296,12 @@ fn write<'t>(
 /// Cancels inside one transaction; the order row lock makes concurrent cancels refund once.
 fn cancel_in<'t>(
     tx: &'t Transaction<'t>,
-    &id: &'t OrderId,
+    &(caller, id): &'t (Caller, OrderId),
 ) -> Work<'t, ((Order, bool), Committed)> {
     Box::pin(async move {
         let mut order = orders::find(tx, id, true)
             .await?
+            .filter(|order| owned_by(caller, order))
             .ok_or(Error::OrderNotFound)?;
         if order.status == Status::Cancelled {
             return Ok(((order, false), commit(tx, &[]).await?));
@@ -316,6 +332,12 @@ fn cancel_in<'t>(
     })
 }
 
+/// Whether `caller` may see and cancel `order`: its owner, or anyone without end-user
+/// identity.
+fn owned_by(caller: Caller, order: &Order) -> bool {
+    caller.user().is_none_or(|user| user.get() == order.user_id)
+}
+
 /// The JSON an order event carries.
 fn event_payload(order: &Order) -> serde_json::Value {
     json!({
@@ -335,8 +357,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_payer_is_the_callers_user_and_a_different_body_user_is_forbidden() {
+        let caller = Caller::User(UserId::new(7).unwrap());
+        assert_eq!(
+            NewOrder::parse(caller, None, &[(1, 1)], 0)
+                .unwrap()
+                .user
+                .get(),
+            7
+        );
+        assert_eq!(
+            NewOrder::parse(caller, Some(7), &[(1, 1)], 0)
+                .unwrap()
+                .user
+                .get(),
+            7
+        );
+        assert!(matches!(
+            NewOrder::parse(caller, Some(8), &[(1, 1)], 0),
+            Err(Error::Forbidden)
+        ));
+        assert!(matches!(
+            NewOrder::parse(Caller::Anyone, None, &[(1, 1)], 0),
+            Err(Error::InvalidOrder(_))
+        ));
+    }
+
+    #[test]
     fn lines_are_merged_by_product_and_sorted() {
-        let order = NewOrder::parse(7, &[(102, 1), (101, 2), (102, 3)], 0).unwrap();
+        let order =
+            NewOrder::parse(Caller::Anyone, Some(7), &[(102, 1), (101, 2), (102, 3)], 0).unwrap();
         assert_eq!(order.lines, vec![(101, 2), (102, 4)]);
     }
 
@@ -351,18 +401,18 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    NewOrder::parse(user, &lines, 0),
+                    NewOrder::parse(Caller::Anyone, Some(user), &lines, 0),
                     Err(Error::InvalidOrder(_))
                 ),
                 "{lines:?}"
             );
         }
         assert!(matches!(
-            NewOrder::parse(1, &[(1, i64::MAX), (1, 1)], 0),
+            NewOrder::parse(Caller::Anyone, Some(1), &[(1, i64::MAX), (1, 1)], 0),
             Err(Error::InvalidOrder(_))
         ));
         assert!(matches!(
-            NewOrder::parse(1, &[(1, 1)], -1),
+            NewOrder::parse(Caller::Anyone, Some(1), &[(1, 1)], -1),
             Err(Error::InvalidOrder(_))
         ));
     }

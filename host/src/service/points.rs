@@ -7,7 +7,7 @@ use deadpool_postgres::Transaction;
 
 use super::{Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, valid_text};
 use crate::{
-    domain::{Entry, Kind, Page, PageRequest, User, UserId},
+    domain::{Caller, Entry, Kind, Page, PageRequest, User, UserId},
     idempotency::IdempotentRequest,
     metrics::{ChargeResult, Metrics},
     rules::{ChargeInput, Decision, Rules},
@@ -45,7 +45,8 @@ impl Points {
 
     /// A user and their balance.
     #[tracing::instrument(name = "points.balance", skip(self))]
-    pub async fn balance(&self, user: UserId) -> Result<User, Error> {
+    pub async fn balance(&self, caller: Caller, user: UserId) -> Result<User, Error> {
+        acting_for(caller, user)?;
         let client = self.db.pool().get().await?;
         users::find(&client, user).await?.ok_or(Error::UserNotFound)
     }
@@ -55,11 +56,13 @@ impl Points {
     #[tracing::instrument(name = "points.charge", skip(self, req, render))]
     pub async fn charge(
         &self,
+        caller: Caller,
         user: UserId,
         amount: i64,
         req: &IdempotentRequest,
         render: Render<'_, User>,
     ) -> Result<Answer, Error> {
+        acting_for(caller, user)?;
         let charge = Charge {
             points: self,
             user,
@@ -79,7 +82,13 @@ impl Points {
 
     /// A page of a user's history, newest first; 404 for an unknown user.
     #[tracing::instrument(name = "points.history", skip(self))]
-    pub async fn history(&self, user: UserId, page: PageRequest) -> Result<Page<Entry>, Error> {
+    pub async fn history(
+        &self,
+        caller: Caller,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Entry>, Error> {
+        acting_for(caller, user)?;
         let client = self.db.pool().get().await?;
         users::find(&client, user)
             .await?
@@ -104,6 +113,15 @@ impl Points {
         self.db
             .transaction(&(name, hp_no, new.amount), open_account)
             .await
+    }
+}
+
+/// Refuses a caller who may not act for `user` (403).
+fn acting_for(caller: Caller, user: UserId) -> Result<(), Error> {
+    if caller.may_act_for(user) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
     }
 }
 

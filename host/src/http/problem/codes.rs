@@ -62,7 +62,12 @@ impl ApiError {
                 "UNAUTHORIZED",
                 "인증이 필요합니다.",
             ),
-            ApiError::Forbidden => fixed(StatusCode::FORBIDDEN, "FORBIDDEN", "권한이 없습니다."),
+            ApiError::Unauthenticated(_) => fixed(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "인증이 필요합니다.",
+            ),
+            ApiError::Forbidden => forbidden(),
             ApiError::NotFound => not_found(),
             ApiError::NotReady(down) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -78,6 +83,7 @@ pub(super) fn service_parts(error: &service::Error) -> (StatusCode, &str, String
     use service::Error as S;
     let fixed = |status, code, detail: &str| (status, code, detail.to_owned());
     match error {
+        S::Forbidden => forbidden(),
         S::UserNotFound => fixed(
             StatusCode::NOT_FOUND,
             "USER_NOT_FOUND",
@@ -199,6 +205,14 @@ fn unavailable() -> (StatusCode, &'static str, String) {
         StatusCode::SERVICE_UNAVAILABLE,
         "SERVICE_UNAVAILABLE",
         "일시적으로 서비스를 이용할 수 없습니다.".into(),
+    )
+}
+
+fn forbidden() -> (StatusCode, &'static str, String) {
+    (
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+        "권한이 없습니다.".into(),
     )
 }
 

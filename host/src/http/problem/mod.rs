@@ -87,9 +87,13 @@ pub enum ApiError {
     /// A PATCH body that changes nothing or has an invalid field (400).
     #[error("invalid body: {0}")]
     InvalidBody(&'static str),
-    /// No bearer token (401).
+    /// No bearer token for the admin API (401).
     #[error("missing credentials")]
     Unauthorized,
+    /// An end user's token is missing, malformed, expired or badly signed (401
+    /// `UNAUTHENTICATED`, with `WWW-Authenticate: Bearer`).
+    #[error(transparent)]
+    Unauthenticated(#[from] crate::auth::Unauthenticated),
     /// A wrong bearer token (403).
     #[error("wrong credentials")]
     Forbidden,
