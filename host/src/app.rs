@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use crate::{
     auth::Authenticator,
-    config::{Secret, Settings},
+    config::Settings,
     health::Health,
     metrics::Metrics,
-    service::{Catalog, Orders, Plugins, Points},
+    service::{Catalog, Operators, Orders, Plugins, Points},
 };
 
 /// The shared state every handler sees; cheap to clone.
@@ -25,6 +25,7 @@ pub(crate) struct Inner {
     pub(crate) plugins: Plugins,
     pub(crate) health: Health,
     pub(crate) auth: Authenticator,
+    pub(crate) operators: Operators,
 }
 
 impl App {
@@ -72,12 +73,8 @@ impl App {
         &self.0.auth
     }
 
-    /// The admin token, when the admin API is open.
-    pub fn admin_token(&self) -> Option<&Secret> {
-        self.0
-            .settings
-            .admin_token
-            .as_ref()
-            .filter(|t| !t.expose().is_empty())
+    /// Admin identities and the audit log.
+    pub fn operators(&self) -> &Operators {
+        &self.0.operators
     }
 }

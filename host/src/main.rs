@@ -26,6 +26,11 @@ enum Command {
         #[command(subcommand)]
         command: edgecart::cli::PluginCommand,
     },
+    /// Named admin tokens, managed in the database (`admin-token create --name alice --role editor`).
+    AdminToken {
+        #[command(subcommand)]
+        command: edgecart::cli::admin_tokens::AdminTokenCommand,
+    },
     /// End-user tokens for local testing (`token issue --user 25 --ttl 1h`).
     Token {
         #[command(subcommand)]
@@ -40,12 +45,17 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(s) | Command::Migrate(s) | Command::Seed(s) | Command::Consume(s) => {
             s.log_format
         }
-        Command::Plugin { .. } | Command::Token { .. } => edgecart::config::LogFormat::Text,
+        Command::Plugin { .. } | Command::Token { .. } | Command::AdminToken { .. } => {
+            edgecart::config::LogFormat::Text
+        }
     };
     telemetry::init(log_format);
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Plugin { command } => edgecart::cli::run(command).await.map_err(Into::into),
         Command::Token { command } => edgecart::cli::tokens::run(command).map_err(Into::into),
+        Command::AdminToken { command } => edgecart::cli::admin_tokens::run(command)
+            .await
+            .map_err(Into::into),
         Command::Consume(settings) => {
             edgecart::startup::consume_until_stopped(settings, shutdown_signal())
                 .await

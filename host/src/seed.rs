@@ -6,7 +6,7 @@ use crate::{
     StartError,
     app::App,
     config::Settings,
-    domain::{Caller, Order},
+    domain::{Caller, Operator, Order},
     service::{self, orders::NewOrder, points::NewUser},
 };
 
@@ -57,9 +57,10 @@ pub async fn run(settings: &Settings) -> Result<(), SeedError> {
         tracing::info!("database already has data; seed skipped");
         return Ok(());
     }
+    let system = Operator::system();
     let mut products = Vec::new();
     for (name, price, stock) in PRODUCTS {
-        products.push(app.catalog().create(name, *price, *stock).await?);
+        products.push(app.catalog().create(&system, name, *price, *stock).await?);
     }
     let mut users = Vec::new();
     for (name, hp_no, amount) in USERS {
@@ -68,7 +69,7 @@ pub async fn run(settings: &Settings) -> Result<(), SeedError> {
             hp_no: (*hp_no).into(),
             amount: *amount,
         };
-        users.push(app.points().create_user(new).await?);
+        users.push(app.points().create_user(&system, new).await?);
     }
     let render = |_: Result<&Order, &service::Error>| crate::idempotency::StoredResponse {
         status: 201,

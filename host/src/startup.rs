@@ -23,7 +23,7 @@ use crate::{
     plugins::{self, Registry, Runtime, RuntimeError},
     redis::Redis,
     rules::Rules,
-    service::{self, Catalog, Database, Orders, Plugins, Points},
+    service::{self, Catalog, Database, Operators, Orders, Plugins, Points},
     shutdown::Background,
     store::{self, PgPool},
 };
@@ -101,6 +101,7 @@ impl App {
         let app = App::new(Inner {
             points: Points::new(db.clone(), rules.clone(), metrics.clone()),
             orders: Orders::new(db.clone(), rules, metrics.clone(), outbox.clone()),
+            operators: Operators::new(db.clone(), settings.admin_token.clone()),
             catalog: Catalog::new(db, settings.popular_ttl(), metrics.clone()),
             health: Health::new(
                 pool.clone(),

@@ -86,6 +86,18 @@ fn jwks_file(document: &Value) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// A server that verifies tokens against these signers' keys, from a JWKS file (kept as long
+/// as the returned guard).
+async fn app_with_keys(signers: &[&Signer]) -> (tempfile::TempDir, TestApp) {
+    let (dir, path) = jwks_file(&jwks(signers));
+    let app = spawn_app_with(|s| {
+        with_jwt(s);
+        s.jwt_jwks_file = Some(path.clone());
+    })
+    .await;
+    (dir, app)
+}
+
 fn with_jwt(settings: &mut Settings) {
     settings.auth = Some(AuthMode::Jwt);
     settings.jwt_issuer = Some(ISSUER.into());
@@ -130,12 +142,7 @@ async fn assert_unauthenticated(response: reqwest::Response, what: &str) {
 async fn every_bad_token_is_401_with_a_bearer_challenge() {
     // Arrange: keys from a JWKS file holding the P-256 key only.
     let good = es256();
-    let (_dir, path) = jwks_file(&jwks(&[&good]));
-    let app = spawn_app_with(|s| {
-        with_jwt(s);
-        s.jwt_jwks_file = Some(path.clone());
-    })
-    .await;
+    let (_dir, app) = app_with_keys(&[&good]).await;
     let user = app.create_user("a", 1_000).await;
     let balance = format!("/api/v1/users/{user}");
     let with = |change: &dyn Fn(&mut Value)| {
@@ -224,12 +231,7 @@ async fn every_bad_token_is_401_with_a_bearer_challenge() {
 #[tokio::test]
 async fn a_user_acts_only_for_themselves_with_any_accepted_algorithm() {
     let signers = [es256(), ed25519(), rs256()];
-    let (_dir, path) = jwks_file(&jwks(&signers.iter().collect::<Vec<_>>()));
-    let app = spawn_app_with(|s| {
-        with_jwt(s);
-        s.jwt_jwks_file = Some(path.clone());
-    })
-    .await;
+    let (_dir, app) = app_with_keys(&signers.iter().collect::<Vec<_>>()).await;
     let (alice, bob) = (
         app.create_user("alice", 10_000).await,
         app.create_user("bob", 10_000).await,
@@ -289,12 +291,7 @@ async fn a_user_acts_only_for_themselves_with_any_accepted_algorithm() {
 #[tokio::test]
 async fn orders_belong_to_the_token_user() {
     let signer = es256();
-    let (_dir, path) = jwks_file(&jwks(&[&signer]));
-    let app = spawn_app_with(|s| {
-        with_jwt(s);
-        s.jwt_jwks_file = Some(path.clone());
-    })
-    .await;
+    let (_dir, app) = app_with_keys(&[&signer]).await;
     let (alice, bob) = (
         app.create_user("alice", 10_000).await,
         app.create_user("bob", 10_000).await,

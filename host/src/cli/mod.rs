@@ -7,9 +7,11 @@
 //! - [`local`]: `new`, `build`, `test` and `run`, on this machine.
 //! - [`admin`]: the admin API calls, and where to reach it ([`Admin`]).
 //! - [`error`]: the one [`Error`] of every command, its causes kept as sources.
+//! - [`admin_tokens`]: `edgecart admin-token create|list|revoke`, named admin tokens.
 //! - [`tokens`]: `edgecart token issue`, end-user tokens for local testing.
 
 mod admin;
+pub mod admin_tokens;
 mod error;
 mod local;
 pub mod tokens;

@@ -1,18 +1,19 @@
-//! The operators' admin API under `/admin/v1/`: users and products. Every route sits behind
-//! [`extract::require_admin`](super::extract::require_admin).
+//! The operators' admin API under `/admin/v1/`: users, products and the audit log. Every route sits behind
+//! [`require_admin`](super::admin_auth::require_admin).
 
 use axum::{
     Json, Router,
     extract::State,
     middleware,
     response::Response,
-    routing::{patch, post},
+    routing::{get, patch, post},
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{
-    docs,
+    admin_auth::{self, Admin},
+    audit, docs,
     extract::{self, Id, JsonBody, RequestBody},
     problem::ApiError,
     products::ProductView,
@@ -21,8 +22,8 @@ use super::{
 };
 use crate::{
     app::App,
-    domain::{Patch, ProductId},
-    service::points::NewUser,
+    domain::{Patch, ProductId, UserId},
+    service::points::{NewUser, UserPatch},
 };
 
 /// Routes of this module, behind the admin token check.
@@ -30,8 +31,13 @@ pub fn router(app: App) -> Router<App> {
     Router::new()
         .route("/admin/v1/users", post(create_user))
         .route("/admin/v1/products", post(create_product))
+        .route("/admin/v1/users/{id}", patch(update_user))
         .route("/admin/v1/products/{id}", patch(update_product))
-        .route_layer(middleware::from_fn_with_state(app, extract::require_admin))
+        .route("/admin/v1/audit", get(audit::list))
+        .layer(middleware::from_fn_with_state(
+            app,
+            admin_auth::require_admin,
+        ))
 }
 
 /// A new user.
@@ -97,6 +103,19 @@ pub struct UpdateProduct {
     pub stock: Option<i64>,
 }
 
+/// Changes to a user; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateUser {
+    /// New display name, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\x00]*$")]
+    pub name: Option<String>,
+    /// New phone number, 1 to 32 characters.
+    #[schema(min_length = 1, max_length = 32, pattern = "^[^\\x00]*$")]
+    pub hp_no: Option<String>,
+}
+
+impl RequestBody for UpdateUser {}
 impl RequestBody for CreateUser {}
 impl RequestBody for CreateProduct {}
 impl RequestBody for UpdateProduct {}
@@ -112,6 +131,7 @@ impl RequestBody for UpdateProduct {}
     ))]
 async fn create_user(
     State(app): State<App>,
+    Admin(operator): Admin,
     JsonBody(body): JsonBody<CreateUser>,
 ) -> Result<Response, ApiError> {
     let new = NewUser {
@@ -119,7 +139,7 @@ async fn create_user(
         hp_no: body.hp_no,
         amount: body.amount,
     };
-    let user = app.points().create_user(new).await?;
+    let user = app.points().create_user(&operator, new).await?;
     Ok(render::created(&UserView::from(user)))
 }
 
@@ -134,11 +154,12 @@ async fn create_user(
     ))]
 async fn create_product(
     State(app): State<App>,
+    Admin(operator): Admin,
     JsonBody(body): JsonBody<CreateProduct>,
 ) -> Result<Response, ApiError> {
     let product = app
         .catalog()
-        .create(&body.name, body.price, body.stock)
+        .create(&operator, &body.name, body.price, body.stock)
         .await?;
     Ok(render::created(&ProductView::from(product)))
 }
@@ -155,6 +176,7 @@ async fn create_product(
     ))]
 async fn update_product(
     State(app): State<App>,
+    Admin(operator): Admin,
     Id(id): Id<ProductId>,
     JsonBody(body): JsonBody<UpdateProduct>,
 ) -> Result<Json<ProductView>, ApiError> {
@@ -163,5 +185,32 @@ async fn update_product(
         price: body.price,
         stock: body.stock,
     };
-    Ok(Json(app.catalog().update(id, patch).await?.into()))
+    Ok(Json(
+        app.catalog().update(&operator, id, patch).await?.into(),
+    ))
+}
+
+/// Changes a user's name or phone number.
+#[utoipa::path(patch, path = "/admin/v1/users/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "User id")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "Updated", body = UserView),
+        (status = 400, description = "INVALID_USER_ID, INVALID_USER or INVALID_REQUEST_BODY"),
+        (status = 404, description = "USER_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
+    ))]
+async fn update_user(
+    State(app): State<App>,
+    Admin(operator): Admin,
+    Id(id): Id<UserId>,
+    JsonBody(body): JsonBody<UpdateUser>,
+) -> Result<Json<UserView>, ApiError> {
+    let patch = UserPatch {
+        name: body.name,
+        hp_no: body.hp_no,
+    };
+    Ok(Json(
+        app.points().update_user(&operator, id, patch).await?.into(),
+    ))
 }

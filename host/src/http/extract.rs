@@ -1,16 +1,13 @@
 //! Request parts every handler family needs, as typed extractors whose rejections are the
-//! problem+json errors: path ids, the `Idempotency-Key` header, JSON bodies, page
-//! parameters, and admin authentication.
+//! problem+json errors: the end user, path ids, the `Idempotency-Key` header, JSON bodies and
+//! page parameters. Admin identities are [`super::admin_auth`]'s.
 
 use axum::{
     Json,
-    extract::{FromRequest, FromRequestParts, Path, Query, Request, State},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request},
     http::{HeaderMap, header, request::Parts},
-    middleware::Next,
-    response::Response,
 };
 use serde::{Deserialize, de::DeserializeOwned};
-use subtle::ConstantTimeEq;
 use utoipa::IntoParams;
 
 use super::problem::ApiError;
@@ -170,34 +167,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
                 PageError::Limit => ApiError::InvalidLimit,
                 PageError::Cursor => ApiError::InvalidCursor,
             })
-    }
-}
-
-/// Middleware on the admin routes: 404 when no token is configured, 401 without a bearer
-/// token, 403 with a wrong one (compared in constant time).
-pub async fn require_admin(
-    State(app): State<App>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let Some(expected) = app.admin_token() else {
-        return Err(ApiError::NotFound);
-    };
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthorized)?;
-    if bool::from(presented.as_bytes().ct_eq(expected.expose().as_bytes())) {
-        Ok(next.run(request).await)
-    } else {
-        Err(ApiError::Forbidden)
     }
 }
 

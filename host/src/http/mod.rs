@@ -2,6 +2,8 @@
 //! layers around them, and the OpenAPI document. Handlers never touch SQL or Redis.
 
 pub mod admin;
+pub mod admin_auth;
+pub mod audit;
 pub mod docs;
 pub mod extract;
 pub mod openapi;

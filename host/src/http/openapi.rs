@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 
 use super::{
-    admin,
+    admin, audit,
     docs::{BearerAuth, ProblemBodies, SeedPaths},
     ops, orders, plugins, problem, products, users,
 };
@@ -17,7 +17,8 @@ use super::{
         users::balance, users::charge, users::history,
         products::detail, products::list, products::popular,
         orders::place, orders::show, orders::cancel,
-        admin::create_user, admin::create_product, admin::update_product,
+        admin::create_user, admin::update_user, admin::create_product, admin::update_product,
+        audit::list,
         plugins::upload_version, plugins::list_plugins, plugins::show_plugin,
         plugins::activate_version, plugins::rollback_plugin, plugins::deactivate_plugin,
         plugins::configure_plugin, plugins::shadow_version, plugins::evaluate_version,

@@ -2,10 +2,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use super::{Database, Error, valid_text};
+use deadpool_postgres::Transaction;
+
+use super::{Committed, Database, Error, Work, commit, operators, valid_text};
 use crate::{
     cache::{Popular, PopularCache},
-    domain::{Page, PageRequest, Patch, Product, ProductId},
+    domain::{Operator, Page, PageRequest, Patch, Product, ProductId},
     metrics::{Cache, Metrics},
     store::{products, sales},
 };
@@ -78,25 +80,79 @@ impl Catalog {
 
     /// Adds a product.
     #[tracing::instrument(name = "catalog.create", skip_all)]
-    pub async fn create(&self, name: &str, price: i64, stock: i64) -> Result<Product, Error> {
+    pub async fn create(
+        &self,
+        operator: &Operator,
+        name: &str,
+        price: i64,
+        stock: i64,
+    ) -> Result<Product, Error> {
         let name = valid_name(name)?;
         valid_amounts(Some(price), Some(stock))?;
-        let client = self.db.pool().get().await?;
-        Ok(products::insert(&client, name, price, stock).await?)
+        self.db
+            .transaction(&(operator, name, price, stock), create_in)
+            .await
     }
 
     /// Changes any of name, price and stock.
     #[tracing::instrument(name = "catalog.update", skip_all, fields(product = %id))]
-    pub async fn update(&self, id: ProductId, mut patch: Patch) -> Result<Product, Error> {
+    pub async fn update(
+        &self,
+        operator: &Operator,
+        id: ProductId,
+        mut patch: Patch,
+    ) -> Result<Product, Error> {
         if let Some(name) = &patch.name {
             patch.name = Some(valid_name(name)?.to_owned());
         }
         valid_amounts(patch.price, patch.stock)?;
-        let client = self.db.pool().get().await?;
-        products::update(&client, id, &patch)
-            .await?
-            .ok_or(Error::ProductNotFound)
+        self.db
+            .transaction(&(operator, id, &patch), update_in)
+            .await
     }
+}
+
+fn create_in<'t>(
+    tx: &'t Transaction<'t>,
+    &(operator, name, price, stock): &'t (&Operator, &str, i64, i64),
+) -> Work<'t, (Product, Committed)> {
+    Box::pin(async move {
+        let product = products::insert(tx, name, price, stock).await?;
+        let after = product_json(&product);
+        let target = format!("product:{}", product.id);
+        operators::record(tx, operator, "product.create", &target, None, Some(&after)).await?;
+        Ok((product, commit(tx, &[]).await?))
+    })
+}
+
+fn update_in<'t>(
+    tx: &'t Transaction<'t>,
+    &(operator, id, patch): &'t (&Operator, ProductId, &Patch),
+) -> Work<'t, (Product, Committed)> {
+    Box::pin(async move {
+        let (before, after) = products::update(tx, id, patch)
+            .await?
+            .ok_or(Error::ProductNotFound)?;
+        let target = format!("product:{}", after.id);
+        let (before_json, after_json) = (product_json(&before), product_json(&after));
+        operators::record(
+            tx,
+            operator,
+            "product.update",
+            &target,
+            Some(&before_json),
+            Some(&after_json),
+        )
+        .await?;
+        Ok((after, commit(tx, &[]).await?))
+    })
+}
+
+/// A product as the audit log shows it.
+fn product_json(product: &Product) -> serde_json::Value {
+    serde_json::json!({
+        "id": product.id, "name": product.name, "price": product.price, "stock": product.stock,
+    })
 }
 
 fn valid_name(name: &str) -> Result<&str, Error> {

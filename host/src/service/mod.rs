@@ -3,12 +3,14 @@
 //! answer must be recorded inside a transaction).
 
 pub mod catalog;
+pub mod operators;
 pub mod orders;
 pub mod plugins;
 pub mod points;
 mod tx;
 
 pub use catalog::Catalog;
+pub use operators::Operators;
 pub use orders::Orders;
 pub use plugins::Plugins;
 pub use points::Points;
@@ -25,6 +27,18 @@ pub enum Error {
     /// The caller may not act for this user (403).
     #[error("forbidden")]
     Forbidden,
+    /// An admin token name that is not `[a-z0-9][a-z0-9._-]{0,63}` (or is `admin`).
+    #[error("invalid token name")]
+    InvalidTokenName,
+    /// A token of that name exists (even revoked).
+    #[error("token name taken")]
+    TokenNameTaken,
+    /// No active token of that name.
+    #[error("no such token")]
+    TokenNotFound,
+    /// The system's random number generator failed.
+    #[error("no randomness: {0}")]
+    Randomness(String),
     /// No such user (404).
     #[error("user not found")]
     UserNotFound,
@@ -123,7 +137,10 @@ impl Error {
     /// idempotency, so the client may retry with the same key.
     pub fn is_server_error(&self) -> bool {
         match self {
-            Error::RuleFailed(_) | Error::DatabaseUnavailable(_) | Error::Database(_) => true,
+            Error::RuleFailed(_)
+            | Error::DatabaseUnavailable(_)
+            | Error::Database(_)
+            | Error::Randomness(_) => true,
             Error::Shared(inner) => inner.is_server_error(),
             _ => false,
         }

@@ -7,9 +7,9 @@ use std::{collections::BTreeMap, path::Path};
 
 use deadpool_postgres::Transaction;
 
-use super::{Committed, Database, Error, Work, commit};
+use super::{Committed, Database, Error, Work, commit, operators};
 use crate::{
-    domain::{Plugin, Version},
+    domain::{Operator, Plugin, Version},
     plugins::{Called, Hook, HookInput, Registry, dry_run, registry::config_pairs, sync},
     redis::Redis,
     store::plugins as store,
@@ -63,6 +63,7 @@ impl Plugins {
     #[tracing::instrument(name = "plugins.upload", skip_all, fields(plugin = name, hook = %hook, version = version))]
     pub async fn upload(
         &self,
+        operator: &Operator,
         name: &str,
         hook: Hook,
         version: &str,
@@ -88,8 +89,16 @@ impl Plugins {
             )));
         }
         let sha256 = crate::plugins::sha256_hex(&bytes);
-        let ctx = (name, hook, version, sha256.as_str(), bytes.as_slice(), note);
-        self.db.transaction(&ctx, upload_in).await
+        let upload = Upload {
+            operator,
+            name,
+            hook,
+            version,
+            sha256: &sha256,
+            bytes: &bytes,
+            note,
+        };
+        self.db.transaction(&upload, upload_in).await
     }
 
     /// Every plugin with its versions.
@@ -128,26 +137,32 @@ impl Plugins {
 
     /// Makes `version` the one that runs.
     #[tracing::instrument(name = "plugins.activate", skip_all, fields(plugin = name, version = version))]
-    pub async fn activate(&self, name: &str, version: &str) -> Result<PluginEntry, Error> {
-        self.change(name, Change::Activate(version)).await
+    pub async fn activate(
+        &self,
+        operator: &Operator,
+        name: &str,
+        version: &str,
+    ) -> Result<PluginEntry, Error> {
+        self.change(operator, name, Change::Activate(version)).await
     }
 
     /// Activates the version active before the current one.
     #[tracing::instrument(name = "plugins.rollback", skip_all, fields(plugin = name))]
-    pub async fn rollback(&self, name: &str) -> Result<PluginEntry, Error> {
-        self.change(name, Change::Rollback).await
+    pub async fn rollback(&self, operator: &Operator, name: &str) -> Result<PluginEntry, Error> {
+        self.change(operator, name, Change::Rollback).await
     }
 
     /// Stops running the plugin (its versions stay).
     #[tracing::instrument(name = "plugins.deactivate", skip_all, fields(plugin = name))]
-    pub async fn deactivate(&self, name: &str) -> Result<PluginEntry, Error> {
-        self.change(name, Change::Deactivate).await
+    pub async fn deactivate(&self, operator: &Operator, name: &str) -> Result<PluginEntry, Error> {
+        self.change(operator, name, Change::Deactivate).await
     }
 
     /// Sets the config (string to string) and, when given, the priority.
     #[tracing::instrument(name = "plugins.configure", skip_all, fields(plugin = name, priority = ?priority))]
     pub async fn configure(
         &self,
+        operator: &Operator,
         name: &str,
         config: &serde_json::Map<String, serde_json::Value>,
         priority: Option<i32>,
@@ -163,14 +178,19 @@ impl Plugins {
                 "config is larger than {MAX_CONFIG_BYTES} bytes"
             )));
         }
-        self.change(name, Change::Configure(&config, priority))
+        self.change(operator, name, Change::Configure(&config, priority))
             .await
     }
 
     /// Runs `version` beside the active one (or stops, with `None`).
     #[tracing::instrument(name = "plugins.shadow", skip_all, fields(plugin = name, version = ?version))]
-    pub async fn shadow(&self, name: &str, version: Option<&str>) -> Result<PluginEntry, Error> {
-        self.change(name, Change::Shadow(version)).await
+    pub async fn shadow(
+        &self,
+        operator: &Operator,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<PluginEntry, Error> {
+        self.change(operator, name, Change::Shadow(version)).await
     }
 
     /// A dry run of one version on a given input and config; nothing is stored.
@@ -227,15 +247,23 @@ impl Plugins {
                     path.display()
                 ))
             })?;
+            let system = Operator::system();
             match self
-                .upload(name, hook, DEFAULT_VERSION, bytes, Some("default plugin"))
+                .upload(
+                    &system,
+                    name,
+                    hook,
+                    DEFAULT_VERSION,
+                    bytes,
+                    Some("default plugin"),
+                )
                 .await
             {
                 Ok(_) | Err(Error::PluginVersionExists) => {}
                 Err(e) => return Err(e),
             }
             if active {
-                self.activate(name, DEFAULT_VERSION).await?;
+                self.activate(&system, name, DEFAULT_VERSION).await?;
             }
         }
         Ok(())
@@ -243,12 +271,20 @@ impl Plugins {
 
     /// Applies one change in a transaction that bumps the revision, then loads it here and
     /// announces it to the other nodes.
-    async fn change(&self, name: &str, change: Change<'_>) -> Result<PluginEntry, Error> {
+    async fn change(
+        &self,
+        operator: &Operator,
+        name: &str,
+        change: Change<'_>,
+    ) -> Result<PluginEntry, Error> {
         existing_name(name)?;
         if let Change::Activate(version) | Change::Shadow(Some(version)) = change {
             existing_version(version)?;
         }
-        let revision = self.db.transaction(&(name, change), change_in).await?;
+        let revision = self
+            .db
+            .transaction(&(operator, name, change), change_in)
+            .await?;
         if let Err(e) = self.registry.sync(self.db.pool()).await {
             tracing::warn!(error = %chain(&e), "could not load the plugin change on this node");
         }
@@ -267,9 +303,33 @@ enum Change<'a> {
     Shadow(Option<&'a str>),
 }
 
+impl Change<'_> {
+    /// The audit log's name of this change.
+    fn action(self) -> &'static str {
+        match self {
+            Change::Activate(_) => "plugin.activate",
+            Change::Rollback => "plugin.rollback",
+            Change::Deactivate => "plugin.deactivate",
+            Change::Configure(..) => "plugin.configure",
+            Change::Shadow(_) => "plugin.shadow",
+        }
+    }
+}
+
+/// A version being stored.
+struct Upload<'a> {
+    operator: &'a Operator,
+    name: &'a str,
+    hook: Hook,
+    version: &'a str,
+    sha256: &'a str,
+    bytes: &'a [u8],
+    note: Option<&'a str>,
+}
+
 fn change_in<'t>(
     tx: &'t Transaction<'t>,
-    &(name, change): &'t (&str, Change<'_>),
+    &(operator, name, change): &'t (&Operator, &str, Change<'_>),
 ) -> Work<'t, (i64, Committed)> {
     Box::pin(async move {
         // The revision row first: it serializes every change, on every node.
@@ -306,13 +366,35 @@ fn change_in<'t>(
                 store::set_shadow(tx, name, version).await?
             }
         }
+        let after = store::find(tx, name, false)
+            .await?
+            .ok_or(Error::PluginNotFound)?;
+        let (before_json, after_json) = (plugin_json(&plugin), plugin_json(&after));
+        let target = format!("plugin:{name}");
+        operators::record(
+            tx,
+            operator,
+            change.action(),
+            &target,
+            Some(&before_json),
+            Some(&after_json),
+        )
+        .await?;
         Ok((revision, commit(tx, &[]).await?))
     })
 }
 
 fn upload_in<'t>(
     tx: &'t Transaction<'t>,
-    &(name, hook, version, sha256, bytes, note): &'t (&str, Hook, &str, &str, &[u8], Option<&str>),
+    &Upload {
+        operator,
+        name,
+        hook,
+        version,
+        sha256,
+        bytes,
+        note,
+    }: &'t Upload<'_>,
 ) -> Work<'t, (Version, Committed)> {
     Box::pin(async move {
         let stored_hook = store::ensure(tx, name, hook.as_str()).await?;
@@ -324,7 +406,23 @@ fn upload_in<'t>(
         let stored = store::insert_version(tx, name, version, sha256, bytes, note)
             .await?
             .ok_or(Error::PluginVersionExists)?;
+        let after = serde_json::json!({
+            "version": version, "hook": hook.as_str(), "sha256": sha256, "size": stored.size,
+        });
+        let target = format!("plugin:{name}");
+        operators::record(tx, operator, "plugin.upload", &target, None, Some(&after)).await?;
         Ok((stored, commit(tx, &[]).await?))
+    })
+}
+
+/// A plugin's state as the audit log shows it.
+fn plugin_json(plugin: &Plugin) -> serde_json::Value {
+    serde_json::json!({
+        "hook": plugin.hook,
+        "activeVersion": plugin.active_version,
+        "shadowVersion": plugin.shadow_version,
+        "priority": plugin.priority,
+        "config": plugin.config,
     })
 }
 

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use deadpool_postgres::Transaction;
 
-use super::{Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, valid_text};
+use super::{
+    Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, operators, valid_text,
+};
 use crate::{
-    domain::{Caller, Entry, Kind, Page, PageRequest, User, UserId},
+    domain::{Caller, Entry, Kind, Operator, Page, PageRequest, User, UserId},
     idempotency::IdempotentRequest,
     metrics::{ChargeResult, Metrics},
     rules::{ChargeInput, Decision, Rules},
@@ -27,6 +29,15 @@ pub struct NewUser {
     pub hp_no: String,
     /// Opening balance, at least 0; recorded in the history as a charge.
     pub amount: i64,
+}
+
+/// A change to a user's name or phone number; `None` keeps one.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    /// New display name.
+    pub name: Option<String>,
+    /// New phone number.
+    pub hp_no: Option<String>,
 }
 
 /// The points use cases.
@@ -99,19 +110,31 @@ impl Points {
 
     /// Opens an account; a positive opening balance is recorded as a charge.
     #[tracing::instrument(name = "points.create_user", skip_all)]
-    pub async fn create_user(&self, new: NewUser) -> Result<User, Error> {
+    pub async fn create_user(&self, operator: &Operator, new: NewUser) -> Result<User, Error> {
         let (name, hp_no) = (new.name.as_str(), new.hp_no.as_str());
-        if !valid_text(name, MAX_NAME_CHARS) {
-            return Err(Error::InvalidUser("name must have 1 to 100 characters"));
-        }
-        if !valid_text(hp_no, MAX_PHONE_CHARS) {
-            return Err(Error::InvalidUser("hpNo must have 1 to 32 characters"));
-        }
+        valid_user_text(Some(name), Some(hp_no))?;
         if new.amount < 0 {
             return Err(Error::InvalidUser("amount must not be negative"));
         }
         self.db
-            .transaction(&(name, hp_no, new.amount), open_account)
+            .transaction(&(operator, name, hp_no, new.amount), open_account)
+            .await
+    }
+
+    /// Changes a user's name or phone number.
+    #[tracing::instrument(name = "points.update_user", skip_all, fields(user = %user))]
+    pub async fn update_user(
+        &self,
+        operator: &Operator,
+        user: UserId,
+        patch: UserPatch,
+    ) -> Result<User, Error> {
+        if patch.name.is_none() && patch.hp_no.is_none() {
+            return Err(Error::InvalidUser("nothing to change"));
+        }
+        valid_user_text(patch.name.as_deref(), patch.hp_no.as_deref())?;
+        self.db
+            .transaction(&(operator, user, &patch), update_in)
             .await
     }
 }
@@ -169,7 +192,7 @@ fn charge_in<'t>(
 /// Inserts a user and records a positive opening balance as a charge.
 fn open_account<'t>(
     tx: &'t Transaction<'t>,
-    &(name, hp_no, amount): &'t (&str, &str, i64),
+    &(operator, name, hp_no, amount): &'t (&Operator, &str, &str, i64),
 ) -> Work<'t, (User, Committed)> {
     Box::pin(async move {
         let user = users::insert(tx, name, hp_no, amount).await?;
@@ -177,8 +200,52 @@ fn open_account<'t>(
             let id = UserId::new(user.id).map_err(|_| Error::UserNotFound)?;
             history::record(tx, id, Kind::Charge, amount, user.balance, None).await?;
         }
+        let after = user_json(&user);
+        let target = format!("user:{}", user.id);
+        operators::record(tx, operator, "user.create", &target, None, Some(&after)).await?;
         Ok((user, commit(tx, &[]).await?))
     })
+}
+
+fn update_in<'t>(
+    tx: &'t Transaction<'t>,
+    &(operator, id, patch): &'t (&Operator, UserId, &UserPatch),
+) -> Work<'t, (User, Committed)> {
+    Box::pin(async move {
+        let (before, after) = users::update(tx, id, patch.name.as_deref(), patch.hp_no.as_deref())
+            .await?
+            .ok_or(Error::UserNotFound)?;
+        let (before_json, after_json) = (user_json(&before), user_json(&after));
+        let target = format!("user:{}", after.id);
+        operators::record(
+            tx,
+            operator,
+            "user.update",
+            &target,
+            Some(&before_json),
+            Some(&after_json),
+        )
+        .await?;
+        Ok((after, commit(tx, &[]).await?))
+    })
+}
+
+/// A user as the audit log shows it.
+fn user_json(user: &User) -> serde_json::Value {
+    serde_json::json!({
+        "id": user.id, "name": user.name, "hpNo": user.hp_no, "amount": user.balance,
+    })
+}
+
+/// Checks a name and phone number, where given.
+fn valid_user_text(name: Option<&str>, hp_no: Option<&str>) -> Result<(), Error> {
+    if name.is_some_and(|name| !valid_text(name, MAX_NAME_CHARS)) {
+        return Err(Error::InvalidUser("name must have 1 to 100 characters"));
+    }
+    if hp_no.is_some_and(|hp_no| !valid_text(hp_no, MAX_PHONE_CHARS)) {
+        return Err(Error::InvalidUser("hpNo must have 1 to 32 characters"));
+    }
+    Ok(())
 }
 
 /// Maps PostgreSQL's "numeric value out of range" to a domain error, anything else as usual.

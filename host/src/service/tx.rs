@@ -125,11 +125,12 @@ impl<T> Finish<'_, T> {
     }
 }
 
-/// The database plus the idempotency fast path: everything a service needs to run work.
+/// The database plus the idempotency fast path: everything a service needs to run work. The
+/// command line's short-lived uses run without the fast path (PostgreSQL alone decides).
 #[derive(Clone)]
 pub struct Database {
     pool: PgPool,
-    fast: FastStore,
+    fast: Option<FastStore>,
     metrics: Metrics,
 }
 
@@ -138,8 +139,17 @@ impl Database {
     pub fn new(pool: PgPool, fast: FastStore, metrics: Metrics) -> Self {
         Self {
             pool,
-            fast,
+            fast: Some(fast),
             metrics,
+        }
+    }
+
+    /// The pool alone, without the Redis fast path (for the command line).
+    pub fn without_fast_path(pool: PgPool) -> Self {
+        Self {
+            pool,
+            fast: None,
+            metrics: Metrics::new(),
         }
     }
 
@@ -204,8 +214,9 @@ impl Database {
     where
         F: Future<Output = Result<P, Error>> + Send,
     {
-        if let Some(req) = idempotency
-            && let FastPath::Replay(response) = self.fast.begin(req).await?
+        let fast = self.fast.as_ref().zip(idempotency);
+        if let Some((fast, req)) = fast
+            && let FastPath::Replay(response) = fast.begin(req).await?
         {
             return Ok(replayed(response));
         }
@@ -229,10 +240,10 @@ impl Database {
         // Our in-flight marker carries this request's fingerprint: replace it with the answer,
         // or remove it, so that it never speaks for the key's real owner (a reuse found only
         // in PostgreSQL must not make the original request's replays look like reuses).
-        if let Some(req) = idempotency {
+        if let Some((fast, req)) = fast {
             match &result {
-                Ok(done) => self.fast.complete(req, &done.response).await,
-                Err(_) => self.fast.abandon(req).await,
+                Ok(done) => fast.complete(req, &done.response).await,
+                Err(_) => fast.abandon(req).await,
             }
         }
         result

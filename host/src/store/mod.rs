@@ -2,6 +2,7 @@
 //! table group with its SQL beside the function that runs it. Statements are prepared once per
 //! connection (`prepare_cached`). Nothing here knows about HTTP or Redis.
 
+pub mod admin;
 pub mod history;
 pub mod orders;
 pub mod outbox;

@@ -62,21 +62,33 @@ pub async fn insert(
     ))
 }
 
-/// Applies a partial update; `None` when there is no such product.
+/// Applies a partial update; returns the product before and after it, `None` when there is
+/// no such product. The row is locked by the statement that reads its old values.
 #[tracing::instrument(name = "store.products.update", level = "debug", skip_all)]
 pub async fn update(
     db: &impl GenericClient,
     id: ProductId,
     patch: &Patch,
-) -> Result<Option<Product>, tokio_postgres::Error> {
-    const SQL: &str = "UPDATE products SET name = COALESCE($2, name), price = COALESCE($3, price), \
-                       stock = COALESCE($4, stock), updated_at = now() WHERE id = $1 \
-                       RETURNING id, name, price, stock";
+) -> Result<Option<(Product, Product)>, tokio_postgres::Error> {
+    const SQL: &str = "UPDATE products p SET name = COALESCE($2, p.name), \
+                       price = COALESCE($3, p.price), stock = COALESCE($4, p.stock), \
+                       updated_at = now() \
+                       FROM (SELECT id, name, price, stock FROM products WHERE id = $1 FOR UPDATE) old \
+                       WHERE p.id = old.id \
+                       RETURNING p.id, p.name, p.price, p.stock, old.name, old.price, old.stock";
     let stmt = db.prepare_cached(SQL).await?;
     let row = db
         .query_opt(&stmt, &[&id.get(), &patch.name, &patch.price, &patch.stock])
         .await?;
-    Ok(row.as_ref().map(Product::from))
+    Ok(row.map(|row| {
+        let before = Product {
+            id: row.get(0),
+            name: row.get(4),
+            price: row.get(5),
+            stock: row.get(6),
+        };
+        (before, Product::from(&row))
+    }))
 }
 
 /// Reads the products with these ids (any order; missing ids are simply absent).

@@ -86,3 +86,29 @@ pub async fn spend(
         .await?
         .map(|row| row.get(0)))
 }
+
+/// Changes a user's name and phone number (`None` keeps one); returns the user before and
+/// after, `None` when there is no such user.
+#[tracing::instrument(name = "store.users.update", level = "debug", skip_all)]
+pub async fn update(
+    db: &impl GenericClient,
+    id: UserId,
+    name: Option<&str>,
+    hp_no: Option<&str>,
+) -> Result<Option<(User, User)>, tokio_postgres::Error> {
+    const SQL: &str = "UPDATE users u SET name = COALESCE($2, u.name), hp_no = COALESCE($3, u.hp_no) \
+                       FROM (SELECT id, name, hp_no FROM users WHERE id = $1 FOR UPDATE) old \
+                       WHERE u.id = old.id \
+                       RETURNING u.id, u.name, u.hp_no, u.balance, old.name, old.hp_no";
+    let stmt = db.prepare_cached(SQL).await?;
+    let row = db.query_opt(&stmt, &[&id.get(), &name, &hp_no]).await?;
+    Ok(row.map(|row| {
+        let after = User::from(&row);
+        let before = User {
+            name: row.get(4),
+            hp_no: row.get(5),
+            ..after.clone()
+        };
+        (before, after)
+    }))
+}

@@ -1,6 +1,6 @@
 //! The rule-plugin admin API under `/admin/v1/plugins`: upload, list, show, activate,
 //! rollback, deactivate, config and priority, shadow, and dry-run evaluation. Behind
-//! [`require_admin`](super::extract::require_admin) like the rest of the admin API.
+//! [`require_admin`](super::super::admin_auth::require_admin) like the rest of the admin API.
 
 use axum::{
     Json, Router,
@@ -13,8 +13,9 @@ use axum::{
 };
 
 use super::{
+    admin_auth::{self, Admin},
     docs,
-    extract::{self, JsonBody},
+    extract::JsonBody,
     problem::ApiError,
 };
 use crate::{
@@ -49,7 +50,10 @@ pub fn router(app: App) -> Router<App> {
             "/admin/v1/plugins/{name}/versions/{version}/evaluate",
             post(evaluate_version),
         )
-        .route_layer(middleware::from_fn_with_state(app, extract::require_admin))
+        .layer(middleware::from_fn_with_state(
+            app,
+            admin_auth::require_admin,
+        ))
 }
 
 /// Uploads a version (the component's bytes).
@@ -65,6 +69,7 @@ pub fn router(app: App) -> Router<App> {
     ))]
 async fn upload_version(
     State(app): State<App>,
+    Admin(operator): Admin,
     Path(name): Path<String>,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
@@ -91,7 +96,14 @@ async fn upload_version(
     let version = query.version.as_deref().unwrap_or_default();
     let stored = app
         .plugins()
-        .upload(&name, hook, version, body.to_vec(), query.note.as_deref())
+        .upload(
+            &operator,
+            &name,
+            hook,
+            version,
+            body.to_vec(),
+            query.note.as_deref(),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -139,11 +151,15 @@ async fn show_plugin(
     ))]
 async fn activate_version(
     State(app): State<App>,
+    Admin(operator): Admin,
     Path(name): Path<String>,
     JsonBody(body): JsonBody<ActivateRequest>,
 ) -> Result<Json<PluginView>, ApiError> {
     Ok(Json(
-        app.plugins().activate(&name, &body.version).await?.into(),
+        app.plugins()
+            .activate(&operator, &name, &body.version)
+            .await?
+            .into(),
     ))
 }
 
@@ -158,9 +174,10 @@ async fn activate_version(
     ))]
 async fn rollback_plugin(
     State(app): State<App>,
+    Admin(operator): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
-    Ok(Json(app.plugins().rollback(&name).await?.into()))
+    Ok(Json(app.plugins().rollback(&operator, &name).await?.into()))
 }
 
 /// Stops running the plugin; its versions stay.
@@ -173,9 +190,12 @@ async fn rollback_plugin(
     ))]
 async fn deactivate_plugin(
     State(app): State<App>,
+    Admin(operator): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
-    Ok(Json(app.plugins().deactivate(&name).await?.into()))
+    Ok(Json(
+        app.plugins().deactivate(&operator, &name).await?.into(),
+    ))
 }
 
 /// Sets the config (and the priority); the next call sees it.
@@ -190,12 +210,13 @@ async fn deactivate_plugin(
     ))]
 async fn configure_plugin(
     State(app): State<App>,
+    Admin(operator): Admin,
     Path(name): Path<String>,
     JsonBody(body): JsonBody<ConfigRequest>,
 ) -> Result<Json<PluginView>, ApiError> {
     Ok(Json(
         app.plugins()
-            .configure(&name, &body.config, body.priority)
+            .configure(&operator, &name, &body.config, body.priority)
             .await?
             .into(),
     ))
@@ -213,12 +234,13 @@ async fn configure_plugin(
     ))]
 async fn shadow_version(
     State(app): State<App>,
+    Admin(operator): Admin,
     Path(name): Path<String>,
     JsonBody(body): JsonBody<ShadowRequest>,
 ) -> Result<Json<PluginView>, ApiError> {
     Ok(Json(
         app.plugins()
-            .shadow(&name, body.version.as_deref())
+            .shadow(&operator, &name, body.version.as_deref())
             .await?
             .into(),
     ))

@@ -84,6 +84,22 @@ pub(super) fn service_parts(error: &service::Error) -> (StatusCode, &str, String
     let fixed = |status, code, detail: &str| (status, code, detail.to_owned());
     match error {
         S::Forbidden => forbidden(),
+        S::InvalidTokenName => fixed(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ADMIN_TOKEN_NAME",
+            "관리자 토큰 이름이 올바르지 않습니다.",
+        ),
+        S::TokenNameTaken => fixed(
+            StatusCode::CONFLICT,
+            "ADMIN_TOKEN_EXISTS",
+            "이미 존재하는 관리자 토큰 이름입니다.",
+        ),
+        S::TokenNotFound => fixed(
+            StatusCode::NOT_FOUND,
+            "ADMIN_TOKEN_NOT_FOUND",
+            "관리자 토큰을 찾을 수 없습니다.",
+        ),
+        S::Randomness(_) => internal(),
         S::UserNotFound => fixed(
             StatusCode::NOT_FOUND,
             "USER_NOT_FOUND",
