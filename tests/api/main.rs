@@ -2,6 +2,7 @@
 //! database and Redis prefix, and speaks HTTP to it.
 
 mod admin;
+mod admin_roles;
 mod auth;
 mod bad_input;
 mod events;
