@@ -162,7 +162,7 @@ impl Database {
     /// [`Committed`] it returns proves); tries the whole transaction again on serialization
     /// failures and deadlocks, at most [`MAX_ATTEMPTS`] times, recording each try's latency
     /// and how it ended. `ctx` carries what the work borrows.
-    pub async fn transaction<C: Sync, T: Send>(
+    pub async fn transaction<C: Sync + ?Sized, T: Send>(
         &self,
         ctx: &C,
         work: impl for<'t> Fn(&'t Transaction<'t>, &'t C) -> Work<'t, (T, Committed)> + Sync,

@@ -5,9 +5,7 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use deadpool_postgres::Transaction;
-
-use super::{Committed, Database, Error, Work, commit, operators};
+use super::{Database, Error};
 use crate::{
     domain::{Operator, Plugin, Version},
     plugins::{Called, Hook, HookInput, Registry, dry_run, registry::config_pairs, sync},
@@ -15,6 +13,12 @@ use crate::{
     store::plugins as store,
     telemetry::chain,
 };
+
+mod changes;
+mod validate;
+
+use changes::{Change, Upload, change_in, register_in, upload_in};
+use validate::{existing_name, existing_version, valid_name, valid_version};
 
 /// Largest component accepted, in bytes.
 pub const MAX_COMPONENT_BYTES: usize = 4 << 20;
@@ -78,16 +82,7 @@ impl Plugins {
                 bytes.len()
             )));
         }
-        let compiled = self
-            .registry
-            .compile(hook, bytes.clone())
-            .await
-            .map_err(|e| Error::PluginInvalid(e.0))?;
-        if let Err(failure) = dry_run::smoke_call(&self.registry, hook, &compiled).await? {
-            return Err(Error::PluginInvalid(format!(
-                "the smoke call with a sample input failed: {failure}"
-            )));
-        }
+        self.validate(hook, &bytes).await?;
         let sha256 = crate::plugins::sha256_hex(&bytes);
         let upload = Upload {
             operator,
@@ -239,6 +234,7 @@ impl Plugins {
                 return Ok(());
             }
         }
+        let mut components = Vec::with_capacity(DEFAULTS.len());
         for (name, hook, active) in DEFAULTS {
             let path = dir.join(format!("{name}.wasm"));
             let bytes = std::fs::read(&path).map_err(|e| {
@@ -247,24 +243,33 @@ impl Plugins {
                     path.display()
                 ))
             })?;
-            let system = Operator::system();
-            match self
-                .upload(
-                    &system,
+            self.validate(hook, &bytes).await?;
+            components.push((
+                name,
+                hook,
+                active,
+                crate::plugins::sha256_hex(&bytes),
+                bytes,
+            ));
+        }
+        let system = Operator::system();
+        let defaults: Vec<(Upload<'_>, bool)> = components
+            .iter()
+            .map(|(name, hook, active, sha256, bytes)| {
+                let upload = Upload {
+                    operator: &system,
                     name,
-                    hook,
-                    DEFAULT_VERSION,
+                    hook: *hook,
+                    version: DEFAULT_VERSION,
+                    sha256,
                     bytes,
-                    Some("default plugin"),
-                )
-                .await
-            {
-                Ok(_) | Err(Error::PluginVersionExists) => {}
-                Err(e) => return Err(e),
-            }
-            if active {
-                self.activate(&system, name, DEFAULT_VERSION).await?;
-            }
+                    note: Some("default plugin"),
+                };
+                (upload, *active)
+            })
+            .collect();
+        if let Some(revision) = self.db.transaction(&defaults[..], register_in).await? {
+            self.loaded(revision).await;
         }
         Ok(())
     }
@@ -285,180 +290,31 @@ impl Plugins {
             .db
             .transaction(&(operator, name, change), change_in)
             .await?;
+        self.loaded(revision).await;
+        self.show(name).await
+    }
+
+    /// Loads a committed plugin revision on this node and announces it to the others.
+    async fn loaded(&self, revision: i64) {
         if let Err(e) = self.registry.sync(self.db.pool()).await {
             tracing::warn!(error = %chain(&e), "could not load the plugin change on this node");
         }
         sync::announce(&self.redis, revision).await;
-        self.show(name).await
     }
-}
 
-/// One change to a plugin's state.
-#[derive(Debug, Clone, Copy)]
-enum Change<'a> {
-    Activate(&'a str),
-    Rollback,
-    Deactivate,
-    Configure(&'a serde_json::Value, Option<i32>),
-    Shadow(Option<&'a str>),
-}
-
-impl Change<'_> {
-    /// The audit log's name of this change.
-    fn action(self) -> &'static str {
-        match self {
-            Change::Activate(_) => "plugin.activate",
-            Change::Rollback => "plugin.rollback",
-            Change::Deactivate => "plugin.deactivate",
-            Change::Configure(..) => "plugin.configure",
-            Change::Shadow(_) => "plugin.shadow",
-        }
-    }
-}
-
-/// A version being stored.
-struct Upload<'a> {
-    operator: &'a Operator,
-    name: &'a str,
-    hook: Hook,
-    version: &'a str,
-    sha256: &'a str,
-    bytes: &'a [u8],
-    note: Option<&'a str>,
-}
-
-fn change_in<'t>(
-    tx: &'t Transaction<'t>,
-    &(operator, name, change): &'t (&Operator, &str, Change<'_>),
-) -> Work<'t, (i64, Committed)> {
-    Box::pin(async move {
-        // The revision row first: it serializes every change, on every node.
-        let revision = store::bump_revision(tx).await?;
-        let plugin = store::find(tx, name, true)
-            .await?
-            .ok_or(Error::PluginNotFound)?;
-        match change {
-            Change::Activate(version) => {
-                if !store::has_version(tx, name, version).await? {
-                    return Err(Error::PluginVersionNotFound);
-                }
-                if plugin.active_version.as_deref() != Some(version) {
-                    store::set_active(tx, name, Some(version)).await?;
-                    store::push_activation(tx, name, version).await?;
-                }
-            }
-            Change::Rollback => {
-                let previous = store::pop_activation(tx, name)
-                    .await?
-                    .ok_or(Error::NoPreviousVersion)?;
-                store::set_active(tx, name, Some(&previous)).await?;
-            }
-            Change::Deactivate => store::set_active(tx, name, None).await?,
-            Change::Configure(config, priority) => {
-                store::set_config(tx, name, config, priority.unwrap_or(plugin.priority)).await?
-            }
-            Change::Shadow(version) => {
-                if let Some(version) = version
-                    && !store::has_version(tx, name, version).await?
-                {
-                    return Err(Error::PluginVersionNotFound);
-                }
-                store::set_shadow(tx, name, version).await?
-            }
-        }
-        let after = store::find(tx, name, false)
-            .await?
-            .ok_or(Error::PluginNotFound)?;
-        let (before_json, after_json) = (plugin_json(&plugin), plugin_json(&after));
-        let target = format!("plugin:{name}");
-        operators::record(
-            tx,
-            operator,
-            change.action(),
-            &target,
-            Some(&before_json),
-            Some(&after_json),
-        )
-        .await?;
-        Ok((revision, commit(tx, &[]).await?))
-    })
-}
-
-fn upload_in<'t>(
-    tx: &'t Transaction<'t>,
-    &Upload {
-        operator,
-        name,
-        hook,
-        version,
-        sha256,
-        bytes,
-        note,
-    }: &'t Upload<'_>,
-) -> Work<'t, (Version, Committed)> {
-    Box::pin(async move {
-        let stored_hook = store::ensure(tx, name, hook.as_str()).await?;
-        if stored_hook != hook.as_str() {
+    /// Compiles a component for `hook` and smoke-calls it with a sample input: the checks an
+    /// upload must pass before anything is stored.
+    async fn validate(&self, hook: Hook, bytes: &[u8]) -> Result<(), Error> {
+        let compiled = self
+            .registry
+            .compile(hook, bytes.to_vec())
+            .await
+            .map_err(|e| Error::PluginInvalid(e.0))?;
+        if let Err(failure) = dry_run::smoke_call(&self.registry, hook, &compiled).await? {
             return Err(Error::PluginInvalid(format!(
-                "plugin {name} is on hook {stored_hook}, not {hook}"
+                "the smoke call with a sample input failed: {failure}"
             )));
         }
-        let stored = store::insert_version(tx, name, version, sha256, bytes, note)
-            .await?
-            .ok_or(Error::PluginVersionExists)?;
-        let after = serde_json::json!({
-            "version": version, "hook": hook.as_str(), "sha256": sha256, "size": stored.size,
-        });
-        let target = format!("plugin:{name}");
-        operators::record(tx, operator, "plugin.upload", &target, None, Some(&after)).await?;
-        Ok((stored, commit(tx, &[]).await?))
-    })
-}
-
-/// A plugin's state as the audit log shows it.
-fn plugin_json(plugin: &Plugin) -> serde_json::Value {
-    serde_json::json!({
-        "hook": plugin.hook,
-        "activeVersion": plugin.active_version,
-        "shadowVersion": plugin.shadow_version,
-        "priority": plugin.priority,
-        "config": plugin.config,
-    })
-}
-
-/// A name no plugin can have is simply not found (and never reaches PostgreSQL).
-fn existing_name(name: &str) -> Result<(), Error> {
-    valid_name(name).map_err(|_| Error::PluginNotFound)
-}
-
-/// A version no plugin can have is simply not found.
-fn existing_version(version: &str) -> Result<(), Error> {
-    valid_version(version).map_err(|_| Error::PluginVersionNotFound)
-}
-
-/// `[a-z0-9-]{1,64}`.
-fn valid_name(name: &str) -> Result<(), Error> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
         Ok(())
-    } else {
-        Err(Error::InvalidPluginRequest(
-            "a plugin name is 1 to 64 of a-z, 0-9 and -".into(),
-        ))
-    }
-}
-
-/// A semantic version (`MAJOR.MINOR.PATCH`, optional pre-release and build).
-fn valid_version(version: &str) -> Result<(), Error> {
-    if version.len() <= 64 && semver::Version::parse(version).is_ok() {
-        Ok(())
-    } else {
-        Err(Error::InvalidPluginRequest(
-            "a version is a semantic version such as 1.2.0".into(),
-        ))
     }
 }
