@@ -724,6 +724,7 @@ async fn a_restart_loads_compiled_artifacts_instead_of_compiling() {
                     e.metadata().unwrap().modified().unwrap(),
                 )
             })
+            .filter(|(name, _)| name.ends_with(".cwasm"))
             .collect();
         files.sort();
         files

@@ -6,6 +6,8 @@
 //! under the same limits and expects an accept, so a failure is the misbehaviour's and not
 //! the limits'.
 
+mod cache;
+
 use std::{path::Path, time::Duration};
 
 use super::{Called, FailureKind, Hook, HookInput, Limits, PluginConfig, Runtime, engine::TICK};
