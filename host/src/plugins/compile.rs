@@ -148,7 +148,7 @@ impl Runtime {
             }
         }
         let component = Component::new(&self.engine, bytes)
-            .map_err(|e| Invalid(format!("not a WebAssembly component: {e}")))?;
+            .map_err(|e| Invalid(format!("not a component this host can run: {e:#}")))?;
         if let Some(cache) = &self.cache {
             let written = component
                 .serialize()

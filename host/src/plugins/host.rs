@@ -1,10 +1,10 @@
 //! What the host gives a plugin, and the state of one call: the `edgecart:rules/host`
-//! interface (a capped `log`), the memory cap the store's limiter enforces, and the lines
-//! logged so far. Nothing here outlives one call.
+//! interface (a capped `log`), the store limiter, and the lines logged so far. Nothing here
+//! outlives one call.
 
 use super::{
     bindings::{host, types},
-    error::MemoryCap,
+    error::StoreLimiter,
 };
 
 /// One line a plugin logged.
@@ -18,7 +18,7 @@ pub struct LogLine {
 
 /// The store data of one call.
 pub struct CallState {
-    pub(crate) memory: MemoryCap,
+    pub(crate) limiter: StoreLimiter,
     logs: Vec<LogLine>,
     log_budget: usize,
 }
@@ -27,7 +27,7 @@ impl CallState {
     /// A call's state: memory capped at `memory_bytes`, at most `log_bytes` of log text.
     pub(crate) fn new(memory_bytes: usize, log_bytes: usize) -> Self {
         Self {
-            memory: MemoryCap { cap: memory_bytes },
+            limiter: StoreLimiter::new(memory_bytes),
             logs: Vec::new(),
             log_budget: log_bytes,
         }

@@ -130,7 +130,7 @@ impl Runtime {
     fn new_store(&self) -> Store<CallState> {
         let state = CallState::new(self.limits.memory_bytes, self.limits.log_bytes);
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.memory);
+        store.limiter(|state| &mut state.limiter);
         // Both only fail when fuel is not enabled, and the engine enables it.
         let _ = store.set_fuel(self.limits.fuel);
         let _ = store.fuel_async_yield_interval(Some(YIELD_EVERY));

@@ -7,6 +7,7 @@
 //! the limits'.
 
 mod cache;
+mod pool;
 
 use std::{path::Path, time::Duration};
 
@@ -61,6 +62,14 @@ fn component(path: &str) -> Vec<u8> {
 /// A hostile fixture of `tests/fixtures/plugins/`.
 fn fixture(name: &str) -> Vec<u8> {
     component(&format!("tests/fixtures/plugins/dist/{name}.wasm"))
+}
+
+/// The text of a WAT fixture of `tests/fixtures/plugins/wat/`.
+fn wat_fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/plugins/wat")
+        .join(format!("{name}.wat"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The `charge.validate` input for `amount`.
