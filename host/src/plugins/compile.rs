@@ -6,12 +6,12 @@
 use std::fmt;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
+use wasmtime::component::{Component, InstancePre, Linker, types::ComponentItem};
 
 use super::{
     Hook,
     bindings::{charge_validate, order_price, order_validate},
-    host::CallState,
+    host::{self, CallState},
     runtime::Runtime,
 };
 
@@ -74,25 +74,17 @@ impl Runtime {
                 hook.world()
             ))
         };
+        let pre = self.instance_pre(&component)?;
         let pre = match hook {
-            Hook::ChargeValidate => Pre::Charge(
-                charge_validate::ChargeValidatePre::new(self.instance_pre(&component, |l| {
-                    charge_validate::ChargeValidate::add_to_linker::<_, HasSelf<_>>(l, |s| s)
-                })?)
-                .map_err(wrong_world)?,
-            ),
-            Hook::OrderValidate => Pre::OrderValidate(
-                order_validate::OrderValidatePre::new(self.instance_pre(&component, |l| {
-                    order_validate::OrderValidate::add_to_linker::<_, HasSelf<_>>(l, |s| s)
-                })?)
-                .map_err(wrong_world)?,
-            ),
-            Hook::OrderPrice => Pre::OrderPrice(
-                order_price::OrderPricePre::new(self.instance_pre(&component, |l| {
-                    order_price::OrderPrice::add_to_linker::<_, HasSelf<_>>(l, |s| s)
-                })?)
-                .map_err(wrong_world)?,
-            ),
+            Hook::ChargeValidate => {
+                Pre::Charge(charge_validate::ChargeValidatePre::new(pre).map_err(wrong_world)?)
+            }
+            Hook::OrderValidate => {
+                Pre::OrderValidate(order_validate::OrderValidatePre::new(pre).map_err(wrong_world)?)
+            }
+            Hook::OrderPrice => {
+                Pre::OrderPrice(order_price::OrderPricePre::new(pre).map_err(wrong_world)?)
+            }
         };
         Ok(Compiled { sha256, pre })
     }
@@ -114,16 +106,12 @@ impl Runtime {
         Ok(())
     }
 
-    /// Links `component` against the host interface `add_world` defines, every other import
-    /// a trap, and checks it can be instantiated.
-    fn instance_pre(
-        &self,
-        component: &Component,
-        add_world: impl FnOnce(&mut Linker<CallState>) -> wasmtime::Result<()>,
-    ) -> Result<InstancePre<CallState>, Invalid> {
+    /// Links `component` against the host interface (every world imports the same one),
+    /// every other import a trap, and checks it can be instantiated.
+    fn instance_pre(&self, component: &Component) -> Result<InstancePre<CallState>, Invalid> {
         let link = || {
             let mut linker = Linker::new(&self.engine);
-            add_world(&mut linker)?;
+            host::add_to_linker(&mut linker)?;
             linker.define_unknown_imports_as_traps(component)?;
             linker.instantiate_pre(component)
         };

@@ -7,6 +7,7 @@
 //! the limits'.
 
 mod cache;
+mod copies;
 mod pool;
 
 use std::{path::Path, time::Duration};
