@@ -126,8 +126,10 @@ pub struct Settings {
     #[arg(long, env = "EDGECART_PLUGIN_DIR", default_value = "plugins/dist")]
     pub plugin_dir: PathBuf,
 
-    /// Folder of compiled plugin artifacts, kept across restarts (native code: writable by
-    /// this server only); empty disables the cache.
+    /// Folder of compiled plugin artifacts, kept across restarts; empty disables the cache.
+    /// Artifacts are native code: a folder another user owns or group or others may write is
+    /// not used (a warning says so), a missing one is made with mode 0700, and an artifact
+    /// whose MAC (key in the folder) does not check out is recompiled.
     #[arg(
         long,
         env = "EDGECART_PLUGIN_CACHE_DIR",

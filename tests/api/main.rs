@@ -12,6 +12,7 @@ mod monitoring;
 mod operations;
 mod orders;
 mod plugins;
+mod plugins_sandbox;
 mod points;
 mod popular;
 mod products;

@@ -670,17 +670,27 @@ async fn a_pricing_plugin_breaking_the_contract_fails_the_order_closed() {
     let app = spawn_app().await;
     let user = app.create_user("a", 100_000).await;
     let product = app.create_product("p", 1_000, 100).await;
-    app.deploy_plugin(
-        "negative",
-        "order.price",
-        "1.0.0",
-        fixture_wasm("fx-price-negative"),
-    )
-    .await;
     let order = |quantity: i64| json!({"user_id": user, "paymentAmount": quantity * 1_000, "products": [{"id": product, "quantity": quantity}]});
-    let failed = app.order(&order(13), None).await;
-    assert_eq!(failed.status(), 503);
-    assert_eq!(app.stock(product).await, 100);
+    // A negative price; a 4 MiB reason (logged 1,000 times).
+    for fixture in ["fx-price-negative", "fx-huge-reason"] {
+        app.deploy_plugin(fixture, "order.price", "1.0.0", fixture_wasm(fixture))
+            .await;
+        let failed = app.order(&order(13), None).await;
+        assert_eq!(failed.status(), 503, "{fixture}");
+        assert_eq!(app.stock(product).await, 100, "{fixture}");
+        let counted = app
+            .metric(
+                "edgecart_plugin_failures_total",
+                &[("plugin", fixture), ("kind", "contract")],
+            )
+            .await;
+        assert_eq!(counted, 1.0, "{fixture}");
+        app.admin_post(
+            &format!("/admin/v1/plugins/{fixture}/deactivate"),
+            &json!({}),
+        )
+        .await;
+    }
     assert_eq!(app.order(&order(2), None).await.status(), 201);
 }
 
@@ -724,6 +734,7 @@ async fn a_restart_loads_compiled_artifacts_instead_of_compiling() {
                     e.metadata().unwrap().modified().unwrap(),
                 )
             })
+            .filter(|(name, _)| name.ends_with(".cwasm"))
             .collect();
         files.sort();
         files

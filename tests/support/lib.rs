@@ -16,7 +16,7 @@ mod webhook;
 pub use app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with};
 pub use assert::{assert_client_error, assert_problem, eventually};
 pub use environment::{free_port, repo_path};
-pub use plugins::{fixture_wasm, plugin_wasm};
+pub use plugins::{fixture_wasm, plugin_wasm, wat_fixture};
 pub use postgres::{PrivatePostgres, RowLock};
 pub use process::ServerProcess;
 pub use redis::PrivateRedis;

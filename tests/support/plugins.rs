@@ -1,5 +1,5 @@
-//! Rule plugins: the built components (default plugins and hostile fixtures) and the admin
-//! calls that upload, deploy and configure them.
+//! Rule plugins: the built components (default plugins, hostile fixtures, WAT fixtures) and
+//! the admin calls that upload, deploy and configure them.
 
 use reqwest::Response;
 use serde_json::Value;
@@ -18,6 +18,16 @@ pub fn fixture_wasm(name: &str) -> Vec<u8> {
     let path = repo_path(&format!("tests/fixtures/plugins/dist/{name}.wasm"));
     std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-plugins)", path.display()))
+}
+
+/// A WAT fixture of `tests/fixtures/plugins/wat/` as a component, with `extra` in place of
+/// its `;; @extra-instances` marker (if it has one).
+pub fn wat_fixture(name: &str, extra: &str) -> Vec<u8> {
+    let path = repo_path(&format!("tests/fixtures/plugins/wat/{name}.wat"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .replace(";; @extra-instances", extra);
+    wat::parse_str(text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 impl TestApp {

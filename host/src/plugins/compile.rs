@@ -1,17 +1,17 @@
 //! From uploaded bytes to a [`Compiled`] plugin: the component is validated (a component,
 //! of the hook's world, importing only what the host allows), linked with every other import
-//! a trap, and kept in an on-disk artifact cache keyed by content hash and engine
-//! compatibility, so a restart deserializes instead of compiling.
+//! a trap, and kept in the on-disk artifact cache ([`super::cache`]) under its content hash
+//! and engine compatibility, so a restart deserializes instead of compiling.
 
-use std::{fmt, path::Path};
+use std::fmt;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
+use wasmtime::component::{Component, InstancePre, Linker, types::ComponentItem};
 
 use super::{
     Hook,
     bindings::{charge_validate, order_price, order_validate},
-    host::CallState,
+    host::{self, CallState},
     runtime::Runtime,
 };
 
@@ -74,25 +74,17 @@ impl Runtime {
                 hook.world()
             ))
         };
+        let pre = self.instance_pre(&component)?;
         let pre = match hook {
-            Hook::ChargeValidate => Pre::Charge(
-                charge_validate::ChargeValidatePre::new(self.instance_pre(&component, |l| {
-                    charge_validate::ChargeValidate::add_to_linker::<_, HasSelf<_>>(l, |s| s)
-                })?)
-                .map_err(wrong_world)?,
-            ),
-            Hook::OrderValidate => Pre::OrderValidate(
-                order_validate::OrderValidatePre::new(self.instance_pre(&component, |l| {
-                    order_validate::OrderValidate::add_to_linker::<_, HasSelf<_>>(l, |s| s)
-                })?)
-                .map_err(wrong_world)?,
-            ),
-            Hook::OrderPrice => Pre::OrderPrice(
-                order_price::OrderPricePre::new(self.instance_pre(&component, |l| {
-                    order_price::OrderPrice::add_to_linker::<_, HasSelf<_>>(l, |s| s)
-                })?)
-                .map_err(wrong_world)?,
-            ),
+            Hook::ChargeValidate => {
+                Pre::Charge(charge_validate::ChargeValidatePre::new(pre).map_err(wrong_world)?)
+            }
+            Hook::OrderValidate => {
+                Pre::OrderValidate(order_validate::OrderValidatePre::new(pre).map_err(wrong_world)?)
+            }
+            Hook::OrderPrice => {
+                Pre::OrderPrice(order_price::OrderPricePre::new(pre).map_err(wrong_world)?)
+            }
         };
         Ok(Compiled { sha256, pre })
     }
@@ -114,47 +106,45 @@ impl Runtime {
         Ok(())
     }
 
-    /// Links `component` against the host interface `add_world` defines, every other import
-    /// a trap, and checks it can be instantiated.
-    fn instance_pre(
-        &self,
-        component: &Component,
-        add_world: impl FnOnce(&mut Linker<CallState>) -> wasmtime::Result<()>,
-    ) -> Result<InstancePre<CallState>, Invalid> {
+    /// Links `component` against the host interface (every world imports the same one),
+    /// every other import a trap, and checks it can be instantiated.
+    fn instance_pre(&self, component: &Component) -> Result<InstancePre<CallState>, Invalid> {
         let link = || {
             let mut linker = Linker::new(&self.engine);
-            add_world(&mut linker)?;
+            host::add_to_linker(&mut linker)?;
             linker.define_unknown_imports_as_traps(component)?;
             linker.instantiate_pre(component)
         };
         link().map_err(|e| Invalid(format!("cannot be linked: {e:#}")))
     }
 
-    /// The component from the artifact cache, or compiled (and then cached).
+    /// The component from the artifact cache, or compiled (and then cached). A cached
+    /// artifact is used only when its MAC checks out, and the component is made from those
+    /// very bytes (not from the file again, which could have changed since).
     fn load(&self, sha256: &str, bytes: &[u8]) -> Result<Component, Invalid> {
-        let cached = self
-            .cache_dir
-            .as_ref()
-            .map(|dir| dir.join(format!("{sha256}-{}.cwasm", self.compatibility)));
-        if let Some(path) = &cached
-            && path.exists()
-        {
-            // SAFETY: the file was written by `Component::serialize` of an engine with the
-            // same compatibility hash (it is in the name), in a directory only this server
-            // writes; a truncated or foreign file fails to deserialize and is recompiled.
-            match unsafe { Component::deserialize_file(&self.engine, path) } {
+        let name = format!("{sha256}-{}.cwasm", self.compatibility);
+        if let Some(artifact) = self.cache.as_ref().and_then(|cache| cache.read(&name)) {
+            // SAFETY: the bytes carry a MAC under the key only this server's user can read,
+            // so this node (or another of the same user) wrote them with
+            // `Component::serialize` of an engine of the same compatibility hash, which is in
+            // the name the MAC covers.
+            match unsafe { Component::deserialize(&self.engine, &artifact) } {
                 Ok(component) => return Ok(component),
                 Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "ignoring a bad cached plugin artifact")
+                    tracing::warn!(artifact = %name, error = %e, "ignoring a cached plugin artifact that does not load")
                 }
             }
         }
         let component = Component::new(&self.engine, bytes)
-            .map_err(|e| Invalid(format!("not a WebAssembly component: {e}")))?;
-        if let Some(path) = cached
-            && let Err(e) = write_artifact(&path, &component)
-        {
-            tracing::warn!(path = %path.display(), error = %e, "could not cache a compiled plugin");
+            .map_err(|e| Invalid(format!("not a component this host can run: {e:#}")))?;
+        if let Some(cache) = &self.cache {
+            let written = component
+                .serialize()
+                .map_err(std::io::Error::other)
+                .and_then(|artifact| cache.write(&name, &artifact));
+            if let Err(e) = written {
+                tracing::warn!(artifact = %name, error = %e, "could not cache a compiled plugin");
+            }
         }
         Ok(component)
     }
@@ -163,16 +153,4 @@ impl Runtime {
 /// Hex SHA-256 of a component: its identity in storage and in the artifact cache.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// Writes an artifact atomically (a temporary file renamed into place), so that concurrent
-/// servers sharing the directory never read half a file.
-fn write_artifact(path: &Path, component: &Component) -> std::io::Result<()> {
-    let bytes = component.serialize().map_err(std::io::Error::other)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&temporary, bytes)?;
-    std::fs::rename(&temporary, path)
 }

@@ -24,6 +24,23 @@ pub(crate) const TICK: Duration = Duration::from_millis(2);
 /// the slot takes no page faults: most of a call's cost otherwise.
 const KEEP_RESIDENT: usize = 128 << 10;
 
+// What one component may hold: what a Rust guest has, and one more of each for other
+// toolchains. The pool holds `concurrency` times as much, and a component asking for more is
+// refused when it is compiled (the upload's 400), so no plugin can take the slots that other
+// calls need.
+
+/// Core instances one component may contain (a Rust guest has three: its code, and the two
+/// `wasm-component-ld` adds to wire its standard library's imports).
+pub(crate) const CORE_INSTANCES_PER_COMPONENT: u32 = 4;
+/// Linear memories one component may define (a Rust guest has one).
+pub(crate) const MEMORIES_PER_COMPONENT: u32 = 2;
+/// Tables one component may define (a Rust guest has two).
+pub(crate) const TABLES_PER_COMPONENT: u32 = 3;
+/// Elements a table may have, as declared or grown (wasmtime's default: a C# or JavaScript
+/// guest can need 10,000 and more; a Rust guest has a few dozen). Each table slot of the pool
+/// is this large.
+pub(crate) const TABLE_ELEMENTS: usize = 20_000;
+
 /// What one plugin call may use. Defaults follow Shopify Functions.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -64,12 +81,19 @@ impl Limits {
 
 /// Builds the engine every plugin of this node is compiled for and runs in.
 pub(crate) fn new_engine(limits: &Limits) -> wasmtime::Result<Engine> {
+    // `concurrency` shares of what one component may hold (see the constants above).
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(limits.concurrency)
         .total_stacks(limits.concurrency)
-        .total_core_instances(limits.concurrency * 4)
-        .total_memories(limits.concurrency * 2)
-        .total_tables(limits.concurrency * 4)
+        .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .total_core_instances(limits.concurrency * CORE_INSTANCES_PER_COMPONENT)
+        .max_memories_per_component(MEMORIES_PER_COMPONENT)
+        .max_memories_per_module(1)
+        .total_memories(limits.concurrency * MEMORIES_PER_COMPONENT)
+        .max_tables_per_component(TABLES_PER_COMPONENT)
+        .max_tables_per_module(1)
+        .total_tables(limits.concurrency * TABLES_PER_COMPONENT)
+        .table_elements(TABLE_ELEMENTS)
         .max_memory_size(limits.memory_bytes)
         // A slot's pages past the resident window go back to the kernel as the instance
         // ends, not in batches: a batch parks its slots until it fills, and an allocation

@@ -1,10 +1,15 @@
 //! How a plugin call can fail, classified from wasmtime's typed errors (a [`Trap`] code, or
-//! the memory cap's own error type), never from message text. A failed call fails its
-//! request closed (503 `PLUGIN_FAILED`) and is counted by kind.
+//! the store limiter's own error types), never from message text, and the limiter that
+//! raises them. A failed call fails its request closed (503 `PLUGIN_FAILED`) and is counted by
+//! kind.
 
 use std::fmt;
 
 use wasmtime::{ResourceLimiter, Trap};
+
+use super::engine::{
+    CORE_INSTANCES_PER_COMPONENT, MEMORIES_PER_COMPONENT, TABLE_ELEMENTS, TABLES_PER_COMPONENT,
+};
 
 /// Why a call produced no decision.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,7 +33,9 @@ impl CallFailure {
 
     /// Classifies an error wasmtime returned from instantiating or calling a plugin.
     pub(crate) fn from_wasmtime(error: &wasmtime::Error) -> Self {
-        let kind = if error.downcast_ref::<MemoryCapExceeded>().is_some() {
+        let kind = if error.downcast_ref::<MemoryCapExceeded>().is_some()
+            || error.downcast_ref::<TableCapExceeded>().is_some()
+        {
             FailureKind::Memory
         } else {
             match error.downcast_ref::<Trap>() {
@@ -53,7 +60,7 @@ pub enum FailureKind {
     Fuel,
     /// The wall-clock deadline passed.
     Time,
-    /// The memory cap was hit.
+    /// The memory cap (or the table cap) was hit.
     Memory,
     /// The input was over the size limit, or the answer broke the contract.
     Contract,
@@ -89,24 +96,45 @@ pub struct MemoryCapExceeded {
     pub cap: usize,
 }
 
-/// The store limiter of one call: memory past `cap` (or past the memory's own maximum) ends
-/// the call with [`MemoryCapExceeded`] instead of failing `memory.grow` quietly.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct MemoryCap {
-    pub(crate) cap: usize,
+/// A plugin asked for a table larger than the host allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("table growth to {desired} elements is over the {cap} element cap")]
+pub struct TableCapExceeded {
+    /// Elements the guest asked for.
+    pub desired: usize,
+    /// Elements it may have.
+    pub cap: usize,
 }
 
-impl ResourceLimiter for MemoryCap {
+/// The store limiter of one call (a store holds one component instance): memory past `cap`
+/// (or past the memory's own maximum) ends the call with [`MemoryCapExceeded`] instead of
+/// failing `memory.grow` quietly, a table past [`TABLE_ELEMENTS`] likewise with
+/// [`TableCapExceeded`], and the store takes no more core instances, memories and tables
+/// than one component may have (the pool refuses a component with more when it is
+/// compiled; this holds for what the pool cannot count ahead).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StoreLimiter {
+    memory_bytes: usize,
+}
+
+impl StoreLimiter {
+    /// A limiter capping each linear memory at `memory_bytes`.
+    pub(crate) fn new(memory_bytes: usize) -> Self {
+        Self { memory_bytes }
+    }
+}
+
+impl ResourceLimiter for StoreLimiter {
     fn memory_growing(
         &mut self,
         _current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.cap || maximum.is_some_and(|max| desired > max) {
+        if desired > self.memory_bytes || maximum.is_some_and(|max| desired > max) {
             return Err(MemoryCapExceeded {
                 desired,
-                cap: self.cap,
+                cap: self.memory_bytes,
             }
             .into());
         }
@@ -116,7 +144,7 @@ impl ResourceLimiter for MemoryCap {
     fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
         Err(error.context(MemoryCapExceeded {
             desired: 0,
-            cap: self.cap,
+            cap: self.memory_bytes,
         }))
     }
 
@@ -126,6 +154,29 @@ impl ResourceLimiter for MemoryCap {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(maximum.is_none_or(|max| desired <= max))
+        let cap = maximum.map_or(TABLE_ELEMENTS, |max| max.min(TABLE_ELEMENTS));
+        if desired > cap {
+            return Err(TableCapExceeded { desired, cap }.into());
+        }
+        Ok(true)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(error.context(TableCapExceeded {
+            desired: 0,
+            cap: TABLE_ELEMENTS,
+        }))
+    }
+
+    fn instances(&self) -> usize {
+        CORE_INSTANCES_PER_COMPONENT as usize
+    }
+
+    fn memories(&self) -> usize {
+        MEMORIES_PER_COMPONENT as usize
+    }
+
+    fn tables(&self) -> usize {
+        TABLES_PER_COMPONENT as usize
     }
 }

@@ -1,11 +1,20 @@
 //! What the host gives a plugin, and the state of one call: the `edgecart:rules/host`
-//! interface (a capped `log`), the memory cap the store's limiter enforces, and the lines
-//! logged so far. Nothing here outlives one call.
+//! interface (a capped `log`, defined here by hand so that the guest's text is read in place
+//! and only the budgeted part is copied), the store limiter, and the lines logged so far.
+//! Nothing here outlives one call.
+
+use wasmtime::{
+    StoreContextMut,
+    component::{HasSelf, Linker, WasmStr},
+};
 
 use super::{
     bindings::{host, types},
-    error::MemoryCap,
+    error::StoreLimiter,
 };
+
+/// The instance name of the host interface, as `wit/rules.wit` declares it.
+const HOST_INTERFACE: &str = "edgecart:rules/host@0.1.0";
 
 /// One line a plugin logged.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,7 +27,7 @@ pub struct LogLine {
 
 /// The store data of one call.
 pub struct CallState {
-    pub(crate) memory: MemoryCap,
+    pub(crate) limiter: StoreLimiter,
     logs: Vec<LogLine>,
     log_budget: usize,
 }
@@ -27,7 +36,7 @@ impl CallState {
     /// A call's state: memory capped at `memory_bytes`, at most `log_bytes` of log text.
     pub(crate) fn new(memory_bytes: usize, log_bytes: usize) -> Self {
         Self {
-            memory: MemoryCap { cap: memory_bytes },
+            limiter: StoreLimiter::new(memory_bytes),
             logs: Vec::new(),
             log_budget: log_bytes,
         }
@@ -39,32 +48,48 @@ impl CallState {
     }
 
     /// Keeps a line, cut (at a character boundary) to what is left of the budget; past the
-    /// budget lines are dropped.
-    fn push_log(&mut self, level: &'static str, mut message: String) {
+    /// budget lines are dropped. A line costs at least one byte, so empty lines cannot pile up.
+    fn push_log(&mut self, level: &'static str, message: &str) {
         if self.log_budget == 0 {
             return;
         }
-        if message.len() > self.log_budget {
-            let mut end = self.log_budget;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-        }
-        self.log_budget -= message.len();
-        self.logs.push(LogLine { level, message });
+        let kept = &message[..message.floor_char_boundary(self.log_budget)];
+        self.log_budget -= kept.len().max(1);
+        self.logs.push(LogLine {
+            level,
+            message: kept.to_owned(),
+        });
     }
 }
 
-impl host::Host for CallState {
-    fn log(&mut self, level: host::Level, message: String) {
-        let level = match level {
-            host::Level::Debug => "debug",
-            host::Level::Info => "info",
-            host::Level::Warn => "warn",
-            host::Level::Error => "error",
-        };
-        self.push_log(level, message);
+/// Defines the host interface for a plugin's linker: the types (nothing to define) and `log`,
+/// which takes the guest's text as a [`WasmStr`] (bounds-checked in guest memory, not copied)
+/// and copies only what the call's log budget keeps; once the budget is spent a line is not
+/// even read.
+pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    types::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
+    linker.instance(HOST_INTERFACE)?.func_wrap(
+        "log",
+        |mut store: StoreContextMut<'_, CallState>, (level, message): (host::Level, WasmStr)| {
+            let budget = store.data().log_budget;
+            if budget == 0 {
+                return Ok(());
+            }
+            let text = message.to_str(&store)?;
+            let kept = text[..text.floor_char_boundary(budget)].to_owned();
+            store.data_mut().push_log(level_name(level), &kept);
+            Ok(())
+        },
+    )
+}
+
+/// A level's name in logs and answers.
+fn level_name(level: host::Level) -> &'static str {
+    match level {
+        host::Level::Debug => "debug",
+        host::Level::Info => "info",
+        host::Level::Warn => "warn",
+        host::Level::Error => "error",
     }
 }
 
@@ -77,9 +102,9 @@ mod tests {
     #[test]
     fn logs_are_cut_at_the_budget_on_a_character_boundary() {
         let mut state = CallState::new(0, 4);
-        state.push_log("info", "가나".into());
-        state.push_log("warn", "x".into());
-        state.push_log("error", "dropped".into());
+        state.push_log("info", "가나");
+        state.push_log("warn", "x");
+        state.push_log("error", "dropped");
         let logs: Vec<_> = state.take_logs().into_iter().map(|l| l.message).collect();
         assert_eq!(logs, ["가", "x"]);
     }

@@ -21,9 +21,12 @@ use crate::rules::{ChargeInput, Decision, LinePrice, OrderInput, Rejection};
 /// worker thread in slices of about this many instructions instead of stalling it.
 const YIELD_EVERY: u64 = 20_000;
 
-/// Longest rejection code and message a plugin may answer, in characters.
+/// Longest rejection code a plugin may answer, in characters.
 const MAX_CODE_CHARS: usize = 64;
+/// Longest rejection message a plugin may answer, in characters.
 const MAX_MESSAGE_CHARS: usize = 512;
+/// Longest price `reason` a plugin may answer, in characters.
+const MAX_REASON_CHARS: usize = 512;
 
 /// A plugin's configuration as the guest sees it.
 pub type PluginConfig = Vec<(String, String)>;
@@ -130,7 +133,12 @@ impl Runtime {
     fn new_store(&self) -> Store<CallState> {
         let state = CallState::new(self.limits.memory_bytes, self.limits.log_bytes);
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.memory);
+        store.limiter(|state| &mut state.limiter);
+        // What wasmtime copies out of the guest in one answer or one host call (strings and
+        // lists are counted before they are copied) is bounded by what its memory can hold:
+        // without this, a list whose entries all point at one long string would be copied
+        // once per entry.
+        store.set_hostcall_fuel(self.limits.memory_bytes);
         // Both only fail when fuel is not enabled, and the engine enables it.
         let _ = store.set_fuel(self.limits.fuel);
         let _ = store.fuel_async_yield_interval(Some(YIELD_EVERY));
@@ -199,6 +207,14 @@ fn checked(answer: Answer, input: &HookInput) -> Result<Decision, CallFailure> {
             if prices.iter().any(|p| p.unit_price < 0) {
                 return Err(CallFailure::contract("a negative price"));
             }
+            if prices
+                .iter()
+                .any(|p| p.reason.as_deref().is_some_and(too_long_reason))
+            {
+                return Err(CallFailure::contract(format!(
+                    "a price reason over {MAX_REASON_CHARS} characters or with a NUL"
+                )));
+            }
             Ok(Decision::Prices(
                 prices
                     .into_iter()
@@ -232,6 +248,12 @@ fn rejection(code: String, message: String) -> Result<Rejection, CallFailure> {
     Ok(Rejection { code, message })
 }
 
+/// Whether a price reason is longer than the contract allows (or holds a NUL, which no
+/// store or client takes). Counts no further than the cap.
+fn too_long_reason(reason: &str) -> bool {
+    reason.chars().nth(MAX_REASON_CHARS).is_some() || reason.contains('\0')
+}
+
 /// An order as the WIT records carry it.
 fn order_record(input: &OrderInput) -> types::Order {
     types::Order {
@@ -251,4 +273,41 @@ fn order_record(input: &OrderInput) -> types::Order {
 
 fn config_size(config: &PluginConfig) -> usize {
     config.iter().map(|(k, v)| k.len() + v.len() + 16).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{plugins::FailureKind, rules::OrderLineInput};
+
+    /// The answer of one price (90, with `reason`) to a one-line order, checked.
+    fn priced(reason: Option<String>) -> Result<Decision, CallFailure> {
+        let input = HookInput::OrderPrice(OrderInput {
+            user_id: 1,
+            balance: 0,
+            lines: vec![OrderLineInput {
+                product_id: 1,
+                quantity: 1,
+                unit_price: 100,
+            }],
+        });
+        checked(
+            Answer::Pricing(Ok(vec![types::LinePrice {
+                unit_price: 90,
+                reason,
+            }])),
+            &input,
+        )
+    }
+
+    #[test]
+    fn a_reason_of_up_to_512_characters_is_kept_and_a_longer_one_breaks_the_contract() {
+        let at_cap = "가".repeat(MAX_REASON_CHARS);
+        assert!(matches!(priced(Some(at_cap)), Ok(Decision::Prices(p)) if p[0].reason.is_some()));
+        assert!(matches!(priced(None), Ok(Decision::Prices(_))));
+        for refused in ["가".repeat(MAX_REASON_CHARS + 1), "a\0b".to_owned()] {
+            let failure = priced(Some(refused)).expect_err("over the contract");
+            assert_eq!(failure.kind, FailureKind::Contract);
+        }
+    }
 }

@@ -4,7 +4,9 @@
 //!
 //! - [`hook`]: the hooks and the world each runs.
 //! - [`engine`]: the one wasmtime `Engine`, the [`Limits`] of a call, the epoch ticker.
-//! - [`compile`]: validation, linking and the artifact cache of uploads.
+//! - [`compile`]: validation and linking of uploads, through the artifact cache.
+//! - [`cache`]: compiled artifacts on disk, loaded only when their MAC shows this server's
+//!   user wrote them.
 //! - [`instance`]: one call in a fresh store, its answer checked and made a
 //!   [`crate::rules::Decision`].
 //! - [`host`]: the host interface a plugin may call (`log`) and the state of one call.
@@ -18,6 +20,7 @@
 #![deny(missing_docs)]
 
 mod bindings;
+mod cache;
 pub mod compile;
 pub mod dry_run;
 pub mod engine;

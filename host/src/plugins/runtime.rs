@@ -1,18 +1,23 @@
 //! [`Runtime`]: the sandbox a node runs plugins in, built once. Its stages each have a file:
 //! the engine and limits ([`super::engine`]), validation and compilation of uploads
-//! ([`super::compile`]), and one call in a fresh store ([`super::instance`]).
+//! ([`super::compile`]) with their artifact cache ([`super::cache`]), and one call in a fresh
+//! store ([`super::instance`]).
 
 use std::path::PathBuf;
 
 use wasmtime::Engine;
 
-use super::engine::{self, EpochTicker, Limits};
+use super::{
+    cache::ArtifactCache,
+    engine::{self, EpochTicker, Limits},
+};
 
 /// The engine and what every call shares.
 pub struct Runtime {
     pub(super) engine: Engine,
     pub(super) limits: Limits,
-    pub(super) cache_dir: Option<PathBuf>,
+    /// The artifact cache, when it has a directory this server can trust.
+    pub(super) cache: Option<ArtifactCache>,
     pub(super) compatibility: String,
     /// Declared last, so it stops (and is joined) after the rest is dropped.
     _ticker: EpochTicker,
@@ -31,15 +36,24 @@ pub enum RuntimeError {
 
 impl Runtime {
     /// Builds the engine and starts its epoch ticker. `cache_dir` keeps compiled artifacts
-    /// across restarts; it must be writable by this server only (artifacts are native code).
+    /// across restarts; artifacts are native code, so a directory another user owns or may
+    /// write is not used (the cache is off, with a warning), and a missing one is created
+    /// with mode 0700.
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, RuntimeError> {
         let engine = engine::new_engine(&limits).map_err(RuntimeError::Engine)?;
         let ticker = EpochTicker::start(&engine).map_err(RuntimeError::Ticker)?;
+        let cache = cache_dir.and_then(|dir| match ArtifactCache::open(&dir) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "plugin artifact cache off: the directory is not trusted");
+                None
+            }
+        });
         Ok(Self {
             compatibility: engine::compatibility(&engine),
             engine,
             limits,
-            cache_dir,
+            cache,
             _ticker: ticker,
         })
     }

@@ -6,6 +6,10 @@
 //! under the same limits and expects an accept, so a failure is the misbehaviour's and not
 //! the limits'.
 
+mod cache;
+mod copies;
+mod pool;
+
 use std::{path::Path, time::Duration};
 
 use super::{Called, FailureKind, Hook, HookInput, Limits, PluginConfig, Runtime, engine::TICK};
@@ -59,6 +63,14 @@ fn component(path: &str) -> Vec<u8> {
 /// A hostile fixture of `tests/fixtures/plugins/`.
 fn fixture(name: &str) -> Vec<u8> {
     component(&format!("tests/fixtures/plugins/dist/{name}.wasm"))
+}
+
+/// The text of a WAT fixture of `tests/fixtures/plugins/wat/`.
+fn wat_fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/plugins/wat")
+        .join(format!("{name}.wat"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The `charge.validate` input for `amount`.
