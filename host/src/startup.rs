@@ -99,6 +99,8 @@ impl App {
             catalog: Catalog::new(db, settings.popular_ttl(), metrics.clone()),
             health: Health::new(
                 pool.clone(),
+                store::probe_pool(&settings)?,
+                settings.db_timeout(),
                 redis.clone(),
                 registry.clone(),
                 metrics.clone(),

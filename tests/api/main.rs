@@ -13,3 +13,4 @@ mod plugins;
 mod points;
 mod popular;
 mod products;
+mod slow_clients;

@@ -41,7 +41,8 @@ async fn healthz() -> Json<Status> {
 }
 
 /// 200 only when PostgreSQL and Redis answer and the plugins are loaded; otherwise 503
-/// naming what is down.
+/// naming what is down. The answer may be up to a second old: however many requests come,
+/// the node checks at most once a second (see [`crate::health`]).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),
