@@ -75,6 +75,20 @@ pub struct Settings {
     #[arg(long, env = "EDGECART_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
 
+    /// How long a connection may wait for a complete request head, in seconds, counted from
+    /// when it starts waiting: a new connection, or a kept-alive one after its last response.
+    /// Past it the connection is closed, so this also bounds how long an idle keep-alive
+    /// connection stays open.
+    #[arg(long, env = "EDGECART_HEADER_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+
+    /// HTTP connections this node keeps open at once; further ones wait, unaccepted, in the
+    /// listen backlog until one closes.
+    #[arg(long, env = "EDGECART_MAX_CONNECTIONS", default_value_t = 10_000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
+
     /// How long shutdown waits for in-flight requests, in seconds.
     #[arg(long, env = "EDGECART_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,

@@ -5,6 +5,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::{App, Inner},
@@ -177,25 +178,30 @@ impl Application {
         } = self;
         let background = start_background(&app, &parts)?;
         let grace = app.settings().shutdown_grace();
-        let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-        let server = axum::serve(listener, http::router(app)).with_graceful_shutdown(async move {
+        let limits = http::serve::ConnectionLimits::from(app.settings());
+        let stopping = CancellationToken::new();
+        let open = app.metrics().http_connections().clone();
+        let server = http::serve::serve(
+            listener,
+            http::router(app.clone()),
+            limits,
+            open,
+            stopping.clone().cancelled_owned(),
+        );
+        let deadline = async {
             shutdown.await;
-            let _ = stopping_tx.send(true);
-        });
-        let deadline = async move {
-            let _ = stopping.wait_for(|stop| *stop).await;
+            stopping.cancel();
             tokio::time::sleep(grace).await;
         };
-        let result = tokio::select! {
-            result = server => result.map_err(StartError::from),
+        tokio::select! {
+            () = server => {},
             () = deadline => {
                 tracing::warn!("shutdown grace period over; dropping remaining connections");
-                Ok(())
             }
         };
         background.stop(BACKGROUND_STOP).await;
         tracing::info!("edgecart stopped");
-        result
+        Ok(())
     }
 }
 

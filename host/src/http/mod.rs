@@ -1,5 +1,6 @@
 //! The HTTP layer: axum routes and handlers (parse → call a service → render), the tower
-//! layers around them, and the OpenAPI document. Handlers never touch SQL or Redis.
+//! layers around them, the serving loop, and the OpenAPI document. Handlers never touch SQL
+//! or Redis.
 
 pub mod admin;
 pub mod docs;
@@ -11,6 +12,7 @@ pub mod plugins;
 pub mod problem;
 pub mod products;
 pub mod render;
+pub mod serve;
 pub mod users;
 
 use std::time::Instant;
