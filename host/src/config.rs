@@ -83,6 +83,13 @@ pub struct Settings {
         value_parser = clap::value_parser!(u64).range(1..))]
     pub header_timeout_secs: u64,
 
+    /// How long a request's whole body may take to arrive once its head is in, in seconds;
+    /// past it the answer is 408 and the connection is closed. Bodies are read before a
+    /// request counts against `max_concurrent_requests`.
+    #[arg(long, env = "EDGECART_BODY_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+
     /// HTTP connections this node keeps open at once; further ones wait, unaccepted, in the
     /// listen backlog until one closes.
     #[arg(long, env = "EDGECART_MAX_CONNECTIONS", default_value_t = 10_000,

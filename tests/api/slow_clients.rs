@@ -1,6 +1,6 @@
 //! Slow and hostile clients, on real loopback sockets against the real server: a trickled
-//! head loses its connection at its deadline, idle connections and a `/readyz` flood do not
-//! starve normal clients, and past the connection cap new connections wait.
+//! head or body loses its connection at its deadline, idle connections and a `/readyz` flood
+//! do not starve normal clients, and past the connection cap new connections wait.
 
 use std::{
     sync::Arc,
@@ -9,7 +9,7 @@ use std::{
 
 use edgecart_tests::{TestApp, spawn_app_with};
 use futures_util::future::join_all;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -201,6 +201,64 @@ async fn thousands_of_idle_connections_do_not_keep_a_normal_client_from_being_se
     let open = app.metric("edgecart_http_connections_open", &[]).await;
     assert!(open >= count as f64, "{open} open, {count} idle");
     drop(idle);
+}
+
+#[tokio::test]
+async fn a_trickled_body_holds_no_concurrency_permit_and_gets_408_at_its_deadline() {
+    // Arrange: one API request at a time, a 2 s body deadline, and a charge whose 100-byte
+    // body arrives one byte every 300 ms.
+    let app = spawn_app_with(|s| {
+        s.max_concurrent_requests = 1;
+        s.body_timeout_secs = 2;
+    })
+    .await;
+    let user = app.create_user("a", 0).await;
+    let stream = TcpStream::connect(app.addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /api/v1/users/{user}/charge HTTP/1.1\r\nHost: edgecart\r\n\
+         Content-Type: application/json\r\nIdempotency-Key: slow\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if writer.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+
+    // Act + Assert: while the body trickles, normal API requests get their permit.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let normal = app.get(&format!("/api/v1/users/{user}")).await;
+        assert_eq!(normal.status(), 200, "a normal request was shed");
+    }
+    // The trickled request gets 408 problem+json at its deadline, and its connection closes.
+    let response = read_response(&mut reader, Duration::from_secs(8))
+        .await
+        .expect("an answer at the body deadline");
+    assert_eq!(response.status, 408, "{}", response.head);
+    assert!(
+        response
+            .head
+            .to_ascii_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{}",
+        response.head
+    );
+    let problem: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(problem["code"], "REQUEST_TIMEOUT");
+    let mut rest = Vec::new();
+    assert!(closed_within(&mut reader, Duration::from_secs(5), &mut rest).await);
+    trickle.abort();
+    // Nothing was charged, and the node serves as before.
+    assert_eq!(app.balance(user).await, 0);
+    assert_eq!(
+        app.get(&format!("/api/v1/users/{user}")).await.status(),
+        200
+    );
 }
 
 #[tokio::test]

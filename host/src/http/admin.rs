@@ -1,10 +1,9 @@
 //! The operators' admin API under `/admin/v1/`: users and products. Every route sits behind
-//! [`extract::require_admin`](super::extract::require_admin).
+//! [`extract::require_admin`](super::extract::require_admin), applied in [`super::router`].
 
 use axum::{
     Json, Router,
     extract::State,
-    middleware,
     response::Response,
     routing::{patch, post},
 };
@@ -25,13 +24,12 @@ use crate::{
     service::points::NewUser,
 };
 
-/// Routes of this module, behind the admin token check.
-pub fn router(app: App) -> Router<App> {
+/// Routes of this module; [`super::router`] puts them behind the admin token check.
+pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/v1/users", post(create_user))
         .route("/admin/v1/products", post(create_product))
         .route("/admin/v1/products/{id}", patch(update_product))
-        .route_layer(middleware::from_fn_with_state(app, extract::require_admin))
 }
 
 /// A new user.

@@ -8,6 +8,7 @@
 //!   [`ConnectionLimits::header_timeout`] is closed. hyper starts that clock whenever the
 //!   connection waits for a head: a new connection, and a kept-alive one after each response,
 //!   so the same bound closes idle keep-alive connections and clients that trickle headers.
+//! - Bodies have their own deadline, enforced by [`super::body`] before the concurrency limit.
 //!
 //! It knows nothing of routes or state: it serves whatever [`Router`] it is given. It must not
 //! decide when to stop: the caller's `shutdown` future does.
