@@ -96,6 +96,11 @@ pub struct Settings {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_connections: usize,
 
+    /// Address of a listener of its own for `/metrics` (then not served on `listen`); unset
+    /// serves `/metrics` on the main listener.
+    #[arg(long, env = "EDGECART_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// How long shutdown waits for in-flight requests, in seconds.
     #[arg(long, env = "EDGECART_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,

@@ -1,5 +1,5 @@
 //! Starting a node: [`App::build`] is the composition root (database prepared, Redis
-//! connected, plugins loaded, services wired), and [`Application`] binds the listener,
+//! connected, plugins loaded, services wired), and [`Application`] binds the listeners,
 //! starts the background tasks and serves until a shutdown signal, then drains.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -142,17 +142,24 @@ fn consumer(settings: &Settings, redis: &Redis, metrics: &Metrics) -> Result<Con
 /// A bound server: build it, read its address, run it.
 pub struct Application {
     listener: TcpListener,
+    /// The listener of `/metrics` when it has one of its own.
+    metrics_listener: Option<TcpListener>,
     app: App,
     parts: Parts,
 }
 
 impl Application {
-    /// Builds the state and binds the listener (port 0 picks a free port).
+    /// Builds the state and binds the listeners (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let listener = TcpListener::bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await?),
+            None => None,
+        };
         let (app, parts) = App::assemble(settings).await?;
         Ok(Self {
             listener,
+            metrics_listener,
             app,
             parts,
         })
@@ -173,6 +180,7 @@ impl Application {
     ) -> Result<(), StartError> {
         let Self {
             listener,
+            metrics_listener,
             app,
             parts,
         } = self;
@@ -181,20 +189,23 @@ impl Application {
         let limits = http::serve::ConnectionLimits::from(app.settings());
         let stopping = CancellationToken::new();
         let open = app.metrics().http_connections().clone();
-        let server = http::serve::serve(
-            listener,
-            http::router(app.clone()),
-            limits,
-            open,
-            stopping.clone().cancelled_owned(),
-        );
+        let serve = |listener, router| {
+            let stop = stopping.clone().cancelled_owned();
+            http::serve::serve(listener, router, limits, open.clone(), stop)
+        };
+        let main = serve(listener, http::router(app.clone()));
+        let metrics = async {
+            if let Some(listener) = metrics_listener {
+                serve(listener, http::metrics_router(app.clone())).await;
+            }
+        };
         let deadline = async {
             shutdown.await;
             stopping.cancel();
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            () = server => {},
+            ((), ()) = async { tokio::join!(main, metrics) } => {},
             () = deadline => {
                 tracing::warn!("shutdown grace period over; dropping remaining connections");
             }

@@ -36,7 +36,8 @@ use tower_http::{
 use self::body::BodyLimits;
 use crate::{app::App, service::plugins::MAX_COMPONENT_BYTES};
 
-/// The router with its layers: the API, the admin API and the operations endpoints.
+/// The main listener's router with its layers: the API, the admin API, the operations
+/// endpoints (`/metrics` too, unless it has a listener of its own).
 ///
 /// In front of a handler, in order: the shared layers ([`with_shared_layers`]); on admin routes
 /// the token check; the whole body read within its deadline and size ([`body::buffer`]);
@@ -76,8 +77,18 @@ pub fn router(app: App) -> Router {
             app.clone(),
             extract::require_admin,
         ));
-    let router = Router::new().merge(api).merge(admin).merge(ops::router());
+    let mut router = Router::new().merge(api).merge(admin).merge(ops::router());
+    if settings.metrics_listen.is_none() {
+        router = router.merge(ops::metrics_router());
+    }
     with_shared_layers(router.fallback(problem::fallback), &app).with_state(app)
+}
+
+/// The router of the separate metrics listener (`EDGECART_METRICS_LISTEN`): `/metrics` alone,
+/// behind the same shared layers.
+pub fn metrics_router(app: App) -> Router {
+    let router = ops::metrics_router().fallback(problem::fallback);
+    with_shared_layers(router, &app).with_state(app)
 }
 
 /// `router` behind the layers every route and the fallback share: request id, trace span,

@@ -16,13 +16,17 @@ use super::{
 };
 use crate::app::App;
 
-/// Routes of this module.
+/// Routes of this module but `/metrics`.
 pub fn router() -> Router<App> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+}
+
+/// `/metrics`, on the main listener or a listener of its own (`EDGECART_METRICS_LISTEN`).
+pub fn metrics_router() -> Router<App> {
+    Router::new().route("/metrics", get(metrics))
 }
 
 /// The body of `/healthz` and a passing `/readyz`.
