@@ -109,6 +109,32 @@ pub struct Settings {
     #[arg(long, env = "EDGECART_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
 
+    /// How long a connection may wait for a complete request head, in seconds, counted from
+    /// when it starts waiting: a new connection, or a kept-alive one after its last response.
+    /// Past it the connection is closed, so this also bounds how long an idle keep-alive
+    /// connection stays open.
+    #[arg(long, env = "EDGECART_HEADER_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+
+    /// How long a request's whole body may take to arrive once its head is in, in seconds;
+    /// past it the answer is 408 and the connection is closed. Bodies are read before a
+    /// request counts against `max_concurrent_requests`.
+    #[arg(long, env = "EDGECART_BODY_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+
+    /// HTTP connections this node keeps open at once; further ones wait, unaccepted, in the
+    /// listen backlog until one closes.
+    #[arg(long, env = "EDGECART_MAX_CONNECTIONS", default_value_t = 10_000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
+
+    /// Address of a listener of its own for `/metrics` (then not served on `listen`); unset
+    /// serves `/metrics` on the main listener.
+    #[arg(long, env = "EDGECART_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// How long shutdown waits for in-flight requests, in seconds.
     #[arg(long, env = "EDGECART_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,

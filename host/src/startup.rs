@@ -1,10 +1,11 @@
 //! Starting a node: [`App::build`] is the composition root (database prepared, Redis
-//! connected, plugins loaded, services wired), and [`Application`] binds the listener,
+//! connected, plugins loaded, services wired), and [`Application`] binds the listeners,
 //! starts the background tasks and serves until a shutdown signal, then drains.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::{App, Inner},
@@ -105,6 +106,8 @@ impl App {
             catalog: Catalog::new(db, settings.popular_ttl(), metrics.clone()),
             health: Health::new(
                 pool.clone(),
+                store::probe_pool(&settings)?,
+                settings.db_timeout(),
                 redis.clone(),
                 registry.clone(),
                 metrics.clone(),
@@ -146,18 +149,25 @@ fn consumer(settings: &Settings, redis: &Redis, metrics: &Metrics) -> Result<Con
 /// A bound server: build it, read its address, run it.
 pub struct Application {
     listener: TcpListener,
+    /// The listener of `/metrics` when it has one of its own.
+    metrics_listener: Option<TcpListener>,
     app: App,
     parts: Parts,
 }
 
 impl Application {
-    /// Builds the state and binds the listener (port 0 picks a free port).
+    /// Builds the state and binds the listeners (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         crate::auth::check_mode(&settings)?;
         let listener = TcpListener::bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await?),
+            None => None,
+        };
         let (app, parts) = App::assemble(settings).await?;
         Ok(Self {
             listener,
+            metrics_listener,
             app,
             parts,
         })
@@ -178,30 +188,39 @@ impl Application {
     ) -> Result<(), StartError> {
         let Self {
             listener,
+            metrics_listener,
             app,
             parts,
         } = self;
         let background = start_background(&app, &parts)?;
         let grace = app.settings().shutdown_grace();
-        let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-        let server = axum::serve(listener, http::router(app)).with_graceful_shutdown(async move {
+        let limits = http::serve::ConnectionLimits::from(app.settings());
+        let stopping = CancellationToken::new();
+        let open = app.metrics().http_connections().clone();
+        let serve = |listener, router| {
+            let stop = stopping.clone().cancelled_owned();
+            http::serve::serve(listener, router, limits, open.clone(), stop)
+        };
+        let main = serve(listener, http::router(app.clone()));
+        let metrics = async {
+            if let Some(listener) = metrics_listener {
+                serve(listener, http::metrics_router(app.clone())).await;
+            }
+        };
+        let deadline = async {
             shutdown.await;
-            let _ = stopping_tx.send(true);
-        });
-        let deadline = async move {
-            let _ = stopping.wait_for(|stop| *stop).await;
+            stopping.cancel();
             tokio::time::sleep(grace).await;
         };
-        let result = tokio::select! {
-            result = server => result.map_err(StartError::from),
+        tokio::select! {
+            ((), ()) = async { tokio::join!(main, metrics) } => {},
             () = deadline => {
                 tracing::warn!("shutdown grace period over; dropping remaining connections");
-                Ok(())
             }
         };
         background.stop(BACKGROUND_STOP).await;
         tracing::info!("edgecart stopped");
-        result
+        Ok(())
     }
 }
 

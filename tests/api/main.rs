@@ -16,3 +16,4 @@ mod plugins_sandbox;
 mod points;
 mod popular;
 mod products;
+mod slow_clients;

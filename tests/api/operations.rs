@@ -183,3 +183,34 @@ async fn past_the_concurrency_limit_requests_are_shed_with_retry_after() {
         200
     );
 }
+
+#[tokio::test]
+async fn metrics_move_to_a_listener_of_their_own_when_one_is_configured() {
+    let port = free_port();
+    let app = spawn_app_with(|s| {
+        s.metrics_listen = Some(format!("127.0.0.1:{port}").parse().unwrap());
+    })
+    .await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+
+    // The main listener no longer serves /metrics; the metrics listener serves only it.
+    assert_problem(
+        app.get("/metrics").await,
+        404,
+        "NOT_FOUND",
+        "요청한 경로를 찾을 수 없습니다.",
+    )
+    .await;
+    let metrics = format!("http://127.0.0.1:{port}");
+    let scraped = reqwest::get(format!("{metrics}/metrics")).await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"edgecart_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    let elsewhere = reqwest::get(format!("{metrics}/healthz")).await.unwrap();
+    assert_eq!(elsewhere.status(), 404);
+}

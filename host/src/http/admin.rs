@@ -1,10 +1,10 @@
-//! The operators' admin API under `/admin/v1/`: users, products and the audit log. Every route sits behind
-//! [`require_admin`](super::admin_auth::require_admin).
+//! The operators' admin API under `/admin/v1/`: users, products and the audit log. Every
+//! route sits behind [`require_admin`](super::admin_auth::require_admin), applied in
+//! [`super::router`].
 
 use axum::{
     Json, Router,
     extract::State,
-    middleware,
     response::Response,
     routing::{get, patch, post},
 };
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{
-    admin_auth::{self, Admin},
+    admin_auth::Admin,
     audit, docs,
     extract::{self, Id, JsonBody, RequestBody},
     problem::ApiError,
@@ -26,18 +26,14 @@ use crate::{
     service::points::{NewUser, UserPatch},
 };
 
-/// Routes of this module, behind the admin token check.
-pub fn router(app: App) -> Router<App> {
+/// Routes of this module; [`super::router`] puts them behind the admin token check.
+pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/v1/users", post(create_user))
         .route("/admin/v1/products", post(create_product))
         .route("/admin/v1/users/{id}", patch(update_user))
         .route("/admin/v1/products/{id}", patch(update_product))
         .route("/admin/v1/audit", get(audit::list))
-        .layer(middleware::from_fn_with_state(
-            app,
-            admin_auth::require_admin,
-        ))
 }
 
 /// A new user.

@@ -1,9 +1,11 @@
 //! The HTTP layer: axum routes and handlers (parse → call a service → render), the tower
-//! layers around them, and the OpenAPI document. Handlers never touch SQL or Redis.
+//! layers around them, the serving loop, and the OpenAPI document. Handlers never touch SQL
+//! or Redis.
 
 pub mod admin;
 pub mod admin_auth;
 pub mod audit;
+pub mod body;
 pub mod docs;
 pub mod extract;
 pub mod openapi;
@@ -13,9 +15,10 @@ pub mod plugins;
 pub mod problem;
 pub mod products;
 pub mod render;
+pub mod serve;
 pub mod users;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::error_handling::HandleErrorLayer;
 use axum::{
@@ -32,10 +35,70 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::app::App;
+use self::body::BodyLimits;
+use crate::{app::App, service::plugins::MAX_COMPONENT_BYTES};
 
-/// The full router with its layers.
+/// The main listener's router with its layers: the API, the admin API, the operations
+/// endpoints (`/metrics` too, unless it has a listener of its own).
+///
+/// In front of a handler, in order: the shared layers ([`with_shared_layers`]); on admin routes
+/// the token check; the whole body read within its deadline and size ([`body::buffer`]);
+/// only then a concurrency permit (past the limit the request is shed at once, 503 +
+/// `Retry-After`, instead of queueing into timeouts). The operations endpoints stay outside
+/// the limit.
 pub fn router(app: App) -> Router {
+    let settings = app.settings();
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(problem::overloaded))
+        .layer(LoadShedLayer::new())
+        .layer(GlobalConcurrencyLimitLayer::new(
+            settings.max_concurrent_requests,
+        ));
+    let bodies = |max_bytes| {
+        let limits = BodyLimits {
+            max_bytes,
+            deadline: Duration::from_secs(settings.body_timeout_secs),
+        };
+        middleware::from_fn_with_state(limits, body::buffer)
+    };
+    let api = Router::new()
+        .merge(users::router())
+        .merge(products::router())
+        .merge(orders::router())
+        .layer(shed.clone())
+        .layer(bodies(settings.body_limit_bytes));
+    // Operators may upload a component larger than an API body; each route's extractor still
+    // applies its own limit. The token is checked before a byte of the body is read.
+    let admin_bytes = settings.body_limit_bytes.max(MAX_COMPONENT_BYTES + 1);
+    let admin = Router::new()
+        .merge(admin::router())
+        .merge(plugins::router())
+        .layer(shed)
+        .layer(bodies(admin_bytes))
+        // A layer, not a route layer: a wrong method is authenticated too (401 without a
+        // token, like a right one), before routing answers 405.
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            admin_auth::require_admin,
+        ));
+    let mut router = Router::new().merge(api).merge(admin).merge(ops::router());
+    if settings.metrics_listen.is_none() {
+        router = router.merge(ops::metrics_router());
+    }
+    with_shared_layers(router.fallback(problem::fallback), &app).with_state(app)
+}
+
+/// The router of the separate metrics listener (`EDGECART_METRICS_LISTEN`): `/metrics` alone,
+/// behind the same shared layers.
+pub fn metrics_router(app: App) -> Router {
+    let router = ops::metrics_router().fallback(problem::fallback);
+    with_shared_layers(router, &app).with_state(app)
+}
+
+/// `router` behind the layers every route and the fallback share: request id, trace span,
+/// metrics, problem+json for bare error statuses, panic catching, the request deadline and
+/// the extractors' default body limit.
+fn with_shared_layers(router: Router<App>, app: &App) -> Router<App> {
     let settings = app.settings();
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -49,25 +112,7 @@ pub fn router(app: App) -> Router {
         .layer(CatchPanicLayer::custom(problem::panic_response))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, settings.request_timeout()))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
-    // Past the concurrency limit the API sheds requests at once (503 + Retry-After) instead
-    // of queueing them into timeouts; the operations endpoints stay outside the limit.
-    let shed = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(problem::overloaded))
-        .layer(LoadShedLayer::new())
-        .layer(GlobalConcurrencyLimitLayer::new(
-            settings.max_concurrent_requests,
-        ));
-    Router::new()
-        .merge(users::router())
-        .merge(products::router())
-        .merge(orders::router())
-        .merge(admin::router(app.clone()))
-        .merge(plugins::router(app.clone()))
-        .layer(shed)
-        .merge(ops::router())
-        .fallback(problem::fallback)
-        .layer(layers)
-        .with_state(app)
+    router.layer(layers)
 }
 
 /// Counts every request by method, route template (never the raw path) and status.

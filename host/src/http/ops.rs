@@ -16,13 +16,17 @@ use super::{
 };
 use crate::app::App;
 
-/// Routes of this module.
+/// Routes of this module but `/metrics`.
 pub fn router() -> Router<App> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+}
+
+/// `/metrics`, on the main listener or a listener of its own (`EDGECART_METRICS_LISTEN`).
+pub fn metrics_router() -> Router<App> {
+    Router::new().route("/metrics", get(metrics))
 }
 
 /// The body of `/healthz` and a passing `/readyz`.
@@ -41,7 +45,8 @@ async fn healthz() -> Json<Status> {
 }
 
 /// 200 only when PostgreSQL and Redis answer and the plugins are loaded; otherwise 503
-/// naming what is down.
+/// naming what is down. The answer may be up to a second old: however many requests come,
+/// the node checks at most once a second (see [`crate::health`]).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),

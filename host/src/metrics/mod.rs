@@ -32,6 +32,7 @@ struct Inner {
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
     http_in_flight: IntGauge,
+    http_connections: IntGauge,
     db_pool: IntGaugeVec,
     redis_connected: IntGauge,
     redis_duration: HistogramVec,
@@ -109,6 +110,13 @@ impl Metrics {
                 IntGauge::new(
                     "edgecart_http_requests_in_flight",
                     "HTTP requests being served.",
+                ),
+            ),
+            http_connections: register(
+                r,
+                IntGauge::new(
+                    "edgecart_http_connections_open",
+                    "HTTP connections open (accepted and not yet closed), on every listener.",
                 ),
             ),
             db_pool: register(

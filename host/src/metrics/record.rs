@@ -120,6 +120,11 @@ impl Metrics {
         &self.0.http_in_flight
     }
 
+    /// The open-connections gauge.
+    pub fn http_connections(&self) -> &IntGauge {
+        &self.0.http_connections
+    }
+
     /// Records one Redis command.
     pub fn observe_redis(&self, operation: &'static str, elapsed: Duration, ok: bool) {
         self.0

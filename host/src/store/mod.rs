@@ -51,6 +51,16 @@ mod embedded {
 /// Builds the pool without connecting: connections open on first use, so a node starts (and
 /// answers `/readyz` with 503) while PostgreSQL is still down.
 pub fn pool(settings: &Settings) -> Result<PgPool, SetupError> {
+    pool_of(settings, settings.db_pool_size)
+}
+
+/// A pool of one connection, apart from [`pool`], for readiness checks: they never wait for
+/// (or take) a connection that requests need.
+pub fn probe_pool(settings: &Settings) -> Result<PgPool, SetupError> {
+    pool_of(settings, 1)
+}
+
+fn pool_of(settings: &Settings, size: usize) -> Result<PgPool, SetupError> {
     let config = tokio_postgres::Config::from_str(settings.database_url.expose())
         .map_err(SetupError::Url)?;
     let manager = Manager::from_config(
@@ -61,7 +71,7 @@ pub fn pool(settings: &Settings) -> Result<PgPool, SetupError> {
         },
     );
     Pool::builder(manager)
-        .max_size(settings.db_pool_size)
+        .max_size(size)
         .wait_timeout(Some(settings.db_timeout()))
         .create_timeout(Some(settings.db_timeout()))
         .recycle_timeout(Some(settings.db_timeout()))

@@ -1,23 +1,18 @@
 //! The rule-plugin admin API under `/admin/v1/plugins`: upload, list, show, activate,
 //! rollback, deactivate, config and priority, shadow, and dry-run evaluation. Behind
-//! [`require_admin`](super::super::admin_auth::require_admin) like the rest of the admin API.
+//! [`require_admin`](super::super::admin_auth::require_admin) like the rest of the admin API
+//! (applied in [`super::router`]).
 
 use axum::{
     Json, Router,
     body::Bytes,
     extract::{DefaultBodyLimit, Path, Query, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
-    middleware,
     response::{IntoResponse, Response},
     routing::{get, post, put},
 };
 
-use super::{
-    admin_auth::{self, Admin},
-    docs,
-    extract::JsonBody,
-    problem::ApiError,
-};
+use super::{admin_auth::Admin, docs, extract::JsonBody, problem::ApiError};
 use crate::{
     app::App,
     plugins::Hook,
@@ -28,8 +23,8 @@ mod views;
 
 pub use views::*;
 
-/// Routes of this module, behind the admin token check.
-pub fn router(app: App) -> Router<App> {
+/// Routes of this module; [`super::router`] puts them behind the admin token check.
+pub fn router() -> Router<App> {
     Router::new()
         .route(
             "/admin/v1/plugins/{name}/versions",
@@ -50,10 +45,6 @@ pub fn router(app: App) -> Router<App> {
             "/admin/v1/plugins/{name}/versions/{version}/evaluate",
             post(evaluate_version),
         )
-        .layer(middleware::from_fn_with_state(
-            app,
-            admin_auth::require_admin,
-        ))
 }
 
 /// Uploads a version (the component's bytes).
