@@ -33,7 +33,13 @@ pub struct Verifier {
 impl Verifier {
     /// Loads the keys the settings name (a JWKS file, a JWKS URL, an HS256 secret).
     pub async fn from_settings(settings: &Settings) -> Result<Self, AuthSetupError> {
-        let keys = match (&settings.jwt_jwks_file, &settings.jwt_jwks_url) {
+        // An empty setting is an unset one (compose files pass `${VAR:-}`).
+        let file = settings
+            .jwt_jwks_file
+            .as_ref()
+            .filter(|f| !f.as_os_str().is_empty());
+        let url = settings.jwt_jwks_url.as_ref().filter(|u| !u.is_empty());
+        let keys = match (file, url) {
             (Some(file), _) => Some(KeyStore::from_file(file)?),
             (None, Some(url)) => Some(
                 KeyStore::from_url(
