@@ -33,7 +33,7 @@ pub fn router() -> Router<App> {
         .route("/admin/v1/products", post(create_product))
         .route("/admin/v1/users/{id}", patch(update_user))
         .route("/admin/v1/products/{id}", patch(update_product))
-        .route("/admin/v1/audit", get(audit::list))
+        .route("/admin/v1/audit", get(audit::list_audit))
 }
 
 /// A new user.

@@ -82,7 +82,7 @@ pub struct AuditPage {
         (status = 404, description = "Admin API closed"),
         docs::AdminAuth, docs::Unavailable,
     ))]
-pub async fn list(
+pub async fn list_audit(
     State(app): State<App>,
     ListQuery(page): ListQuery,
     target: Result<Query<TargetQuery>, axum::extract::rejection::QueryRejection>,

@@ -18,7 +18,7 @@ use super::{
         products::detail, products::list, products::popular,
         orders::place, orders::show, orders::cancel,
         admin::create_user, admin::update_user, admin::create_product, admin::update_product,
-        audit::list,
+        audit::list_audit,
         plugins::upload_version, plugins::list_plugins, plugins::show_plugin,
         plugins::activate_version, plugins::rollback_plugin, plugins::deactivate_plugin,
         plugins::configure_plugin, plugins::shadow_version, plugins::evaluate_version,
