@@ -4,28 +4,28 @@
 
 use std::{process::Stdio, time::Duration};
 
-use tokio_postgres::{NoTls, types::ToSql};
+use edgecart::store::PgTarget;
+use tokio_postgres::types::ToSql;
 
 use crate::{TestApp, free_port};
 
-/// A session of the test's own on the database at `url` (its connection driven by a task).
+/// A session of the test's own on the database at `url` (its connection driven by a task),
+/// with the TLS the URL asks for, as the server connects.
 pub(crate) async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("test database connection");
+    let target = PgTarget::from_url(url).expect("test database URL");
+    let (client, connection) = target.connect().await.expect("test database connection");
     tokio::spawn(connection);
     client
 }
 
 /// Drops the database `url` names, cutting the sessions still on it (`WITH (FORCE)`), from a
 /// session on the same server's `postgres` database with the same credentials.
-pub(crate) async fn drop_database(url: &str) -> Result<(), tokio_postgres::Error> {
-    let mut admin: tokio_postgres::Config = url.parse()?;
-    let Some(name) = admin.get_dbname().map(str::to_owned) else {
+pub(crate) async fn drop_database(url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let target = PgTarget::from_url(url)?;
+    let Some(name) = target.config.get_dbname().map(str::to_owned) else {
         return Ok(());
     };
-    admin.dbname("postgres");
-    let (client, connection) = admin.connect(NoTls).await?;
+    let (client, connection) = target.with_database("postgres").connect().await?;
     let driver = tokio::spawn(connection);
     let dropped = client
         .batch_execute(&format!(
@@ -35,7 +35,7 @@ pub(crate) async fn drop_database(url: &str) -> Result<(), tokio_postgres::Error
         .await;
     drop(client);
     let _ = driver.await;
-    dropped
+    Ok(dropped?)
 }
 
 /// `postgres://…/name` with another database name.
