@@ -38,7 +38,10 @@ pub enum StartError {
     /// The database could not be created or migrated.
     #[error("the database could not be prepared")]
     Database(#[from] store::SetupError),
-    /// The Redis client could not be built (a bad URL).
+    /// Redis could not be set up: a bad URL or TLS setting, or its certificate refused.
+    #[error("Redis could not be set up")]
+    RedisSetup(#[from] crate::redis::SetupError),
+    /// A Redis client could not be built.
     #[error("the Redis client could not be built")]
     Redis(#[from] fred::error::Error),
     /// The plugin sandbox could not start.
