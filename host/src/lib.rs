@@ -24,6 +24,7 @@
 //! - [`cache`]: in-process caches (moka) and their staleness bounds.
 //! - [`domain`]: small validated newtypes (ids, money, idempotency keys, pages).
 //! - [`redis`]: the Redis client and key naming.
+//! - [`tls`]: the rustls client configurations of the PostgreSQL and Redis connections.
 //! - [`metrics`]: every Prometheus metric, named in one place.
 //! - [`telemetry`]: tracing subscriber set-up.
 //! - [`seed`]: demo data for `scripts/serve`.
@@ -49,6 +50,7 @@ pub mod shutdown;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::Settings;
 pub use startup::{Application, StartError};

@@ -1,18 +1,70 @@
 //! The Redis client: a small connection pool that reconnects forever in the background, so a
 //! node starts and serves while Redis is down, and every command with a short timeout that fails
-//! at once while disconnected (callers fall back to PostgreSQL). Also owns key naming: every
-//! key and channel starts with the configured prefix. It knows no caller's data: what is
-//! published or appended, and on which channel or stream, belongs to the callers.
+//! at once while disconnected (callers fall back to PostgreSQL). A `rediss://` URL connects
+//! with TLS, the certificate verified against `EDGECART_REDIS_CA_FILE` or Mozilla's roots; a
+//! certificate refused at start-up fails the start (a configuration error, not an outage).
+//! Also owns key naming: every key and channel starts with the configured prefix. It knows no
+//! caller's data: what is published or appended, and on which channel or stream, belongs to
+//! the callers.
 
-use std::time::{Duration, Instant};
+use std::{
+    borrow::Cow,
+    time::{Duration, Instant},
+};
 
-use fred::{clients::SubscriberClient, prelude::*};
+use fred::{clients::SubscriberClient, prelude::*, types::config::TlsConnector};
 use tracing::Instrument;
 
-use crate::{config::Settings, metrics::Metrics};
+use crate::{
+    config::Settings,
+    metrics::Metrics,
+    tls::{self, Refusals, TlsError, Verification},
+};
 
 /// How long start-up waits for Redis before serving without it.
 pub const STARTUP_WAIT: Duration = Duration::from_secs(2);
+
+/// Why the Redis client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// `EDGECART_REDIS_URL` does not parse.
+    #[error("invalid Redis URL")]
+    Url(#[source] Error),
+    /// A CA file is set for a URL without TLS.
+    #[error("EDGECART_REDIS_CA_FILE is set but the Redis URL is not rediss://")]
+    CaFileWithoutTls,
+    /// The TLS configuration cannot be built (an unreadable CA file).
+    #[error("the Redis TLS settings cannot be used")]
+    Tls(#[from] TlsError),
+    /// The pool or a client could not be built.
+    #[error("the Redis client could not be built")]
+    Client(#[source] Error),
+    /// The server's certificate was refused during the start-up wait.
+    #[error("the Redis server's certificate was refused")]
+    CertificateRefused(#[source] rustls::Error),
+}
+
+/// The URL with the plain scheme fred parses without TLS (`rediss://` → `redis://`), and
+/// whether it asked for TLS. fred's own TLS set-up for a `rediss://` URL would trust the
+/// system's roots through the process-wide crypto provider; [`Redis::connect`] sets ours.
+fn plain_scheme(url: &str) -> (Cow<'_, str>, bool) {
+    for (secure, plain) in [("rediss", "redis"), ("valkeys", "valkey")] {
+        if let Some(rest) = url.strip_prefix(secure)
+            && (rest.starts_with("://") || rest.starts_with('-'))
+        {
+            return (Cow::Owned(format!("{plain}{rest}")), true);
+        }
+    }
+    (Cow::Borrowed(url), false)
+}
+
+/// The first certificate refused, or never without TLS.
+async fn first_refusal(refusals: Option<Refusals>) -> rustls::Error {
+    match refusals {
+        Some(mut refusals) => refusals.next().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// A cheap-to-clone handle to this node's Redis pool.
 #[derive(Clone)]
@@ -32,8 +84,18 @@ impl Redis {
     /// [`STARTUP_WAIT`] for a first connection, so a node that starts beside a healthy Redis
     /// serves with its fast path from the first request, and one that starts while Redis is
     /// down still comes up (and keeps reconnecting).
-    pub async fn connect(settings: &Settings, metrics: Metrics) -> Result<Self, Error> {
-        let mut config = Config::from_url(settings.redis_url.expose())?;
+    pub async fn connect(settings: &Settings, metrics: Metrics) -> Result<Self, SetupError> {
+        let (url, uses_tls) = plain_scheme(settings.redis_url.expose());
+        let mut config = Config::from_url(&url).map_err(SetupError::Url)?;
+        let refusals = match (uses_tls, &settings.redis_ca_file) {
+            (false, Some(_)) => return Err(SetupError::CaFileWithoutTls),
+            (false, None) => None,
+            (true, ca_file) => {
+                let tls = tls::client_config(Verification::Full, ca_file.as_deref())?;
+                config.tls = Some(TlsConnector::from(tls.config).into());
+                Some(tls.refusals)
+            }
+        };
         // Let the reconnect policy cover the first connection too, instead of giving up.
         config.fail_fast = false;
         let timeout = settings.redis_timeout();
@@ -49,14 +111,24 @@ impl Redis {
             .with_performance_config(|p| p.default_command_timeout = timeout)
             // Retry forever, 100 ms doubling up to 2 s.
             .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2));
-        let pool = builder.build_pool(settings.redis_pool_size.max(1))?;
-        let subscriber = builder.build_subscriber_client()?;
+        let pool = builder
+            .build_pool(settings.redis_pool_size.max(1))
+            .map_err(SetupError::Client)?;
+        let subscriber = builder
+            .build_subscriber_client()
+            .map_err(SetupError::Client)?;
         let _task = pool.connect();
-        if tokio::time::timeout(STARTUP_WAIT, pool.wait_for_connect())
-            .await
-            .is_err()
-        {
-            tracing::warn!(url = %settings.redis_url, "Redis does not answer; serving without the fast path until it does");
+        tokio::select! {
+            connected = tokio::time::timeout(STARTUP_WAIT, pool.wait_for_connect()) => {
+                if connected.is_err() {
+                    tracing::warn!(url = %settings.redis_url, "Redis does not answer; serving without the fast path until it does");
+                }
+            }
+            refused = first_refusal(refusals) => {
+                // Retrying cannot help: stop the reconnect loops, then fail the start.
+                let _ = tokio::time::timeout(Duration::from_secs(1), pool.quit()).await;
+                return Err(SetupError::CertificateRefused(refused));
+            }
         }
         let options = Options {
             fail_fast: true,
@@ -219,5 +291,32 @@ impl Redis {
         self.metrics
             .observe_redis(operation, started.elapsed(), result.is_ok());
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_schemes_are_read_as_their_plain_ones() {
+        let cases = [
+            (
+                "rediss://:pw@cache:6380/1",
+                "redis://:pw@cache:6380/1",
+                true,
+            ),
+            (
+                "rediss-cluster://a:1?node=b:2",
+                "redis-cluster://a:1?node=b:2",
+                true,
+            ),
+            ("valkeys://cache", "valkey://cache", true),
+            ("redis://cache", "redis://cache", false),
+            ("redissx://cache", "redissx://cache", false),
+        ];
+        for (url, plain, tls) in cases {
+            assert_eq!(plain_scheme(url), (Cow::Borrowed(plain), tls), "{url}");
+        }
     }
 }

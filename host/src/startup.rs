@@ -26,7 +26,7 @@ use crate::{
     rules::Rules,
     service::{self, Catalog, Database, Operators, Orders, Plugins, Points},
     shutdown::Background,
-    store::{self, PgPool},
+    store::{self, PgPool, PgTarget},
 };
 
 /// How long a relay may take to finish its batch in flight at shutdown.
@@ -38,7 +38,10 @@ pub enum StartError {
     /// The database could not be created or migrated.
     #[error("the database could not be prepared")]
     Database(#[from] store::SetupError),
-    /// The Redis client could not be built (a bad URL).
+    /// Redis could not be set up: a bad URL or TLS setting, or its certificate refused.
+    #[error("Redis could not be set up")]
+    RedisSetup(#[from] crate::redis::SetupError),
+    /// A Redis client could not be built.
     #[error("the Redis client could not be built")]
     Redis(#[from] fred::error::Error),
     /// The plugin sandbox could not start.
@@ -61,6 +64,8 @@ pub enum StartError {
 /// The parts the background tasks need beside the [`App`].
 struct Parts {
     pool: PgPool,
+    /// The pool's server and database, for the sessions of their own (the relay's `LISTEN`).
+    database: PgTarget,
     redis: Redis,
     registry: Registry,
     outbox: OutboxSignal,
@@ -75,7 +80,9 @@ impl App {
 
     async fn assemble(settings: Settings) -> Result<(Self, Parts), StartError> {
         let auth = Authenticator::from_settings(&settings).await?;
-        let pool = store::prepare_database(&settings).await?;
+        let database =
+            PgTarget::from_url(settings.database_url.expose()).map_err(store::SetupError::from)?;
+        let pool = store::prepare(&database, &settings).await?;
         let metrics = Metrics::new();
         let redis = Redis::connect(&settings, metrics.clone()).await?;
         let fast = FastStore::new(
@@ -106,7 +113,7 @@ impl App {
             catalog: Catalog::new(db, settings.popular_ttl(), metrics.clone()),
             health: Health::new(
                 pool.clone(),
-                store::probe_pool(&settings)?,
+                store::probe_pool(&database, &settings)?,
                 settings.db_timeout(),
                 redis.clone(),
                 registry.clone(),
@@ -119,6 +126,7 @@ impl App {
         });
         let parts = Parts {
             pool,
+            database,
             redis,
             registry,
             outbox,
@@ -244,7 +252,7 @@ fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> 
         let relay = Relay::new(
             parts.pool.clone(),
             parts.redis.clone(),
-            settings.database_url.clone(),
+            parts.database.clone(),
             RelaySettings::from(settings),
             app.metrics().clone(),
         );

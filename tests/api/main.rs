@@ -17,3 +17,4 @@ mod points;
 mod popular;
 mod products;
 mod slow_clients;
+mod tls;

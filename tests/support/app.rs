@@ -60,6 +60,14 @@ pub async fn spawn_app() -> TestApp {
 /// it creates and the keys under its Redis prefix are removed when the app (and every node
 /// spawned from it) is dropped, unless `configure` pointed the server elsewhere.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    try_spawn_app_with(configure).await.expect("server builds")
+}
+
+/// [`spawn_app_with`] for the tests of a server that must refuse to start: the error of
+/// [`Application::build`] instead of a panic.
+pub async fn try_spawn_app_with(
+    configure: impl FnOnce(&mut Settings),
+) -> Result<TestApp, StartError> {
     LazyLock::force(&TRACING);
     let name = format!("edgecart_test_{}", uuid::Uuid::new_v4().simple());
     let (database_url, redis_url) = (with_database(&base_database_url(), &name), base_redis_url());
@@ -86,17 +94,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts a server with exactly these settings, sharing `leftovers` (held from before the
 /// build, so a server that fails to build still has its database dropped).
-async fn start(settings: Settings, leftovers: Arc<Leftovers>) -> TestApp {
-    let application = Application::build(settings.clone())
-        .await
-        .expect("server builds");
+async fn start(settings: Settings, leftovers: Arc<Leftovers>) -> Result<TestApp, StartError> {
+    // Boxed: the build's future is deep (TLS connects inside), and every test's future holds
+    // it; unboxed, computing their layouts overflows the compiler's query depth.
+    let application = Box::pin(Application::build(settings.clone())).await?;
     let addr = application.local_addr();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async {
         let _ = stopped.await;
     }));
     let db = postgres::connect(settings.database_url.expose()).await;
-    TestApp {
+    Ok(TestApp {
         address: format!("http://{addr}"),
         addr,
         http: reqwest::Client::builder()
@@ -108,7 +116,7 @@ async fn start(settings: Settings, leftovers: Arc<Leftovers>) -> TestApp {
         shutdown: Some(shutdown),
         server: Some(server),
         leftovers,
-    }
+    })
 }
 
 impl TestApp {
@@ -117,7 +125,9 @@ impl TestApp {
     pub async fn spawn_node(&self) -> TestApp {
         let mut settings = self.settings.clone();
         settings.listen = "127.0.0.1:0".parse().expect("literal address");
-        start(settings, self.leftovers.clone()).await
+        start(settings, self.leftovers.clone())
+            .await
+            .expect("node builds")
     }
 
     /// Asks the server to shut down; the returned future waits for it and gives its result.

@@ -1,6 +1,7 @@
 //! Test support: a real edgecart server on port 0 with its own fresh database and Redis key
 //! prefix, typed helpers to call it, direct SQL access to check invariants, and private
-//! PostgreSQL, Redis, webhook and server processes for tests that stop, flush or kill them.
+//! PostgreSQL, Redis (with TLS when asked, certificates made at test time), webhook and server
+//! processes for tests that stop, flush or kill them.
 //! Each test's database and Redis keys are removed when its app is dropped.
 
 mod app;
@@ -11,13 +12,15 @@ mod plugins;
 mod postgres;
 mod process;
 mod redis;
+mod tls;
 mod webhook;
 
-pub use app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with};
+pub use app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with, try_spawn_app_with};
 pub use assert::{assert_client_error, assert_problem, eventually};
 pub use environment::{free_port, repo_path};
 pub use plugins::{fixture_wasm, plugin_wasm, wat_fixture};
 pub use postgres::{PrivatePostgres, RowLock};
 pub use process::ServerProcess;
 pub use redis::PrivateRedis;
+pub use tls::TestCa;
 pub use webhook::Webhook;

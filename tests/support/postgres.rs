@@ -2,30 +2,30 @@
 //! invariants, a row lock), the drop of that database when the test ends, and private
 //! clusters for tests that stop or restart PostgreSQL.
 
-use std::{process::Stdio, time::Duration};
+use std::{path::Path, process::Stdio, time::Duration};
 
-use tokio_postgres::{NoTls, types::ToSql};
+use edgecart::store::PgTarget;
+use tokio_postgres::types::ToSql;
 
-use crate::{TestApp, free_port};
+use crate::{TestApp, TestCa, free_port};
 
-/// A session of the test's own on the database at `url` (its connection driven by a task).
+/// A session of the test's own on the database at `url` (its connection driven by a task),
+/// with the TLS the URL asks for, as the server connects.
 pub(crate) async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("test database connection");
+    let target = PgTarget::from_url(url).expect("test database URL");
+    let (client, connection) = target.connect().await.expect("test database connection");
     tokio::spawn(connection);
     client
 }
 
 /// Drops the database `url` names, cutting the sessions still on it (`WITH (FORCE)`), from a
 /// session on the same server's `postgres` database with the same credentials.
-pub(crate) async fn drop_database(url: &str) -> Result<(), tokio_postgres::Error> {
-    let mut admin: tokio_postgres::Config = url.parse()?;
-    let Some(name) = admin.get_dbname().map(str::to_owned) else {
+pub(crate) async fn drop_database(url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let target = PgTarget::from_url(url)?;
+    let Some(name) = target.config.get_dbname().map(str::to_owned) else {
         return Ok(());
     };
-    admin.dbname("postgres");
-    let (client, connection) = admin.connect(NoTls).await?;
+    let (client, connection) = target.with_database("postgres").connect().await?;
     let driver = tokio::spawn(connection);
     let dropped = client
         .batch_execute(&format!(
@@ -35,7 +35,7 @@ pub(crate) async fn drop_database(url: &str) -> Result<(), tokio_postgres::Error
         .await;
     drop(client);
     let _ = driver.await;
-    dropped
+    Ok(dropped?)
 }
 
 /// `postgres://…/name` with another database name.
@@ -140,14 +140,35 @@ impl PrivatePostgres {
 
     /// Creates the cluster and starts it.
     pub async fn start() -> Self {
+        Self::create().started()
+    }
+
+    /// Creates the cluster with `ssl = on` and the server certificate and key of `ca`, and
+    /// starts it (plain sessions are still accepted: tests look at `pg_stat_ssl`).
+    pub async fn start_with_tls(ca: &TestCa) -> Self {
+        let postgres = Self::create();
+        let (cert, key) = ca.install_server_files(postgres.dir.path());
+        // The key must belong to the user the server runs as, mode 0600.
+        postgres.chown(&[&cert, &key]);
+        let conf = postgres.dir.path().join("data/postgresql.conf");
+        let mut settings = std::fs::read_to_string(&conf).expect("postgresql.conf");
+        settings.push_str(&format!(
+            "\nssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n",
+            cert.display(),
+            key.display()
+        ));
+        std::fs::write(&conf, settings).expect("postgresql.conf written");
+        postgres.started()
+    }
+
+    /// A new cluster on a free port, not started.
+    fn create() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         let data = dir.path().join("data");
-        // initdb and postgres refuse to run as root: the cluster belongs to `postgres`.
-        let _ = std::process::Command::new("chown")
-            .args(["-R", "postgres", &dir.path().display().to_string()])
-            .status();
         let port = free_port();
         let postgres = Self { port, dir };
+        // initdb and postgres refuse to run as root: the cluster belongs to `postgres`.
+        postgres.chown(&[postgres.dir.path()]);
         postgres.run(&[
             &format!("{}/initdb", Self::BIN),
             "-D",
@@ -156,8 +177,21 @@ impl PrivatePostgres {
             "-U",
             "postgres",
         ]);
-        postgres.ctl("start");
         postgres
+    }
+
+    fn started(self) -> Self {
+        self.ctl("start");
+        self
+    }
+
+    /// Gives files (folders recursively) to `postgres`; nothing to do when not root.
+    fn chown(&self, paths: &[&Path]) {
+        let _ = std::process::Command::new("chown")
+            .arg("-R")
+            .arg("postgres")
+            .args(paths)
+            .status();
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres`.

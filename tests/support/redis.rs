@@ -7,7 +7,7 @@ use fred::prelude::{Builder, ClientLike, Config, Key, KeysInterface};
 use futures_util::TryStreamExt;
 use tokio::process::Child;
 
-use crate::free_port;
+use crate::{TestCa, free_port};
 
 /// Deletes every key under `prefix` on the Redis at `url` (`SCAN`, then `DEL` in batches).
 /// The prefix is matched as a glob: the ones `spawn_app` makes have no glob characters.
@@ -29,32 +29,61 @@ pub struct PrivateRedis {
     /// Its port.
     pub port: u16,
     child: Option<Child>,
+    /// With TLS only: the server certificate and key, and the CA file clients trust.
+    tls: Option<Tls>,
+}
+
+/// The files of a TLS-only server.
+#[derive(Clone)]
+struct Tls {
+    cert: String,
+    key: String,
+    ca: String,
 }
 
 impl PrivateRedis {
     /// Starts `redis-server` on a free port and waits until it answers.
     pub async fn start() -> Self {
-        Self::start_on(free_port()).await
+        Self::start_on(free_port(), None).await
+    }
+
+    /// Starts `redis-server` speaking TLS only (`--port 0 --tls-port …`) with the server
+    /// certificate of `ca`, clients not asked for certificates.
+    pub async fn start_with_tls(ca: &TestCa) -> Self {
+        let tls = Tls {
+            cert: ca.cert_file().display().to_string(),
+            key: ca.key_file().display().to_string(),
+            ca: ca.ca_file().display().to_string(),
+        };
+        Self::start_on(free_port(), Some(tls)).await
     }
 
     /// Starts it again on the same port (empty: it keeps no data).
     pub async fn restart(&mut self) {
         self.stop().await;
-        *self = Self::start_on(self.port).await;
+        *self = Self::start_on(self.port, self.tls.clone()).await;
     }
 
-    async fn start_on(port: u16) -> Self {
-        let child = tokio::process::Command::new("redis-server")
-            .args([
+    async fn start_on(port: u16, tls: Option<Tls>) -> Self {
+        let port_text = port.to_string();
+        let mut args = vec!["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+        match &tls {
+            None => args.extend(["--port", &port_text]),
+            Some(tls) => args.extend([
                 "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
+                "0",
+                "--tls-port",
+                &port_text,
+                "--tls-cert-file",
+                &tls.cert,
+                "--tls-key-file",
+                &tls.key,
+                "--tls-auth-clients",
                 "no",
-            ])
+            ]),
+        }
+        let child = tokio::process::Command::new("redis-server")
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -63,6 +92,7 @@ impl PrivateRedis {
         let redis = Self {
             port,
             child: Some(child),
+            tls,
         };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -76,19 +106,23 @@ impl PrivateRedis {
         panic!("private redis did not start on port {port}");
     }
 
-    /// `redis://127.0.0.1:PORT`.
+    /// `redis://127.0.0.1:PORT`, or `rediss://localhost:PORT` (the name its certificate is
+    /// for) with TLS.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match self.tls {
+            None => format!("redis://127.0.0.1:{}", self.port),
+            Some(_) => format!("rediss://localhost:{}", self.port),
+        }
     }
 
     /// Runs one command with `redis-cli` against this instance.
     pub async fn cli(&self, args: &[&str]) -> String {
-        let output = tokio::process::Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .await
-            .expect("redis-cli runs");
+        let mut command = tokio::process::Command::new("redis-cli");
+        command.args(["-p", &self.port.to_string()]);
+        if let Some(tls) = &self.tls {
+            command.args(["-h", "localhost", "--tls", "--cacert", &tls.ca]);
+        }
+        let output = command.args(args).output().await.expect("redis-cli runs");
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 

@@ -35,6 +35,13 @@ pub struct Settings {
     )]
     pub redis_url: ServiceUrl,
 
+    /// PEM file of the certificate authorities a `rediss://` Redis is trusted by (a private
+    /// CA), instead of Mozilla's roots; an error with a plain `redis://` URL. The certificate
+    /// is always verified, host name (or IP address) included. PostgreSQL's counterpart is
+    /// the database URL's `sslrootcert` (with `sslmode=verify-full` or `verify-ca`).
+    #[arg(long, env = "EDGECART_REDIS_CA_FILE")]
+    pub redis_ca_file: Option<PathBuf>,
+
     /// Prefix of every Redis key and channel this node uses (lets several deployments or test
     /// runs share one Redis).
     #[arg(long, env = "EDGECART_REDIS_PREFIX", default_value = "edgecart:")]

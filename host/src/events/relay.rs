@@ -16,10 +16,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::{
-    config::{ServiceUrl, Settings},
+    config::Settings,
     metrics::Metrics,
     redis::Redis,
-    store::{PgPool, outbox},
+    store::{PgPool, PgTarget, outbox},
     telemetry::chain,
 };
 
@@ -67,7 +67,8 @@ pub enum RelayError {
 pub struct Relay {
     pool: PgPool,
     redis: Redis,
-    database_url: ServiceUrl,
+    /// Where the `LISTEN` session connects (the pool's server and database).
+    database: PgTarget,
     settings: RelaySettings,
     metrics: Metrics,
 }
@@ -77,14 +78,14 @@ impl Relay {
     pub fn new(
         pool: PgPool,
         redis: Redis,
-        database_url: ServiceUrl,
+        database: PgTarget,
         settings: RelaySettings,
         metrics: Metrics,
     ) -> Self {
         Self {
             pool,
             redis,
-            database_url,
+            database,
             settings,
             metrics,
         }
@@ -96,7 +97,7 @@ impl Relay {
     pub async fn run(self, local: Arc<Notify>, stop: CancellationToken) {
         let wake = local;
         let listening = tokio::spawn(
-            listen(self.database_url.clone(), wake.clone(), stop.child_token()).in_current_span(),
+            listen(self.database.clone(), wake.clone(), stop.child_token()).in_current_span(),
         );
         let mut failures = 0u32;
         let mut last_purge = tokio::time::Instant::now();
@@ -191,16 +192,16 @@ impl Relay {
 
 /// Listens for outbox notifications on a connection of its own and wakes the relay until
 /// `stop` is cancelled; reconnects after a failure (the relay polls meanwhile).
-async fn listen(database_url: ServiceUrl, wake: Arc<Notify>, stop: CancellationToken) {
+async fn listen(database: PgTarget, wake: Arc<Notify>, stop: CancellationToken) {
     tokio::select! {
         () = stop.cancelled() => {}
-        () = listen_forever(database_url.expose(), &wake) => {}
+        () = listen_forever(&database, &wake) => {}
     }
 }
 
-async fn listen_forever(database_url: &str, wake: &Notify) {
+async fn listen_forever(database: &PgTarget, wake: &Notify) {
     loop {
-        match tokio_postgres::connect(database_url, tokio_postgres::NoTls).await {
+        match database.connect().await {
             Ok((client, mut connection)) => {
                 let mut messages =
                     futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
@@ -223,7 +224,7 @@ async fn listen_forever(database_url: &str, wake: &Notify) {
                     }
                 }
             }
-            Err(e) => tracing::debug!(error = %e, "outbox listener cannot connect"),
+            Err(e) => tracing::debug!(error = %chain(&e), "outbox listener cannot connect"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }

@@ -1,8 +1,10 @@
-//! PostgreSQL access: the connection pool, database creation and migrations, and one file per
-//! table group with its SQL beside the function that runs it. Statements are prepared once per
-//! connection (`prepare_cached`). Nothing here knows about HTTP or Redis.
+//! PostgreSQL access: the connection pool, database creation and migrations, how a session is
+//! opened (`connect`: the URL, `sslmode`, TLS), and one file per table group with its SQL
+//! beside the function that runs it. Statements are prepared once per connection
+//! (`prepare_cached`). Nothing here knows about HTTP or Redis.
 
 pub mod admin;
+pub mod connect;
 pub mod history;
 pub mod orders;
 pub mod outbox;
@@ -11,10 +13,10 @@ pub mod products;
 pub mod sales;
 pub mod users;
 
-use std::str::FromStr;
-
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::{NoTls, error::SqlState};
+use tokio_postgres::error::SqlState;
+
+pub use connect::{PgConnection, PgTarget, UrlError};
 
 use crate::config::Settings;
 
@@ -24,12 +26,15 @@ pub type PgPool = Pool;
 /// Why the database could not be prepared at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    /// `EDGECART_DATABASE_URL` does not parse.
-    #[error("invalid database URL")]
-    Url(#[source] tokio_postgres::Error),
+    /// `EDGECART_DATABASE_URL` does not parse, or its TLS settings cannot be used.
+    #[error("the database URL cannot be used")]
+    Url(#[from] UrlError),
     /// The URL names no database.
     #[error("the database URL names no database")]
     NoDatabaseName,
+    /// No session could be opened (PostgreSQL down, credentials or certificate refused).
+    #[error("cannot connect to PostgreSQL")]
+    Connect(#[source] tokio_postgres::Error),
     /// PostgreSQL refused or failed a statement.
     #[error("PostgreSQL failed")]
     Postgres(#[from] tokio_postgres::Error),
@@ -51,21 +56,21 @@ mod embedded {
 /// Builds the pool without connecting: connections open on first use, so a node starts (and
 /// answers `/readyz` with 503) while PostgreSQL is still down.
 pub fn pool(settings: &Settings) -> Result<PgPool, SetupError> {
-    pool_of(settings, settings.db_pool_size)
+    let target = PgTarget::from_url(settings.database_url.expose())?;
+    pool_of(target, settings, settings.db_pool_size)
 }
 
-/// A pool of one connection, apart from [`pool`], for readiness checks: they never wait for
-/// (or take) a connection that requests need.
-pub fn probe_pool(settings: &Settings) -> Result<PgPool, SetupError> {
-    pool_of(settings, 1)
+/// A pool of one connection to `target`, apart from [`pool`], for readiness checks: they
+/// never wait for (or take) a connection that requests need.
+pub fn probe_pool(target: &PgTarget, settings: &Settings) -> Result<PgPool, SetupError> {
+    pool_of(target.clone(), settings, 1)
 }
 
-fn pool_of(settings: &Settings, size: usize) -> Result<PgPool, SetupError> {
-    let config = tokio_postgres::Config::from_str(settings.database_url.expose())
-        .map_err(SetupError::Url)?;
+/// A pool of `size` connections to `target`.
+fn pool_of(target: PgTarget, settings: &Settings, size: usize) -> Result<PgPool, SetupError> {
     let manager = Manager::from_config(
-        config,
-        NoTls,
+        target.config,
+        target.tls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -83,8 +88,15 @@ fn pool_of(settings: &Settings, size: usize) -> Result<PgPool, SetupError> {
 /// Creates the configured database when missing, runs the migrations, and returns the pool.
 #[tracing::instrument(name = "store.prepare_database", level = "debug", skip_all)]
 pub async fn prepare_database(settings: &Settings) -> Result<PgPool, SetupError> {
-    create_database_if_missing(settings.database_url.expose()).await?;
-    let pool = pool(settings)?;
+    let target = PgTarget::from_url(settings.database_url.expose())?;
+    prepare(&target, settings).await
+}
+
+/// [`prepare_database`] for a target already read.
+#[tracing::instrument(name = "store.prepare", level = "debug", skip_all)]
+pub async fn prepare(target: &PgTarget, settings: &Settings) -> Result<PgPool, SetupError> {
+    create_database_if_missing(target).await?;
+    let pool = pool_of(target.clone(), settings, settings.db_pool_size)?;
     migrate(&pool).await?;
     Ok(pool)
 }
@@ -92,15 +104,17 @@ pub async fn prepare_database(settings: &Settings) -> Result<PgPool, SetupError>
 /// Connects to the server's `postgres` database and creates the target database if it does
 /// not exist. Two nodes doing this at once is fine: the loser sees "already exists".
 #[tracing::instrument(name = "store.create_database_if_missing", level = "debug", skip_all)]
-pub async fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> {
-    let target = tokio_postgres::Config::from_str(database_url).map_err(SetupError::Url)?;
+pub async fn create_database_if_missing(target: &PgTarget) -> Result<(), SetupError> {
     let name = target
+        .config
         .get_dbname()
         .ok_or(SetupError::NoDatabaseName)?
         .to_owned();
-    let mut admin = target.clone();
-    admin.dbname("postgres");
-    let (client, connection) = admin.connect(NoTls).await?;
+    let (client, connection) = target
+        .with_database("postgres")
+        .connect()
+        .await
+        .map_err(SetupError::Connect)?;
     let driver = tokio::spawn(connection);
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
