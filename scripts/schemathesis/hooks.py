@@ -6,11 +6,7 @@ would report. Each valid generated key therefore gets a unique suffix; keys that
 on purpose (negative tests) are left as they are.
 
 Plugin uploads (application/wasm) are serialized like application/octet-stream.
-
-Each request carries one bearer token chosen by its path: FUZZ_USER_TOKEN (set for the run
-with EDGECART_AUTH=jwt) on the user-scoped routes, FUZZ_ADMIN_TOKEN everywhere else.
 """
-import os
 import re
 import uuid
 
@@ -22,17 +18,8 @@ _VALID = re.compile(r"[!-~]{1,255}")
 schemathesis.serializer.alias("application/wasm", "application/octet-stream")
 
 
-_USER_TOKEN = os.environ.get("FUZZ_USER_TOKEN")
-_ADMIN_TOKEN = os.environ.get("FUZZ_ADMIN_TOKEN")
-_USER_SCOPED = re.compile(r"^/api/v1/(users|orders)")
-
-
 @schemathesis.hook
 def map_case(context, case):
-    user_scoped = _USER_SCOPED.match(case.operation.path)
-    token = _USER_TOKEN if user_scoped else _ADMIN_TOKEN
-    if token:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
     headers = case.headers
     if headers:
         for name in list(headers):

@@ -13,7 +13,6 @@ use super::{Answer, Committed, Database, Error, Finish, Origin, Render, Work, co
 
 mod request;
 
-pub use request::NewOrder;
 use crate::{
     domain::{Caller, Kind, Line, Order, OrderId, Status, UserId},
     events::signal::OutboxSignal,
@@ -26,6 +25,7 @@ use crate::{
         sales, users,
     },
 };
+pub use request::NewOrder;
 
 /// The order use cases.
 #[derive(Clone)]
