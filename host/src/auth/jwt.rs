@@ -25,8 +25,8 @@ const KEY_SET_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, 
 pub struct Verifier {
     keys: Option<KeyStore>,
     hs256: Option<DecodingKey>,
-    issuer: Option<String>,
-    audience: Option<String>,
+    /// The checks of each accepted algorithm, built once: a request only looks its one up.
+    validations: Vec<(Algorithm, Validation)>,
     user_claim: String,
 }
 
@@ -60,11 +60,16 @@ impl Verifier {
         if keys.is_none() && hs256.is_none() {
             return Err(AuthSetupError::NoKeys);
         }
+        let issuer = settings.jwt_issuer.as_deref().filter(|s| !s.is_empty());
+        let audience = settings.jwt_audience.as_deref().filter(|s| !s.is_empty());
+        let validations = std::iter::once(Algorithm::HS256)
+            .chain(KEY_SET_ALGORITHMS)
+            .map(|alg| (alg, validation(alg, issuer, audience)))
+            .collect();
         Ok(Self {
             keys,
             hs256,
-            issuer: settings.jwt_issuer.clone().filter(|s| !s.is_empty()),
-            audience: settings.jwt_audience.clone().filter(|s| !s.is_empty()),
+            validations,
             user_claim: settings.jwt_user_claim.clone(),
         })
     }
@@ -129,23 +134,12 @@ impl Verifier {
         key: &DecodingKey,
         alg: Algorithm,
     ) -> Result<Map<String, Value>, Unauthenticated> {
-        let mut validation = Validation::new(alg);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_nbf = true;
-        let mut required: HashSet<String> = HashSet::from(["exp".to_owned()]);
-        if let Some(issuer) = &self.issuer {
-            validation.set_issuer(&[issuer]);
-            required.insert("iss".to_owned());
-        }
-        match &self.audience {
-            Some(audience) => {
-                validation.set_audience(&[audience]);
-                required.insert("aud".to_owned());
-            }
-            None => validation.validate_aud = false,
-        }
-        validation.required_spec_claims = required;
-        let data = decode::<Map<String, Value>>(token, key, &validation)
+        let validation = self
+            .validations
+            .iter()
+            .find_map(|(own, validation)| (*own == alg).then_some(validation))
+            .ok_or_else(|| Unauthenticated::because(format!("{alg:?} is not accepted")))?;
+        let data = decode::<Map<String, Value>>(token, key, validation)
             .map_err(|e| Unauthenticated::because(format!("invalid token: {e}")))?;
         let now = jsonwebtoken::get_current_timestamp();
         if let Some(iat) = data.claims.get("iat").and_then(Value::as_u64)
@@ -169,4 +163,26 @@ impl Verifier {
             Unauthenticated::because(format!("claim {} is not a user id", self.user_claim))
         })
     }
+}
+
+/// The checks of a token signed with `alg`: `exp` required, `nbf` honoured, 60 s of leeway,
+/// and `iss` and `aud` required and matched when configured.
+fn validation(alg: Algorithm, issuer: Option<&str>, audience: Option<&str>) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.leeway = LEEWAY_SECS;
+    validation.validate_nbf = true;
+    let mut required: HashSet<String> = HashSet::from(["exp".to_owned()]);
+    if let Some(issuer) = issuer {
+        validation.set_issuer(&[issuer]);
+        required.insert("iss".to_owned());
+    }
+    match audience {
+        Some(audience) => {
+            validation.set_audience(&[audience]);
+            required.insert("aud".to_owned());
+        }
+        None => validation.validate_aud = false,
+    }
+    validation.required_spec_claims = required;
+    validation
 }
