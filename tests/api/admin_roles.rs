@@ -2,13 +2,13 @@
 //! changes nothing, an editor changes plugins but not users), a revocation that holds on
 //! every node at once, authentication before routing, and the audit log of every change.
 
-use edgecart_tests::{ADMIN_TOKEN, TestApp, assert_problem, repo_path, spawn_app_with};
+use edgecart_tests::{ADMIN_TOKEN, TestApp, assert_problem, edgecart_command, spawn_app_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 /// Runs `edgecart admin-token ARGS` against the app's database; returns what it printed.
 fn admin_token(app: &TestApp, args: &[&str]) -> String {
-    let output = std::process::Command::new(repo_path("target/debug/edgecart"))
+    let output = edgecart_command()
         .arg("admin-token")
         .args(args)
         .env("EDGECART_DATABASE_URL", app.settings.database_url.expose())

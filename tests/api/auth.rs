@@ -12,7 +12,9 @@ use std::{
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use edgecart::{Application, Settings, config::AuthMode};
-use edgecart_tests::{TestApp, assert_problem, free_port, repo_path, spawn_app_with};
+use edgecart_tests::{
+    TestApp, assert_problem, edgecart_command, free_port, repo_path, spawn_app_with,
+};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, jwk::Jwk};
 use serde_json::{Value, json};
 
@@ -463,7 +465,7 @@ async fn token_issue_signs_a_token_the_server_accepts() {
         app.create_user("a", 1_000).await,
         app.create_user("b", 1_000).await,
     );
-    let output = std::process::Command::new(repo_path("target/debug/edgecart"))
+    let output = edgecart_command()
         .args(["token", "issue", "--user", &user.to_string(), "--ttl", "1h"])
         .env("EDGECART_JWT_HS256_SECRET", SECRET)
         .env("EDGECART_JWT_ISSUER", ISSUER)

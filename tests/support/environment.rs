@@ -27,3 +27,14 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("free port")
 }
+
+/// The `edgecart` binary `cargo test --workspace` built, as a command to run.
+pub fn edgecart_command() -> std::process::Command {
+    let binary = repo_path("target/debug/edgecart");
+    assert!(
+        binary.exists(),
+        "{} is missing: `cargo test --workspace` builds it",
+        binary.display()
+    );
+    std::process::Command::new(binary)
+}

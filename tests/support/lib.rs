@@ -17,7 +17,7 @@ mod webhook;
 
 pub use app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with, try_spawn_app_with};
 pub use assert::{assert_client_error, assert_problem, eventually};
-pub use environment::{free_port, repo_path};
+pub use environment::{edgecart_command, free_port, repo_path};
 pub use plugins::{fixture_wasm, plugin_wasm, wat_fixture};
 pub use postgres::{PrivatePostgres, RowLock};
 pub use process::ServerProcess;

@@ -6,7 +6,7 @@ use std::{process::Stdio, time::Duration};
 use edgecart::Settings;
 use tokio::process::Child;
 
-use crate::{ADMIN_TOKEN, free_port, repo_path};
+use crate::{ADMIN_TOKEN, edgecart_command, free_port, repo_path};
 
 /// The real `edgecart serve` binary as a child process (for tests that kill it).
 pub struct ServerProcess {
@@ -19,12 +19,6 @@ impl ServerProcess {
     /// Starts `target/debug/edgecart serve` with `settings` (as `EDGECART_*` variables) on a
     /// free port and waits until it answers `/healthz`.
     pub async fn start(settings: &Settings) -> Self {
-        let binary = repo_path("target/debug/edgecart");
-        assert!(
-            binary.exists(),
-            "{} is missing: `cargo test --workspace` builds it",
-            binary.display()
-        );
         let port = free_port();
         let mut env = vec![
             ("EDGECART_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
@@ -80,7 +74,7 @@ impl ServerProcess {
             log.map_or_else(Stdio::null, Stdio::from),
             errors.map_or_else(Stdio::null, Stdio::from),
         );
-        let child = tokio::process::Command::new(binary)
+        let child = tokio::process::Command::from(edgecart_command())
             .arg("serve")
             .envs(env)
             .stdout(log)
