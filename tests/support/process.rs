@@ -12,6 +12,8 @@ use crate::{ADMIN_TOKEN, edgecart_command, free_port, repo_path};
 pub struct ServerProcess {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
+    /// Where its standard output and error go: `target/edgecart-<port>.log`.
+    log: std::path::PathBuf,
     child: Child,
 }
 
@@ -19,6 +21,11 @@ impl ServerProcess {
     /// Starts `target/debug/edgecart serve` with `settings` (as `EDGECART_*` variables) on a
     /// free port and waits until it answers `/healthz`.
     pub async fn start(settings: &Settings) -> Self {
+        Self::start_with_env(settings, &[]).await
+    }
+
+    /// [`ServerProcess::start`] with more variables (`extra` wins over the settings' own).
+    pub async fn start_with_env(settings: &Settings, extra: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut env = vec![
             ("EDGECART_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
@@ -67,8 +74,14 @@ impl ServerProcess {
         if let Some(url) = &settings.webhook_url {
             env.push(("EDGECART_WEBHOOK_URL".to_owned(), url.clone()));
         }
-        // Its log, for a failing test: target/edgecart-<port>.log.
-        let log = std::fs::File::create(repo_path(&format!("target/edgecart-{port}.log"))).ok();
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        // Its log, for a failing test and for tests that read it.
+        let log_path = repo_path(&format!("target/edgecart-{port}.log"));
+        let log = std::fs::File::create(&log_path).ok();
         let errors = log.as_ref().and_then(|f| f.try_clone().ok());
         let (log, errors) = (
             log.map_or_else(Stdio::null, Stdio::from),
@@ -86,11 +99,20 @@ impl ServerProcess {
         let health = format!("{address}/healthz");
         for _ in 0..300 {
             if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
-                return Self { address, child };
+                return Self {
+                    address,
+                    log: log_path,
+                    child,
+                };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("edgecart did not start on port {port}");
+    }
+
+    /// What it has written to its standard output and error so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// SIGKILL: no shutdown, no drain.

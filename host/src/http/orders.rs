@@ -206,6 +206,7 @@ async fn show(
         (status = 200, description = "The cancelled order", body = OrderView),
         (status = 400, description = "INVALID_ORDER_ID"),
         (status = 404, description = "ORDER_NOT_FOUND"),
+        (status = 409, description = "BALANCE_OVERFLOW or STOCK_OVERFLOW: the refund or the returned stock would leave the 64-bit range; nothing changed"),
         docs::Unauthenticated, docs::Unavailable,
     ))]
 async fn cancel(

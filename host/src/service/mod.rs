@@ -16,6 +16,8 @@ pub use plugins::Plugins;
 pub use points::Points;
 pub use tx::{Answer, Committed, Database, Finish, Origin, Render, Work, commit};
 
+use tokio_postgres::error::SqlState;
+
 use crate::{
     rules::{Rejection, RuleFailure},
     store::products::StockRefusal,
@@ -82,6 +84,13 @@ pub enum Error {
     /// The balance would leave the range of a 64-bit integer (409).
     #[error("balance would overflow")]
     BalanceOverflow,
+    /// Returned stock would leave the range of a 64-bit integer (409).
+    #[error("stock would overflow")]
+    StockOverflow,
+    /// A text value PostgreSQL cannot store: a NUL character, or a character the database
+    /// encoding lacks (400). Checked where PostgreSQL refuses it, so no text field is missed.
+    #[error("text PostgreSQL cannot store")]
+    UnstorableText(#[source] tokio_postgres::Error),
     /// Another request with this idempotency key is in flight (409).
     #[error("idempotency key in use")]
     IdempotencyKeyInUse,
@@ -166,6 +175,13 @@ impl From<tokio_postgres::Error> for Error {
             Some(StockRefusal::PriceChanged) => return Error::PriceChanged,
             None => {}
         }
+        // 22021 (NUL or an invalid byte in a text parameter) and 22P05 (a `\u0000` or a
+        // character the encoding lacks in JSON): the client's text, never the server's fault.
+        if error.code().is_some_and(|c| {
+            *c == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *c == SqlState::UNTRANSLATABLE_CHARACTER
+        }) {
+            return Error::UnstorableText(error);
+        }
         // No SQLSTATE means the connection itself failed (closed, I/O, timeout); class 08 is a
         // connection exception and class 57 an operator intervention (the server shutting
         // down or starting up): all of them mean "PostgreSQL is not there right now".
@@ -176,6 +192,18 @@ impl From<tokio_postgres::Error> for Error {
             Error::DatabaseUnavailable(Unavailable::Connection(error))
         } else {
             Error::Database(error)
+        }
+    }
+}
+
+/// Maps PostgreSQL's "numeric value out of range" to the domain error `domain`, anything else
+/// as usual.
+pub(crate) fn overflow_as(domain: Error) -> impl FnOnce(tokio_postgres::Error) -> Error {
+    move |error| {
+        if error.code() == Some(&SqlState::NUMERIC_VALUE_OUT_OF_RANGE) {
+            domain
+        } else {
+            error.into()
         }
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use deadpool_postgres::Transaction;
 
 use super::{
-    Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, operators, valid_text,
+    Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, operators,
+    overflow_as, valid_text,
 };
 use crate::{
     domain::{Caller, Entry, Kind, Operator, Page, PageRequest, User, UserId},
@@ -246,15 +247,4 @@ fn valid_user_text(name: Option<&str>, hp_no: Option<&str>) -> Result<(), Error>
         return Err(Error::InvalidUser("hpNo must have 1 to 32 characters"));
     }
     Ok(())
-}
-
-/// Maps PostgreSQL's "numeric value out of range" to a domain error, anything else as usual.
-fn overflow_as(domain: Error) -> impl FnOnce(tokio_postgres::Error) -> Error {
-    move |error| {
-        if error.code() == Some(&tokio_postgres::error::SqlState::NUMERIC_VALUE_OUT_OF_RANGE) {
-            domain
-        } else {
-            error.into()
-        }
-    }
 }

@@ -165,6 +165,16 @@ pub(super) fn service_parts(error: &service::Error) -> (StatusCode, &str, String
             "BALANCE_OVERFLOW",
             "잔액 한도를 초과합니다.",
         ),
+        S::StockOverflow => fixed(
+            StatusCode::CONFLICT,
+            "STOCK_OVERFLOW",
+            "재고 한도를 초과합니다.",
+        ),
+        S::UnstorableText(_) => fixed(
+            StatusCode::BAD_REQUEST,
+            "INVALID_TEXT",
+            "저장할 수 없는 문자가 포함되어 있습니다.",
+        ),
         S::IdempotencyKeyInUse => fixed(
             StatusCode::CONFLICT,
             "IDEMPOTENCY_KEY_IN_USE",

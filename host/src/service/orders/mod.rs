@@ -9,7 +9,9 @@ use deadpool_postgres::Transaction;
 use serde_json::json;
 use tokio_postgres::types::ToSql;
 
-use super::{Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit};
+use super::{
+    Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, overflow_as,
+};
 
 mod request;
 
@@ -257,7 +259,8 @@ fn cancel_in<'t>(
         // The user before the products, as placement takes them.
         let user = UserId::new(order.user_id).map_err(|_| Error::OrderUserNotFound)?;
         let refunded = users::add_balance(tx, user, order.total_amount)
-            .await?
+            .await
+            .map_err(overflow_as(Error::BalanceOverflow))?
             .ok_or(Error::OrderUserNotFound)?;
         history::record(
             tx,
@@ -269,7 +272,9 @@ fn cancel_in<'t>(
         )
         .await?;
         for line in &order.lines {
-            products::return_stock(tx, line.product_id, line.quantity).await?;
+            products::return_stock(tx, line.product_id, line.quantity)
+                .await
+                .map_err(overflow_as(Error::StockOverflow))?;
             sales::record(tx, order.created_at, line.product_id, -line.quantity).await?;
         }
         orders::mark_cancelled(tx, id).await?;
