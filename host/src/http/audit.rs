@@ -78,7 +78,7 @@ pub struct AuditPage {
     params(PageQuery, TargetQuery),
     responses(
         (status = 200, description = "A page of admin changes", body = AuditPage),
-        (status = 400, description = "INVALID_LIMIT, INVALID_CURSOR or INVALID_QUERY"),
+        (status = 400, description = "INVALID_LIMIT, INVALID_CURSOR, INVALID_QUERY or INVALID_TEXT"),
         (status = 404, description = "Admin API closed"),
         docs::AdminAuth, docs::Unavailable,
     ))]

@@ -53,7 +53,7 @@ pub fn router() -> Router<App> {
     request_body(content = ComponentBytes, content_type = "application/wasm", description = "A WebAssembly component, 4 MiB at most"),
     responses(
         (status = 201, description = "Stored", body = VersionView),
-        (status = 400, description = "PLUGIN_INVALID or INVALID_PLUGIN_REQUEST"),
+        (status = 400, description = "PLUGIN_INVALID, INVALID_PLUGIN_REQUEST or INVALID_TEXT (the note)"),
         (status = 404, description = "Admin API closed"),
         (status = 409, description = "PLUGIN_VERSION_EXISTS"),
         docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
@@ -195,7 +195,7 @@ async fn deactivate_plugin(
     request_body = ConfigRequest,
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 400, description = "INVALID_PLUGIN_REQUEST or INVALID_REQUEST_BODY"),
+        (status = 400, description = "INVALID_PLUGIN_REQUEST, INVALID_REQUEST_BODY or INVALID_TEXT"),
         (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
         docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
