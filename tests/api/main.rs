@@ -5,6 +5,7 @@ mod admin;
 mod admin_roles;
 mod auth;
 mod bad_input;
+mod dead_letters;
 mod events;
 mod faults;
 mod idempotency;
