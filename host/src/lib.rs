@@ -20,7 +20,8 @@
 //! - [`rules`]: the business-rule seam (charge limits, order checks, pricing) the services
 //!   ask.
 //! - [`plugins`]: the WebAssembly plugins behind it: sandbox, registry, sync across nodes.
-//! - [`events`]: the outbox relay to the Redis stream and the notification consumer.
+//! - [`events`]: the outbox relay to the Redis stream, the notification consumer, and the
+//!   dead letters (their gauge and their redrive).
 //! - [`cache`]: in-process caches (moka) and their staleness bounds.
 //! - [`domain`]: small validated newtypes (ids, money, idempotency keys, pages).
 //! - [`redis`]: the Redis client and key naming.
@@ -28,7 +29,8 @@
 //! - [`metrics`]: every Prometheus metric, named in one place.
 //! - [`telemetry`]: tracing subscriber set-up.
 //! - [`seed`]: demo data for `scripts/serve`.
-//! - [`cli`]: `edgecart plugin …`, the business teams' command line.
+//! - [`cli`]: `edgecart plugin …`, the business teams' command line, and the operators'
+//!   commands (`admin-token`, `token`, `events redrive`).
 
 pub(crate) mod app;
 pub mod auth;

@@ -36,6 +36,11 @@ enum Command {
         #[command(subcommand)]
         command: edgecart::cli::tokens::TokenCommand,
     },
+    /// Order events: move dead-lettered ones back to be notified (`events redrive`).
+    Events {
+        #[command(subcommand)]
+        command: edgecart::cli::events::EventsCommand,
+    },
 }
 
 #[tokio::main]
@@ -45,15 +50,19 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(s) | Command::Migrate(s) | Command::Seed(s) | Command::Consume(s) => {
             s.log_format
         }
-        Command::Plugin { .. } | Command::Token { .. } | Command::AdminToken { .. } => {
-            edgecart::config::LogFormat::Text
-        }
+        Command::Plugin { .. }
+        | Command::Token { .. }
+        | Command::AdminToken { .. }
+        | Command::Events { .. } => edgecart::config::LogFormat::Text,
     };
     telemetry::init(log_format);
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Plugin { command } => edgecart::cli::run(command).await.map_err(Into::into),
         Command::Token { command } => edgecart::cli::tokens::run(command).map_err(Into::into),
         Command::AdminToken { command } => edgecart::cli::admin_tokens::run(command)
+            .await
+            .map_err(Into::into),
+        Command::Events { command } => edgecart::cli::events::run(command)
             .await
             .map_err(Into::into),
         Command::Consume(settings) => {

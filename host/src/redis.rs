@@ -9,6 +9,7 @@
 
 use std::{
     borrow::Cow,
+    collections::HashMap,
     time::{Duration, Instant},
 };
 
@@ -276,6 +277,36 @@ impl Redis {
                 .map(|_| ())
         })
         .await
+    }
+
+    /// `XLEN stream`: how many entries it holds (0 when it does not exist).
+    pub async fn stream_len(&self, stream: &str) -> Result<u64, Error> {
+        let client = self.pool.next().with_options(&self.options);
+        self.timed("xlen", client.xlen(stream)).await
+    }
+
+    /// `XRANGE stream (after + COUNT count`: up to `count` entries, oldest first, each with
+    /// its fields; from the start of the stream when `after` is `None`.
+    pub async fn stream_range(
+        &self,
+        stream: &str,
+        after: Option<&str>,
+        count: u64,
+    ) -> Result<Vec<(String, HashMap<String, String>)>, Error> {
+        let start = after.map_or_else(|| "-".to_owned(), |id| format!("({id}"));
+        let client = self.pool.next().with_options(&self.options);
+        self.timed(
+            "xrange",
+            client.xrange_values(stream, start, "+", Some(count)),
+        )
+        .await
+    }
+
+    /// `XDEL stream id…`.
+    pub async fn delete_from_stream(&self, stream: &str, ids: Vec<String>) -> Result<(), Error> {
+        let client = self.pool.next().with_options(&self.options);
+        self.timed("xdel", client.xdel::<(), _, _>(stream, ids))
+            .await
     }
 
     /// Runs one command, recording its latency and counting its failure.

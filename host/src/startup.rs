@@ -13,6 +13,7 @@ use crate::{
     config::Settings,
     events::{
         consumer::{Consumer, ConsumerSettings},
+        dead_letters::DeadLetters,
         relay::{Relay, RelaySettings},
         signal::OutboxSignal,
         sink::{Sink, SinkError},
@@ -233,7 +234,8 @@ impl Application {
 }
 
 /// Starts what a serving node runs beside its requests: the idempotency purge, the outbox
-/// signal, the relay and the consumer (when enabled) and the plugin sync.
+/// signal, the relay and the consumer (when enabled), the dead-letter gauge and the plugin
+/// sync.
 fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> {
     let settings = app.settings();
     let mut background = Background::default();
@@ -262,6 +264,9 @@ fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> 
         let consumer = consumer(settings, &parts.redis, app.metrics())?;
         background.spawn(consumer.run(background.token()));
     }
+    // On every node that serves /metrics, consumer or not.
+    let dead_letters = DeadLetters::new(&parts.redis, settings.events_max_len);
+    background.spawn(dead_letters.keep_observing(app.metrics().clone(), background.token()));
     background.spawn(plugins::sync::keep_in_sync(
         parts.registry.clone(),
         parts.pool.clone(),

@@ -4,37 +4,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use edgecart_tests::{PrivateRedis, TestApp, Webhook, eventually, spawn_app_with};
-use serde_json::json;
-
-/// A server on a Redis of its own, notifying `webhook`.
-async fn spawn(redis: &PrivateRedis, webhook: &Webhook, poll_ms: u64) -> TestApp {
-    let (redis_url, webhook_url) = (redis.url(), webhook.url.clone());
-    spawn_app_with(move |s| {
-        s.redis_url = redis_url.into();
-        s.webhook_url = Some(webhook_url);
-        s.outbox_poll_ms = poll_ms;
-        s.consumer_max_attempts = 3;
-        s.consumer_backoff_ms = 10;
-        s.consumer_claim_idle_ms = 1_000;
-    })
-    .await
-}
-
-/// Places `count` paid orders and returns their ids.
-async fn place_orders(app: &TestApp, count: usize) -> Vec<i64> {
-    let user = app.create_user("a", 100_000_000).await;
-    let product = app.create_product("p", 1_000, 1_000_000).await;
-    let mut ids = Vec::new();
-    for _ in 0..count {
-        let body = json!({"user_id": user, "paymentAmount": 1_000, "products": [{"id": product, "quantity": 1}]});
-        let response = app.order(&body, None).await;
-        assert_eq!(response.status(), 201);
-        let order: serde_json::Value = response.json().await.unwrap();
-        ids.push(order["orderId"].as_i64().unwrap());
-    }
-    ids
-}
+use edgecart_tests::{PrivateRedis, Webhook, eventually, spawn_app_with, spawn_notifying};
 
 /// Accepted notifications per event id.
 fn deliveries(webhook: &Webhook) -> HashMap<String, usize> {
@@ -50,8 +20,8 @@ async fn an_order_event_reaches_the_stream_and_is_notified_once() {
     let redis = PrivateRedis::start().await;
     let webhook = Webhook::start(0).await;
     // A one-minute poll: only the wake-up after the commit can deliver within the wait below.
-    let app = spawn(&redis, &webhook, 60_000).await;
-    let orders = place_orders(&app, 1).await;
+    let app = spawn_notifying(&redis, &webhook, 60_000).await;
+    let orders = app.place_orders(1).await;
 
     assert!(
         eventually(Duration::from_secs(5), || async {
@@ -65,20 +35,8 @@ async fn an_order_event_reaches_the_stream_and_is_notified_once() {
     assert_eq!(body["type"], "order.paid");
     assert_eq!(body["payload"]["orderId"], orders[0]);
     assert!(body["message"].as_str().unwrap().contains("결제"));
-    assert_eq!(
-        redis
-            .cli(&["XLEN", &format!("{}events", app.settings.redis_prefix)])
-            .await,
-        "1"
-    );
-    let fields = redis
-        .cli(&[
-            "XRANGE",
-            &format!("{}events", app.settings.redis_prefix),
-            "-",
-            "+",
-        ])
-        .await;
+    assert_eq!(redis.cli(&["XLEN", &app.event_stream()]).await, "1");
+    let fields = redis.cli(&["XRANGE", &app.event_stream(), "-", "+"]).await;
     for field in ["id", "type", "payload", "order.paid"] {
         assert!(fields.contains(field), "{fields}");
     }
@@ -101,8 +59,8 @@ async fn an_order_event_reaches_the_stream_and_is_notified_once() {
 async fn a_webhook_that_fails_twice_then_succeeds_gets_the_notification_once() {
     let redis = PrivateRedis::start().await;
     let webhook = Webhook::start(2).await;
-    let app = spawn(&redis, &webhook, 200).await;
-    place_orders(&app, 1).await;
+    let app = spawn_notifying(&redis, &webhook, 200).await;
+    app.place_orders(1).await;
 
     assert!(
         eventually(Duration::from_secs(5), || async {
@@ -124,10 +82,10 @@ async fn a_webhook_that_fails_twice_then_succeeds_gets_the_notification_once() {
 async fn a_webhook_that_always_fails_gets_the_event_dead_lettered_after_the_last_attempt() {
     let redis = PrivateRedis::start().await;
     let webhook = Webhook::start(usize::MAX).await;
-    let app = spawn(&redis, &webhook, 200).await;
-    place_orders(&app, 1).await;
+    let app = spawn_notifying(&redis, &webhook, 200).await;
+    app.place_orders(1).await;
 
-    let dead = format!("{}events:dead", app.settings.redis_prefix);
+    let dead = app.dead_stream();
     assert!(
         eventually(Duration::from_secs(5), || async {
             redis.cli(&["XLEN", &dead]).await == "1"
@@ -138,11 +96,7 @@ async fn a_webhook_that_always_fails_gets_the_event_dead_lettered_after_the_last
     assert!(webhook.accepted().is_empty());
     // Acknowledged: nothing stays pending in the group.
     let pending = redis
-        .cli(&[
-            "XPENDING",
-            &format!("{}events", app.settings.redis_prefix),
-            "notifications",
-        ])
+        .cli(&["XPENDING", &app.event_stream(), "notifications"])
         .await;
     assert!(pending.starts_with('0'), "{pending}");
 }
@@ -151,8 +105,8 @@ async fn a_webhook_that_always_fails_gets_the_event_dead_lettered_after_the_last
 async fn orders_go_on_while_redis_is_down_and_every_event_arrives_once_when_it_is_back() {
     let mut redis = PrivateRedis::start().await;
     let webhook = Webhook::start(0).await;
-    let app = spawn(&redis, &webhook, 200).await;
-    place_orders(&app, 2).await;
+    let app = spawn_notifying(&redis, &webhook, 200).await;
+    app.place_orders(2).await;
     assert!(
         eventually(Duration::from_secs(5), || async {
             webhook.accepted().len() == 2
@@ -161,7 +115,7 @@ async fn orders_go_on_while_redis_is_down_and_every_event_arrives_once_when_it_i
     );
 
     redis.stop().await;
-    let during = place_orders(&app, 5).await;
+    let during = app.place_orders(5).await;
     assert_eq!(during.len(), 5, "orders succeed without Redis");
     assert_eq!(
         app.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
@@ -187,9 +141,9 @@ async fn orders_go_on_while_redis_is_down_and_every_event_arrives_once_when_it_i
 async fn two_relays_and_two_consumers_have_no_duplicate_effect() {
     let redis = PrivateRedis::start().await;
     let webhook = Webhook::start(0).await;
-    let a = spawn(&redis, &webhook, 200).await;
+    let a = spawn_notifying(&redis, &webhook, 200).await;
     let b = a.spawn_node().await;
-    let (first, second) = tokio::join!(place_orders(&a, 40), place_orders(&b, 40));
+    let (first, second) = tokio::join!(a.place_orders(40), b.place_orders(40));
     assert_eq!(first.len() + second.len(), 80);
 
     assert!(
@@ -230,7 +184,7 @@ async fn another_nodes_relay_is_woken_by_notify() {
         let settings = settings_b.clone();
         spawn_app_with(move |s| *s = settings).await
     };
-    place_orders(&a, 3).await;
+    a.place_orders(3).await;
     assert!(
         eventually(Duration::from_secs(5), || async {
             webhook.accepted().len() == 3

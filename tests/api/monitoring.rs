@@ -1,6 +1,7 @@
 //! Monitoring: the live /metrics passes `promtool check metrics`, the shipped Prometheus
-//! config and alert rules pass promtool, a real Prometheus scrapes a running node, and every
-//! metric the dashboard and the alerts query is one the server exports.
+//! config and alert rules pass promtool (and the rules their unit tests), a real Prometheus
+//! scrapes a running node, and every metric the dashboard and the alerts query is one the
+//! server exports.
 
 use std::{collections::BTreeSet, process::Stdio, time::Duration};
 
@@ -170,6 +171,15 @@ async fn the_shipped_prometheus_config_and_alert_rules_are_valid() {
             "Process"
         ]
     );
+}
+
+#[tokio::test]
+async fn the_alert_rules_pass_their_promtool_unit_tests() {
+    // deploy/prometheus/alerts.test.yml: the dead-letter alert fires while the stream holds
+    // an event and stops once a redrive empties it.
+    let tests = repo_path("deploy/prometheus/alerts.test.yml");
+    let (ok, report) = promtool(&["test", "rules", tests.to_str().unwrap()], None).await;
+    assert!(ok, "{report}");
 }
 
 #[tokio::test]

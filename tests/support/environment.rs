@@ -28,9 +28,14 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// The `edgecart` binary `cargo test --workspace` built, as a command to run.
+/// The `edgecart` binary `cargo test --workspace` built, as a command to run: the one beside
+/// this test binary (`…/debug/deps/api-…` → `…/debug/edgecart`), so a `CARGO_TARGET_DIR`
+/// outside the repository is followed.
 pub fn edgecart_command() -> std::process::Command {
-    let binary = repo_path("target/debug/edgecart");
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|test| Some(test.parent()?.parent()?.join("edgecart")))
+        .unwrap_or_else(|| repo_path("target/debug/edgecart"));
     assert!(
         binary.exists(),
         "{} is missing: `cargo test --workspace` builds it",

@@ -1,13 +1,14 @@
 //! Test support: a real edgecart server on port 0 with its own fresh database and Redis key
 //! prefix, typed helpers to call it, direct SQL access to check invariants, and private
 //! PostgreSQL, Redis (with TLS when asked, certificates made at test time), webhook and server
-//! processes for tests that stop, flush or kill them.
+//! processes for tests that stop, flush or kill them; servers set up for event delivery.
 //! Each test's database and Redis keys are removed when its app is dropped.
 
 mod app;
 mod assert;
 mod cleanup;
 mod environment;
+mod events;
 mod plugins;
 mod postgres;
 mod process;
@@ -18,6 +19,7 @@ mod webhook;
 pub use app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with, try_spawn_app_with};
 pub use assert::{assert_client_error, assert_problem, eventually};
 pub use environment::{edgecart_command, free_port, repo_path};
+pub use events::spawn_notifying;
 pub use plugins::{fixture_wasm, plugin_wasm, wat_fixture};
 pub use postgres::{PrivatePostgres, RowLock};
 pub use process::ServerProcess;

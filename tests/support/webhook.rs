@@ -5,7 +5,8 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 /// A webhook receiver of the test's own: records every notification it accepts (with its
-/// `Idempotency-Key`), and answers 500 to the first `fail_first` attempts.
+/// `Idempotency-Key`), and answers 500 to the first `fail_first` attempts (or, after
+/// [`Webhook::recover`], to none).
 pub struct Webhook {
     /// Its URL.
     pub url: String,
@@ -15,7 +16,7 @@ pub struct Webhook {
 
 #[derive(Default)]
 struct WebhookState {
-    fail_first: usize,
+    fail_first: std::sync::atomic::AtomicUsize,
     attempts: std::sync::atomic::AtomicUsize,
     accepted: std::sync::Mutex<Vec<(String, Value)>>,
 }
@@ -25,7 +26,7 @@ impl Webhook {
     pub async fn start(fail_first: usize) -> Self {
         use axum::{Json, extract::State, http::HeaderMap, routing::post};
         let state = std::sync::Arc::new(WebhookState {
-            fail_first,
+            fail_first: fail_first.into(),
             ..WebhookState::default()
         });
         async fn receive(
@@ -36,7 +37,7 @@ impl Webhook {
             let attempt = state
                 .attempts
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            if attempt < state.fail_first {
+            if attempt < state.fail_first.load(std::sync::atomic::Ordering::SeqCst) {
                 return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
             }
             let key = headers
@@ -58,6 +59,13 @@ impl Webhook {
             let _ = axum::serve(listener, app).await;
         });
         Self { url, state, server }
+    }
+
+    /// Accepts every attempt from now on.
+    pub fn recover(&self) {
+        self.state
+            .fail_first
+            .store(0, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Attempts received so far (accepted or not).

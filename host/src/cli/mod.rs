@@ -9,10 +9,12 @@
 //! - [`error`]: the one [`Error`] of every command, its causes kept as sources.
 //! - [`admin_tokens`]: `edgecart admin-token create|list|revoke`, named admin tokens.
 //! - [`tokens`]: `edgecart token issue`, end-user tokens for local testing.
+//! - [`events`]: `edgecart events redrive`, dead-lettered events back to the event stream.
 
 mod admin;
 pub mod admin_tokens;
 mod error;
+pub mod events;
 mod local;
 pub mod tokens;
 

@@ -182,7 +182,7 @@ impl Consumer {
         entry: &str,
         fields: &HashMap<String, String>,
     ) -> Result<(), fred::error::Error> {
-        let Some(event) = parse(fields) else {
+        let Some(event) = Event::from_fields(fields) else {
             tracing::warn!(entry, "unreadable event entry; dead-lettering it");
             self.dead_letter(entry, fields, "unreadable entry").await?;
             return Ok(());
@@ -234,6 +234,9 @@ impl Consumer {
             .await
     }
 
+    /// Moves an entry to the dead-letter stream (its fields, the last error and its entry id)
+    /// and acknowledges it. Its event is not remembered as notified, so once redriven
+    /// ([`super::dead_letters`]) it is notified like a new one.
     async fn dead_letter(
         &self,
         entry: &str,
@@ -251,14 +254,4 @@ impl Consumer {
         self.metrics.consumer_event(ConsumerResult::DeadLettered);
         self.ack(entry).await
     }
-}
-
-/// An event from a stream entry's fields.
-fn parse(fields: &HashMap<String, String>) -> Option<Event> {
-    Some(Event {
-        id: fields.get("id")?.parse().ok()?,
-        event_type: fields.get("type")?.clone(),
-        payload: fields.get("payload")?.clone(),
-        at: fields.get("at").cloned().unwrap_or_default(),
-    })
 }

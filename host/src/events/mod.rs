@@ -1,15 +1,20 @@
 //! Order events leave through the transactional outbox: the [`relay`] moves committed outbox
 //! rows to the Redis stream `<prefix>events`, and the [`consumer`] (consumer group
-//! `notifications`) turns each event into a notification through a [`sink`], once.
+//! `notifications`) turns each event into a notification through a [`sink`], once. An event
+//! that failed every attempt waits in the dead-letter stream `<prefix>events:dead` until
+//! [`dead_letters`] moves it back (`edgecart events redrive`); its length is a gauge.
 //!
 //! Delivery is at least once (a relay that dies between publishing and marking publishes
 //! again); the effect is once per event id (the consumer remembers what it notified, and a
 //! webhook gets the event id as its `Idempotency-Key`).
 
 pub mod consumer;
+pub mod dead_letters;
 pub mod relay;
 pub mod signal;
 pub mod sink;
+
+use std::collections::HashMap;
 
 /// The stream events are published on (after the Redis prefix).
 pub const STREAM: &str = "events";
@@ -32,6 +37,17 @@ pub struct Event {
 }
 
 impl Event {
+    /// The event a stream entry's fields carry, or `None` when `id`, `type` or `payload` is
+    /// missing or the id is not a number (`at` may be missing: it reads as empty).
+    pub fn from_fields(fields: &HashMap<String, String>) -> Option<Self> {
+        Some(Self {
+            id: fields.get("id")?.parse().ok()?,
+            event_type: fields.get("type")?.clone(),
+            payload: fields.get("payload")?.clone(),
+            at: fields.get("at").cloned().unwrap_or_default(),
+        })
+    }
+
     /// The entry's fields on the stream: `id`, `type`, `payload` and `at`.
     pub fn stream_fields(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -40,5 +56,52 @@ impl Event {
             ("payload", self.payload.clone()),
             ("at", self.at.clone()),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn an_event_reads_back_from_the_fields_it_is_written_as() {
+        let event = Event {
+            id: 42,
+            event_type: "order.paid".into(),
+            payload: r#"{"orderId":7}"#.into(),
+            at: "2026-01-02T03:04:05.678Z".into(),
+        };
+        let written: HashMap<String, String> = event
+            .stream_fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        assert_eq!(Event::from_fields(&written), Some(event));
+    }
+
+    #[test]
+    fn fields_without_an_id_type_or_payload_are_no_event() {
+        let whole = [("id", "1"), ("type", "order.paid"), ("payload", "{}")];
+        assert_eq!(
+            Event::from_fields(&fields(&whole)).map(|e| e.at),
+            Some(String::new())
+        );
+        for missing in ["id", "type", "payload"] {
+            let partial: Vec<_> = whole
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != missing)
+                .collect();
+            assert_eq!(Event::from_fields(&fields(&partial)), None, "{missing}");
+        }
+        let junk = [("id", "x"), ("type", "order.paid"), ("payload", "{}")];
+        assert_eq!(Event::from_fields(&fields(&junk)), None);
     }
 }

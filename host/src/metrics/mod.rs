@@ -51,6 +51,7 @@ struct Inner {
     outbox_backlog: IntGauge,
     outbox_lag: Gauge,
     consumer_events: IntCounterVec,
+    dead_letters: IntGauge,
     notification_delay: HistogramVec,
     orders: IntCounterVec,
     stock_outs: IntCounterVec,
@@ -225,6 +226,13 @@ impl Metrics {
                 "edgecart_consumer_events_total",
                 "Events the notification consumer handled, by result (processed, duplicate, retried, dead_lettered).",
                 &["result"],
+            ),
+            dead_letters: register(
+                r,
+                IntGauge::new(
+                    "edgecart_events_dead_letters",
+                    "Events in the dead-letter stream (failed every delivery attempt; `edgecart events redrive` moves them back).",
+                ),
             ),
             notification_delay: histogram(
                 "edgecart_notification_delay_seconds",

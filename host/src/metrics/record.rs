@@ -86,6 +86,13 @@ impl Metrics {
             .inc();
     }
 
+    /// Sets how many events wait in the dead-letter stream.
+    pub fn set_dead_letters(&self, count: u64) {
+        self.0
+            .dead_letters
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
     /// Records how long an event took from its outbox row to its notification.
     pub fn observe_notification_delay(&self, delay: Duration) {
         self.0
