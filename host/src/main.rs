@@ -55,7 +55,8 @@ async fn main() -> std::process::ExitCode {
         | Command::AdminToken { .. }
         | Command::Events { .. } => edgecart::config::LogFormat::Text,
     };
-    telemetry::init(log_format);
+    // Held to the end: dropping it flushes the spans still buffered.
+    let _exporter = telemetry::init(log_format);
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Plugin { command } => edgecart::cli::run(command).await.map_err(Into::into),
         Command::Token { command } => edgecart::cli::tokens::run(command).map_err(Into::into),

@@ -369,10 +369,6 @@ struct IdentityProvider {
 impl IdentityProvider {
     async fn start(document: Value) -> Self {
         let document = Arc::new(Mutex::new(document));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}/jwks.json", listener.local_addr().expect("addr"));
         let served = document.clone();
         let router = axum::Router::new().route(
             "/jwks.json",
@@ -381,9 +377,8 @@ impl IdentityProvider {
                 async move { axum::Json(document) }
             }),
         );
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let (address, task) = edgecart_tests::serve_locally(router).await;
+        let url = format!("http://{address}/jwks.json");
         Self {
             url,
             document,

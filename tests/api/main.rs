@@ -21,3 +21,4 @@ mod popular;
 mod products;
 mod slow_clients;
 mod tls;
+mod traces;

@@ -43,3 +43,18 @@ pub fn edgecart_command() -> std::process::Command {
     );
     std::process::Command::new(binary)
 }
+
+/// Serves `app` on a free loopback port until the returned task is aborted: the stand-ins
+/// for a webhook, a collector or an identity provider. Returns its address.
+pub async fn serve_locally(
+    app: axum::Router,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let address = listener.local_addr().expect("its address");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (address, task)
+}

@@ -9,6 +9,7 @@ mod assert;
 mod cleanup;
 mod environment;
 mod events;
+mod otlp;
 mod plugins;
 mod postgres;
 mod process;
@@ -18,8 +19,9 @@ mod webhook;
 
 pub use app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with, try_spawn_app_with};
 pub use assert::{assert_client_error, assert_problem, eventually};
-pub use environment::{edgecart_command, free_port, repo_path};
+pub use environment::{edgecart_command, free_port, repo_path, serve_locally};
 pub use events::spawn_notifying;
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use plugins::{fixture_wasm, plugin_wasm, wat_fixture};
 pub use postgres::{PrivatePostgres, RowLock};
 pub use process::ServerProcess;

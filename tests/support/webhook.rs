@@ -19,6 +19,7 @@ struct WebhookState {
     fail_first: std::sync::atomic::AtomicUsize,
     attempts: std::sync::atomic::AtomicUsize,
     accepted: std::sync::Mutex<Vec<(String, Value)>>,
+    traceparents: std::sync::Mutex<Vec<Option<String>>>,
 }
 
 impl Webhook {
@@ -45,20 +46,23 @@ impl Webhook {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_owned();
+            let traceparent = headers
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             state.accepted.lock().expect("lock").push((key, body));
+            state.traceparents.lock().expect("lock").push(traceparent);
             axum::http::StatusCode::OK
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind webhook");
-        let url = format!("http://{}/notify", listener.local_addr().expect("address"));
         let app = axum::Router::new()
             .route("/notify", post(receive))
             .with_state(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { url, state, server }
+        let (address, server) = crate::serve_locally(app).await;
+        Self {
+            url: format!("http://{address}/notify"),
+            state,
+            server,
+        }
     }
 
     /// Accepts every attempt from now on.
@@ -78,6 +82,11 @@ impl Webhook {
     /// The accepted notifications: `(Idempotency-Key, body)`.
     pub fn accepted(&self) -> Vec<(String, Value)> {
         self.state.accepted.lock().expect("lock").clone()
+    }
+
+    /// The `traceparent` header of each accepted notification, in the order accepted.
+    pub fn traceparents(&self) -> Vec<Option<String>> {
+        self.state.traceparents.lock().expect("lock").clone()
     }
 }
 

@@ -8,13 +8,14 @@ use std::{collections::HashMap, time::Duration};
 
 use chrono::{DateTime, Utc};
 use fred::{clients::Client, prelude::*, types::streams::XReadResponse};
+use tracing::Instrument;
 
 use super::{DEAD_STREAM, Event, GROUP, STREAM, sink::Sink};
 use crate::{
     config::Settings,
     metrics::{ConsumerResult, Metrics},
     redis::Redis,
-    telemetry::chain,
+    telemetry::{chain, context},
 };
 
 /// How long a notified event id is remembered.
@@ -175,8 +176,7 @@ impl Consumer {
         }
     }
 
-    /// Notifies one entry (unless it was notified already), then acknowledges it; after
-    /// every attempt failed, dead-letters it.
+    /// Handles one entry in an `events.notify` span that continues the event's trace.
     async fn handle(
         &self,
         entry: &str,
@@ -187,7 +187,20 @@ impl Consumer {
             self.dead_letter(entry, fields, "unreadable entry").await?;
             return Ok(());
         };
-        tracing::debug!(entry, event_id = event.id, "notifying");
+        let span = tracing::info_span!("events.notify", event_id = event.id);
+        context::continue_from(&span, event.traceparent.as_deref());
+        self.notify(entry, fields, &event).instrument(span).await
+    }
+
+    /// Notifies one event (unless it was notified already), then acknowledges its entry;
+    /// after every attempt failed, dead-letters it.
+    async fn notify(
+        &self,
+        entry: &str,
+        fields: &HashMap<String, String>,
+        event: &Event,
+    ) -> Result<(), fred::error::Error> {
+        tracing::debug!(entry, "notifying");
         let seen = format!("{}{}", self.seen_prefix, event.id);
         if self.client.exists::<i64, _>(&seen).await? > 0 {
             self.metrics.consumer_event(ConsumerResult::Duplicate);
@@ -195,7 +208,7 @@ impl Consumer {
         }
         let mut last_error = String::new();
         for attempt in 1..=self.settings.max_attempts {
-            match self.sink.send(&event).await {
+            match self.sink.send(event).await {
                 Ok(()) => {
                     self.client
                         .set::<(), _, _>(

@@ -16,6 +16,8 @@ pub mod sink;
 
 use std::collections::HashMap;
 
+use crate::telemetry::context::TRACEPARENT;
+
 /// The stream events are published on (after the Redis prefix).
 pub const STREAM: &str = "events";
 /// Where events that failed every delivery attempt go (after the Redis prefix).
@@ -34,6 +36,9 @@ pub struct Event {
     pub payload: String,
     /// When the causing transaction stored it (RFC 3339, milliseconds).
     pub at: String,
+    /// The W3C trace context to continue, when traces are exported (stream field
+    /// `traceparent`, absent otherwise).
+    pub traceparent: Option<String>,
 }
 
 impl Event {
@@ -45,17 +50,21 @@ impl Event {
             event_type: fields.get("type")?.clone(),
             payload: fields.get("payload")?.clone(),
             at: fields.get("at").cloned().unwrap_or_default(),
+            traceparent: fields.get(TRACEPARENT).cloned(),
         })
     }
 
-    /// The entry's fields on the stream: `id`, `type`, `payload` and `at`.
+    /// The entry's fields on the stream: `id`, `type`, `payload`, `at` and, when there is
+    /// one, `traceparent`.
     pub fn stream_fields(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut fields = vec![
             ("id", self.id.to_string()),
             ("type", self.event_type.clone()),
             ("payload", self.payload.clone()),
             ("at", self.at.clone()),
-        ]
+        ];
+        fields.extend(self.traceparent.clone().map(|t| (TRACEPARENT, t)));
+        fields
     }
 }
 
@@ -77,6 +86,7 @@ mod tests {
             event_type: "order.paid".into(),
             payload: r#"{"orderId":7}"#.into(),
             at: "2026-01-02T03:04:05.678Z".into(),
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
         };
         let written: HashMap<String, String> = event
             .stream_fields()

@@ -20,7 +20,7 @@ use crate::{
     metrics::Metrics,
     redis::Redis,
     store::{PgPool, PgTarget, outbox},
-    telemetry::chain,
+    telemetry::{chain, context},
 };
 
 /// How the relay runs.
@@ -150,15 +150,17 @@ impl Relay {
         if pending.is_empty() {
             return Ok(0);
         }
-        let events: Vec<Event> = pending
+        let mut events: Vec<Event> = pending
             .into_iter()
             .map(|p| Event {
                 id: p.id,
                 event_type: p.event_type,
                 payload: p.payload,
                 at: p.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                traceparent: p.traceparent,
             })
             .collect();
+        let _spans = relay_spans(&mut events);
         self.redis
             .append_to_stream(
                 &self.redis.key(super::STREAM),
@@ -188,6 +190,22 @@ impl Relay {
         };
         while let Ok(10_000) = outbox::purge_sent(&client, self.settings.retention, 10_000).await {}
     }
+}
+
+/// One `events.relay` span per traced event, in the trace the event was stored in, open
+/// until the batch is published; each event then carries its relay span's context, so the
+/// consumer's span follows the relay's. Untraced events (tracing off) get none.
+fn relay_spans(events: &mut [Event]) -> Vec<tracing::Span> {
+    events
+        .iter_mut()
+        .filter_map(|event| {
+            let stored = event.traceparent.take()?;
+            let span = tracing::info_span!("events.relay", event_id = event.id);
+            context::continue_from(&span, Some(&stored));
+            event.traceparent = span.in_scope(context::current).or(Some(stored));
+            Some(span)
+        })
+        .collect()
 }
 
 /// Listens for outbox notifications on a connection of its own and wakes the relay until

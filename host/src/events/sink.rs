@@ -7,13 +7,15 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::Event;
+use crate::telemetry::context;
 
 /// A notification target.
 #[derive(Clone, Debug)]
 pub enum Sink {
     /// Writes one log line per notification.
     Log,
-    /// POSTs the notification as JSON to a URL, with the event id as `Idempotency-Key`.
+    /// POSTs the notification as JSON to a URL, with the event id as `Idempotency-Key` (and
+    /// the trace's `traceparent` when traces are exported).
     Webhook {
         /// The client (its timeout is the per-attempt timeout).
         client: reqwest::Client,
@@ -59,8 +61,11 @@ impl Sink {
                 Ok(())
             }
             Sink::Webhook { client, url } => {
+                let mut trace = http::HeaderMap::new();
+                context::inject_into(&mut trace);
                 let response = client
                     .post(url)
+                    .headers(trace)
                     .header("Idempotency-Key", event.id.to_string())
                     .json(&notification)
                     .send()

@@ -104,7 +104,9 @@ fn with_shared_layers(router: Router<App>, app: &App) -> Router<App> {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+            let span = tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id);
+            crate::telemetry::context::continue_from_headers(&span, request.headers());
+            span
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(middleware::from_fn_with_state(app.clone(), record_metrics))

@@ -18,12 +18,15 @@ pub struct Pending {
     pub payload: String,
     /// When the causing transaction stored it.
     pub created_at: DateTime<Utc>,
+    /// The trace the causing transaction ran in, when traces are exported.
+    pub traceparent: Option<String>,
 }
 
-/// Stores one event: bind the type and the payload as JSON text. Its `created_at` is the
-/// statement's clock time (migration V7), so a transaction that stores its event last stamps
-/// it close to its commit.
-pub const INSERT: &str = "INSERT INTO outbox (type, payload) VALUES ($1, $2::text::jsonb)";
+/// Stores one event: bind the type, the payload as JSON text and the `traceparent` (or
+/// `None`). Its `created_at` is the statement's clock time (migration V7), so a transaction
+/// that stores its event last stamps it close to its commit.
+pub const INSERT: &str =
+    "INSERT INTO outbox (type, payload, traceparent) VALUES ($1, $2::text::jsonb, $3)";
 
 /// Stores one event of `event_type` with a JSON payload.
 #[tracing::instrument(name = "store.outbox.insert", level = "debug", skip_all)]
@@ -33,7 +36,8 @@ pub async fn insert(
     payload: &serde_json::Value,
 ) -> Result<(), tokio_postgres::Error> {
     let stmt = db.prepare_cached(INSERT).await?;
-    db.execute(&stmt, &[&event_type, &payload.to_string()])
+    let traceparent = crate::telemetry::context::current();
+    db.execute(&stmt, &[&event_type, &payload.to_string(), &traceparent])
         .await?;
     Ok(())
 }
@@ -45,7 +49,7 @@ pub async fn lock_unsent(
     db: &impl GenericClient,
     limit: i64,
 ) -> Result<Vec<Pending>, tokio_postgres::Error> {
-    const SQL: &str = "SELECT id, type, payload::text, created_at FROM outbox \
+    const SQL: &str = "SELECT id, type, payload::text, created_at, traceparent FROM outbox \
                        WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED";
     let stmt = db.prepare_cached(SQL).await?;
     Ok(db
@@ -57,6 +61,7 @@ pub async fn lock_unsent(
             event_type: row.get(1),
             payload: row.get(2),
             created_at: row.get(3),
+            traceparent: row.get(4),
         })
         .collect())
 }

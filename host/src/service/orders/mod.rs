@@ -26,6 +26,7 @@ use crate::{
         products::{self, TakeStock},
         sales, users,
     },
+    telemetry,
 };
 pub use request::NewOrder;
 
@@ -233,7 +234,8 @@ fn write<'t>(
             placed.created_at,
         );
         let event = event_payload(&placed).to_string();
-        let event_params: [&(dyn ToSql + Sync); 2] = [&"order.paid", &event];
+        let traceparent = telemetry::context::current();
+        let event_params: [&(dyn ToSql + Sync); 3] = [&"order.paid", &event, &traceparent];
         let statements = [
             (TakeStock::SQL, &take.params()[..]),
             (outbox::INSERT, &event_params[..]),
@@ -280,7 +282,9 @@ fn cancel_in<'t>(
         orders::mark_cancelled(tx, id).await?;
         order.status = Status::Cancelled;
         let event = event_payload(&order).to_string();
-        let committed = commit(tx, &[(outbox::INSERT, &[&"order.cancelled", &event])]).await?;
+        let traceparent = telemetry::context::current();
+        let params: [&(dyn ToSql + Sync); 3] = [&"order.cancelled", &event, &traceparent];
+        let committed = commit(tx, &[(outbox::INSERT, &params[..])]).await?;
         Ok(((order, true), committed))
     })
 }
