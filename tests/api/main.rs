@@ -18,5 +18,6 @@ mod plugins_sandbox;
 mod points;
 mod popular;
 mod products;
+mod reference;
 mod slow_clients;
 mod tls;
