@@ -36,6 +36,8 @@ enum Command {
         #[command(subcommand)]
         command: edgecart::cli::tokens::TokenCommand,
     },
+    /// Print the OpenAPI document (what `GET /openapi.json` serves), for client generators.
+    Openapi,
 }
 
 #[tokio::main]
@@ -45,14 +47,16 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(s) | Command::Migrate(s) | Command::Seed(s) | Command::Consume(s) => {
             s.log_format
         }
-        Command::Plugin { .. } | Command::Token { .. } | Command::AdminToken { .. } => {
-            edgecart::config::LogFormat::Text
-        }
+        Command::Plugin { .. }
+        | Command::Token { .. }
+        | Command::AdminToken { .. }
+        | Command::Openapi => edgecart::config::LogFormat::Text,
     };
     telemetry::init(log_format);
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Plugin { command } => edgecart::cli::run(command).await.map_err(Into::into),
         Command::Token { command } => edgecart::cli::tokens::run(command).map_err(Into::into),
+        Command::Openapi => edgecart::cli::openapi::print().map_err(Into::into),
         Command::AdminToken { command } => edgecart::cli::admin_tokens::run(command)
             .await
             .map_err(Into::into),

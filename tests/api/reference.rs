@@ -1,8 +1,8 @@
 //! The API reference (`GET /docs`): a page served whole by the node itself, public, and the
-//! document it shows.
+//! document it shows, which `edgecart openapi` prints too.
 
 use edgecart::config::AuthMode;
-use edgecart_tests::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use edgecart_tests::{TestApp, assert_problem, edgecart_command, spawn_app, spawn_app_with};
 use reqwest::Url;
 use serde_json::Value;
 
@@ -128,4 +128,19 @@ async fn an_unknown_reference_asset_is_a_404_problem() {
         "요청한 경로를 찾을 수 없습니다.",
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_openapi_command_prints_the_document_the_server_serves() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let output = edgecart_command().arg("openapi").output().unwrap();
+
+    // Assert
+    assert!(output.status.success(), "{output:?}");
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let served: Value = app.get("/openapi.json").await.json().await.unwrap();
+    assert_eq!(printed, served);
 }

@@ -9,11 +9,13 @@
 //! - [`error`]: the one [`Error`] of every command, its causes kept as sources.
 //! - [`admin_tokens`]: `edgecart admin-token create|list|revoke`, named admin tokens.
 //! - [`tokens`]: `edgecart token issue`, end-user tokens for local testing.
+//! - [`openapi`]: `edgecart openapi`, the OpenAPI document on standard output.
 
 mod admin;
 pub mod admin_tokens;
 mod error;
 mod local;
+pub mod openapi;
 pub mod tokens;
 
 pub use admin::Admin;
