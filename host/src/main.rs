@@ -41,6 +41,8 @@ enum Command {
         #[command(subcommand)]
         command: edgecart::cli::events::EventsCommand,
     },
+    /// Print the OpenAPI document (what `GET /openapi.json` serves), for client generators.
+    Openapi,
 }
 
 #[tokio::main]
@@ -53,13 +55,15 @@ async fn main() -> std::process::ExitCode {
         Command::Plugin { .. }
         | Command::Token { .. }
         | Command::AdminToken { .. }
-        | Command::Events { .. } => edgecart::config::LogFormat::Text,
+        | Command::Events { .. }
+        | Command::Openapi => edgecart::config::LogFormat::Text,
     };
     // Held to the end: dropping it flushes the spans still buffered.
     let _exporter = telemetry::init(log_format);
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Plugin { command } => edgecart::cli::run(command).await.map_err(Into::into),
         Command::Token { command } => edgecart::cli::tokens::run(command).map_err(Into::into),
+        Command::Openapi => edgecart::cli::openapi::print().map_err(Into::into),
         Command::AdminToken { command } => edgecart::cli::admin_tokens::run(command)
             .await
             .map_err(Into::into),

@@ -19,6 +19,7 @@ mod plugins_sandbox;
 mod points;
 mod popular;
 mod products;
+mod reference;
 mod slow_clients;
 mod tls;
 mod traces;

@@ -172,9 +172,10 @@ async fn past_the_concurrency_limit_requests_are_shed_with_retry_after() {
         "요청이 많아 잠시 후 다시 시도해 주세요.",
     )
     .await;
-    // Operations endpoints are not limited.
+    // Operations endpoints and the API reference are not limited.
     assert_eq!(app.get("/healthz").await.status(), 200);
     assert_eq!(app.get("/metrics").await.status(), 200);
+    assert_eq!(app.get("/docs").await.status(), 200);
 
     lock.release().await;
     assert_eq!(held.await.unwrap(), 200);

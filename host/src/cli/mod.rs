@@ -10,12 +10,14 @@
 //! - [`admin_tokens`]: `edgecart admin-token create|list|revoke`, named admin tokens.
 //! - [`tokens`]: `edgecart token issue`, end-user tokens for local testing.
 //! - [`events`]: `edgecart events redrive`, dead-lettered events back to the event stream.
+//! - [`openapi`]: `edgecart openapi`, the OpenAPI document on standard output.
 
 mod admin;
 pub mod admin_tokens;
 mod error;
 pub mod events;
 mod local;
+pub mod openapi;
 pub mod tokens;
 
 pub use admin::Admin;

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod plugins;
 pub mod problem;
 pub mod products;
+pub mod reference;
 pub mod render;
 pub mod serve;
 pub mod users;
@@ -39,13 +40,14 @@ use self::body::BodyLimits;
 use crate::{app::App, service::plugins::MAX_COMPONENT_BYTES};
 
 /// The main listener's router with its layers: the API, the admin API, the operations
-/// endpoints (`/metrics` too, unless it has a listener of its own).
+/// endpoints (`/metrics` too, unless it has a listener of its own) and the API reference
+/// (`/docs`).
 ///
 /// In front of a handler, in order: the shared layers ([`with_shared_layers`]); on admin routes
 /// the token check; the whole body read within its deadline and size ([`body::buffer`]);
 /// only then a concurrency permit (past the limit the request is shed at once, 503 +
-/// `Retry-After`, instead of queueing into timeouts). The operations endpoints stay outside
-/// the limit.
+/// `Retry-After`, instead of queueing into timeouts). The operations endpoints and the API
+/// reference stay outside the limit.
 pub fn router(app: App) -> Router {
     let settings = app.settings();
     let shed = ServiceBuilder::new()
@@ -81,7 +83,11 @@ pub fn router(app: App) -> Router {
             app.clone(),
             admin_auth::require_admin,
         ));
-    let mut router = Router::new().merge(api).merge(admin).merge(ops::router());
+    let mut router = Router::new()
+        .merge(api)
+        .merge(admin)
+        .merge(ops::router())
+        .merge(reference::router());
     if settings.metrics_listen.is_none() {
         router = router.merge(ops::metrics_router());
     }

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use super::{
     admin, audit,
     docs::{BearerAuth, ProblemBodies, SeedPaths},
-    ops, orders, plugins, problem, products, users,
+    ops, orders, plugins, problem, products, reference, users,
 };
 
 /// The whole API.
@@ -22,7 +22,7 @@ use super::{
         plugins::upload_version, plugins::list_plugins, plugins::show_plugin,
         plugins::activate_version, plugins::rollback_plugin, plugins::deactivate_plugin,
         plugins::configure_plugin, plugins::shadow_version, plugins::evaluate_version,
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi, reference::api_reference,
     ),
     components(schemas(problem::Problem)),
     modifiers(&BearerAuth, &ProblemBodies, &SeedPaths),
