@@ -15,3 +15,22 @@ function done(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.requests, e.connect + e.read + e.write + e.timeout + e.status))
 end
+
+-- With BENCH_TOKENS naming a file of "USER_ID TOKEN" lines (bench/tokens.py), with_token adds
+-- the user's bearer token to a request's headers; without it, the headers are unchanged.
+local tokens = nil
+local tokens_file = os.getenv("BENCH_TOKENS")
+if tokens_file and tokens_file ~= "" then
+  tokens = {}
+  for line in io.lines(tokens_file) do
+    local user, token = line:match("^(%d+) (%S+)$")
+    tokens[tonumber(user)] = token
+  end
+end
+
+function with_token(headers, user)
+  if tokens then
+    headers["Authorization"] = "Bearer " .. tokens[user]
+  end
+  return headers
+end

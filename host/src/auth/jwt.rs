@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::{
     AuthSetupError, Unauthenticated,
     jwks::{KeyStore, KeysError},
+    verified::{self, VerifiedTokens},
 };
 use crate::{config::Settings, domain::UserId};
 
@@ -28,6 +29,8 @@ pub struct Verifier {
     /// The checks of each accepted algorithm, built once: a request only looks its one up.
     validations: Vec<(Algorithm, Validation)>,
     user_claim: String,
+    /// Tokens that passed recently: their signature is not checked again.
+    verified: VerifiedTokens,
 }
 
 impl Verifier {
@@ -71,11 +74,17 @@ impl Verifier {
             hs256,
             validations,
             user_claim: settings.jwt_user_claim.clone(),
+            verified: VerifiedTokens::default(),
         })
     }
 
-    /// The user `token` names, if it is valid.
+    /// The user `token` names, if it is valid (a token verified within the last minutes and
+    /// still inside its validity window is taken from [`VerifiedTokens`]).
     pub async fn verify(&self, token: &str) -> Result<UserId, Unauthenticated> {
+        let digest = verified::digest(token);
+        if let Some(user) = self.verified.user(&digest).await {
+            return Ok(user);
+        }
         let header = decode_header(token)
             .map_err(|e| Unauthenticated::because(format!("unreadable token header: {e}")))?;
         let alg = header.alg;
@@ -91,7 +100,9 @@ impl Verifier {
         } else {
             return Err(Unauthenticated::because(format!("{alg:?} is not accepted")));
         };
-        self.user(&claims)
+        let user = self.user(&claims)?;
+        self.verified.remember(digest, user, &claims).await;
+        Ok(user)
     }
 
     /// Verifies against the key named by `kid` (fetched again once if unknown), or against
