@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # A throwaway edgecart server for the scripts that test against a live one (scripts/fuzz-api,
-# scripts/test-client): the debug binary, a free port, a fresh database dropped when the
-# script exits, a Redis prefix and an admin token of its own. Needs services.sh sourced first.
+# scripts/test-client, scripts/test-browser): the debug binary, a free port, a fresh database
+# dropped when the script exits, a Redis prefix and an admin token of its own. Needs
+# services.sh sourced first.
 #
 #   throwaway_server NAME   build the binary (unless EDGECART_BIN names one), export the
 #                           EDGECART_* settings, trap the cleanup
