@@ -5,7 +5,7 @@ use std::{
     collections::BTreeSet,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -36,10 +36,12 @@ async fn a_server_killed_mid_load_leaves_no_partial_order_no_lost_event_and_no_d
     let server = ServerProcess::start(&setup.settings).await;
     let http = reqwest::Client::new();
     let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
     // 16 workers: each places orders and makes charges with keys of its own, each key with
     // an amount no other key uses.
     let workers = (0..16u32).map(|worker| {
         let (http, address, stop) = (http.clone(), server.address.clone(), stop.clone());
+        let answered = answered.clone();
         tokio::spawn(async move {
             let mut keys = Vec::new();
             for round in 0u32.. {
@@ -51,18 +53,28 @@ async fn a_server_killed_mid_load_leaves_no_partial_order_no_lost_event_and_no_d
                 let amount = 1_000 + i64::from(worker * 10_000 + round);
                 let key = format!("kill-{worker}-{round}");
                 keys.push((key.clone(), amount));
-                let _ = http
+                let charged = http
                     .post(format!("{address}/api/v1/users/{charged}/charge"))
                     .header("Idempotency-Key", &key)
                     .json(&json!({"chargeAmount": amount}))
                     .send()
                     .await;
+                if charged.is_ok() {
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
             }
             keys
         })
     });
     let workers: Vec<_> = workers.collect();
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Killed in full swing: once the load is well under way (however slow the machine is),
+    // with every worker's next request in flight.
+    let under_way = eventually(Duration::from_secs(60), || async {
+        answered.load(Ordering::Relaxed) >= 64
+    })
+    .await;
+    assert!(under_way, "the load never got going");
+    tokio::time::sleep(Duration::from_millis(200)).await;
     server.kill().await;
     stop.store(true, Ordering::Relaxed);
     let keys: Vec<(String, i64)> = join_all(workers)
