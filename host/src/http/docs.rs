@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use utoipa::{
     IntoResponses, Modify,
     openapi::{
-        Content, OpenApi, PathItem, Ref, RefOr, Response, ResponseBuilder,
+        ContentBuilder, OpenApi, PathItem, Ref, RefOr, Response, ResponseBuilder,
         path::Operation,
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
@@ -138,13 +138,39 @@ impl Modify for ProblemBodies {
                         && is_error
                         && response.content.is_empty()
                     {
-                        let problem = Content::new(Some(Ref::from_schema_name("Problem")));
+                        let problem = ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .example(Some(problem_example(status, &response.description)))
+                            .build();
                         response.content.insert(PROBLEM_JSON.to_owned(), problem);
                     }
                 }
             }
         }
     }
+}
+
+/// An example problem body for an error response: its status and reason phrase, and the first
+/// code its description names (descriptions read "CODE_A or CODE_B: when …"), so that the
+/// reference shows each answer's own code rather than one example for all.
+fn problem_example(status: &str, description: &str) -> serde_json::Value {
+    let status: u16 = status.parse().unwrap_or(500);
+    let title = axum::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    // No code named: the generic one of the status (`NOT_FOUND`, `PAYLOAD_TOO_LARGE`, …).
+    let code = description
+        .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+        .find(|word| word.len() >= 4)
+        .map_or_else(
+            || title.to_ascii_uppercase().replace(' ', "_"),
+            str::to_owned,
+        );
+    serde_json::json!({
+        "type": "about:blank", "title": title, "status": status,
+        "code": code, "detail": description,
+    })
 }
 
 /// Documents each seed alias as its main route, with an operation id of its own.

@@ -50,7 +50,8 @@ async fn healthz() -> Json<Status> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),
-        (status = 503, description = "A dependency is down", body = NotReady, content_type = "application/problem+json"),
+        (status = 503, description = "NOT_READY: a dependency is down", body = NotReady, content_type = "application/problem+json",
+            example = json!({"type": "about:blank", "title": "Service Unavailable", "status": 503, "code": "NOT_READY", "detail": "응답하지 않는 의존 서비스: postgres", "down": ["postgres"]})),
     ))]
 async fn readyz(State(app): State<App>) -> Result<Json<Status>, ApiError> {
     let down = app.health().down().await;
