@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_auth;
 pub mod audit;
 pub mod body;
+pub mod cached;
 pub mod docs;
 pub mod extract;
 pub mod openapi;

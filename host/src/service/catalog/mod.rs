@@ -1,14 +1,26 @@
-//! The product catalog: detail, list, and the operator's create and update.
+//! The product catalog's reads: product details, pages of the list and the popular list,
+//! each served from this node's caches ([`crate::cache`]) as the HTTP layer renders it, so a
+//! cached answer is its bytes and their tag. Product answers are fresh for
+//! `EDGECART_PRODUCT_TTL_SECS` (the bound on how far `stock` lags orders), the popular list
+//! for `EDGECART_POPULAR_TTL_SECS`; all are kept `EDGECART_STALE_IF_ERROR_SECS` longer for
+//! PostgreSQL outages. The operator's changes, and how every node forgets what they made
+//! stale, are in [`changes`].
 
-use std::{sync::Arc, time::Duration};
+mod changes;
 
-use deadpool_postgres::Transaction;
+use std::{
+    sync::{Arc, atomic::AtomicI64},
+    time::Duration,
+};
 
-use super::{Committed, Database, Error, Work, commit, operators, valid_text};
+pub use changes::CHANNEL;
+
+use super::{Database, Error};
 use crate::{
-    cache::{Popular, PopularCache},
-    domain::{Operator, Page, PageRequest, Patch, Product, ProductId},
+    cache::{AnswerCache, Bounds, Rendered, Served},
+    domain::{Page, PageRequest, Product, ProductId, Sold},
     metrics::{Cache, Metrics},
+    redis::Redis,
     store::{products, sales},
 };
 
@@ -17,157 +29,160 @@ pub const POPULAR_WINDOW: Duration = Duration::from_secs(72 * 3600);
 /// How many products the popular list holds.
 pub const POPULAR_SIZE: i64 = 5;
 
-/// Longest accepted product name, in characters.
-const MAX_NAME_CHARS: usize = 200;
-
-/// The catalog use cases.
+/// The catalog use cases; cheap to clone.
 #[derive(Clone)]
 pub struct Catalog {
     db: Database,
-    popular: PopularCache,
+    redis: Redis,
+    caches: Caches,
+    /// The newest catalog revision this node has applied (its caches hold nothing older).
+    applied: Arc<AtomicI64>,
     metrics: Metrics,
 }
 
+/// The node's cached catalog answers.
+#[derive(Clone)]
+struct Caches {
+    products: AnswerCache<ProductId>,
+    pages: AnswerCache<PageRequest>,
+    popular: AnswerCache<()>,
+}
+
+impl Caches {
+    /// Forgets every answer (a product changed).
+    fn reset(&self) {
+        self.products.reset();
+        self.pages.reset();
+        self.popular.reset();
+    }
+}
+
 impl Catalog {
-    /// Builds the service over the database.
-    pub fn new(db: Database, popular_ttl: Duration, metrics: Metrics) -> Self {
+    /// Builds the service over the database, with caches within these bounds; changes are
+    /// announced on `redis`.
+    pub fn new(
+        db: Database,
+        redis: Redis,
+        products: Bounds,
+        popular: Bounds,
+        metrics: Metrics,
+    ) -> Self {
         Self {
             db,
-            popular: PopularCache::new(popular_ttl),
+            redis,
+            caches: Caches {
+                products: AnswerCache::new(products),
+                pages: AnswerCache::new(products),
+                popular: AnswerCache::new(popular),
+            },
+            applied: Arc::new(AtomicI64::new(0)),
             metrics,
         }
     }
 
-    /// The popular list's staleness bound.
-    pub fn popular_ttl(&self) -> Duration {
-        self.popular.ttl()
+    /// The bounds of product answers (details and pages).
+    pub fn product_bounds(&self) -> Bounds {
+        self.caches.products.bounds()
     }
 
-    /// The 5 products most sold in paid orders of the last 72 hours, from the cache.
-    #[tracing::instrument(name = "catalog.popular", skip_all)]
-    pub async fn popular(&self) -> Result<Arc<Popular>, Error> {
-        self.metrics.cache_request(Cache::Popular);
+    /// The bounds of the popular list.
+    pub fn popular_bounds(&self) -> Bounds {
+        self.caches.popular.bounds()
+    }
+
+    /// One product, as `render` makes its body.
+    #[tracing::instrument(name = "catalog.product", skip_all, fields(product = %id))]
+    pub async fn product(
+        &self,
+        id: ProductId,
+        render: impl FnOnce(&Product) -> Vec<u8>,
+    ) -> Result<Served, Error> {
         let load = async {
-            self.metrics.cache_miss(Cache::Popular);
+            let client = self.db.pool().get().await?;
+            let product = products::find(&client, id)
+                .await?
+                .ok_or(Error::ProductNotFound)?;
+            Ok(Rendered::new(render(&product)))
+        };
+        self.cached(&self.caches.products, Cache::Product, id, load)
+            .await
+    }
+
+    /// A page of products ordered by id, as `render` makes its body.
+    #[tracing::instrument(name = "catalog.list", skip(self, render))]
+    pub async fn list(
+        &self,
+        page: PageRequest,
+        render: impl FnOnce(&Page<Product>) -> Vec<u8>,
+    ) -> Result<Served, Error> {
+        let load = async {
+            let client = self.db.pool().get().await?;
+            let rows = products::page(&client, page).await?;
+            let page = Page::from_rows(rows, page.limit, |product| product.id);
+            Ok(Rendered::new(render(&page)))
+        };
+        self.cached(&self.caches.pages, Cache::ProductList, page, load)
+            .await
+    }
+
+    /// The 5 products most sold in paid orders of the last 72 hours, as `render` makes its
+    /// body.
+    #[tracing::instrument(name = "catalog.popular", skip_all)]
+    pub async fn popular(&self, render: impl FnOnce(&[Sold]) -> Vec<u8>) -> Result<Served, Error> {
+        let load = async {
             let client = self.db.pool().get().await?;
             let items = sales::top(&client, POPULAR_WINDOW, POPULAR_SIZE).await?;
-            Ok::<_, Error>(Popular::new(items))
+            Ok(Rendered::new(render(items.as_slice())))
         };
-        // Concurrent misses share one load, and so its error: a 503 only when PostgreSQL
-        // was unreachable, a 500 for any other failure.
-        self.popular
-            .get_or_load(load)
-            .await
-            .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(Error::Shared))
-    }
-
-    /// One product.
-    #[tracing::instrument(name = "catalog.product", skip_all, fields(product = %id))]
-    pub async fn product(&self, id: ProductId) -> Result<Product, Error> {
-        let client = self.db.pool().get().await?;
-        products::find(&client, id)
-            .await?
-            .ok_or(Error::ProductNotFound)
-    }
-
-    /// A page of products ordered by id.
-    #[tracing::instrument(name = "catalog.list", skip(self))]
-    pub async fn list(&self, page: PageRequest) -> Result<Page<Product>, Error> {
-        let client = self.db.pool().get().await?;
-        let rows = products::page(&client, page).await?;
-        Ok(Page::from_rows(rows, page.limit, |product| product.id))
-    }
-
-    /// Adds a product.
-    #[tracing::instrument(name = "catalog.create", skip_all)]
-    pub async fn create(
-        &self,
-        operator: &Operator,
-        name: &str,
-        price: i64,
-        stock: i64,
-    ) -> Result<Product, Error> {
-        let name = valid_name(name)?;
-        valid_amounts(Some(price), Some(stock))?;
-        self.db
-            .transaction(&(operator, name, price, stock), create_in)
+        self.cached(&self.caches.popular, Cache::Popular, (), load)
             .await
     }
 
-    /// Changes any of name, price and stock.
-    #[tracing::instrument(name = "catalog.update", skip_all, fields(product = %id))]
-    pub async fn update(
-        &self,
-        operator: &Operator,
-        id: ProductId,
-        mut patch: Patch,
-    ) -> Result<Product, Error> {
-        if let Some(name) = &patch.name {
-            patch.name = Some(valid_name(name)?.to_owned());
+    /// Whether the catalog has no product (read from PostgreSQL, not the caches).
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        let client = self.db.pool().get().await?;
+        let first = PageRequest {
+            limit: 1,
+            after: None,
+        };
+        Ok(products::page(&client, first).await?.is_empty())
+    }
+
+    /// Sets the caches' size gauges.
+    pub async fn observe_caches(&self) {
+        let caches = [
+            (Cache::Product, self.caches.products.size().await),
+            (Cache::ProductList, self.caches.pages.size().await),
+            (Cache::Popular, self.caches.popular.size().await),
+        ];
+        for (cache, (entries, bytes)) in caches {
+            self.metrics.set_cache_size(cache, entries, bytes);
         }
-        valid_amounts(patch.price, patch.stock)?;
-        self.db
-            .transaction(&(operator, id, &patch), update_in)
+    }
+
+    /// A lookup in `cache`, counted: every lookup, every load, every answer served stale.
+    /// Concurrent misses share one load, and so its error: a 503 only when PostgreSQL was
+    /// unreachable (and nothing recent enough was held), a 500 for any other failure.
+    async fn cached<K: std::hash::Hash + Eq + Clone + Send + Sync + 'static>(
+        &self,
+        cache: &AnswerCache<K>,
+        label: Cache,
+        key: K,
+        load: impl Future<Output = Result<Rendered, Error>>,
+    ) -> Result<Served, Error> {
+        self.metrics.cache_request(label);
+        let load = async {
+            self.metrics.cache_miss(label);
+            load.await
+        };
+        let unreachable = |error: &Error| matches!(error, Error::DatabaseUnavailable(_));
+        let served = cache
+            .get(key, load, unreachable)
             .await
+            .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(Error::Shared))?;
+        if served.stale_age().is_some() {
+            self.metrics.cache_stale(label);
+        }
+        Ok(served)
     }
-}
-
-fn create_in<'t>(
-    tx: &'t Transaction<'t>,
-    &(operator, name, price, stock): &'t (&Operator, &str, i64, i64),
-) -> Work<'t, (Product, Committed)> {
-    Box::pin(async move {
-        let product = products::insert(tx, name, price, stock).await?;
-        let after = product_json(&product);
-        let target = format!("product:{}", product.id);
-        operators::record(tx, operator, "product.create", &target, None, Some(&after)).await?;
-        Ok((product, commit(tx, &[]).await?))
-    })
-}
-
-fn update_in<'t>(
-    tx: &'t Transaction<'t>,
-    &(operator, id, patch): &'t (&Operator, ProductId, &Patch),
-) -> Work<'t, (Product, Committed)> {
-    Box::pin(async move {
-        let (before, after) = products::update(tx, id, patch)
-            .await?
-            .ok_or(Error::ProductNotFound)?;
-        let target = format!("product:{}", after.id);
-        let (before_json, after_json) = (product_json(&before), product_json(&after));
-        operators::record(
-            tx,
-            operator,
-            "product.update",
-            &target,
-            Some(&before_json),
-            Some(&after_json),
-        )
-        .await?;
-        Ok((after, commit(tx, &[]).await?))
-    })
-}
-
-/// A product as the audit log shows it.
-fn product_json(product: &Product) -> serde_json::Value {
-    serde_json::json!({
-        "id": product.id, "name": product.name, "price": product.price, "stock": product.stock,
-    })
-}
-
-fn valid_name(name: &str) -> Result<&str, Error> {
-    if !valid_text(name, MAX_NAME_CHARS) {
-        return Err(Error::InvalidProduct("name must have 1 to 200 characters"));
-    }
-    Ok(name)
-}
-
-fn valid_amounts(price: Option<i64>, stock: Option<i64>) -> Result<(), Error> {
-    if price.is_some_and(|p| p < 0) {
-        return Err(Error::InvalidProduct("price must not be negative"));
-    }
-    if stock.is_some_and(|s| s < 0) {
-        return Err(Error::InvalidProduct("stock must not be negative"));
-    }
-    Ok(())
 }
