@@ -1,78 +1,285 @@
-//! In-process caches and their staleness bounds. The popular-products list is cached for
-//! `EDGECART_POPULAR_TTL_SECS` (default 10 s): an answer is at most that much older than the
-//! query that produced it. Concurrent misses share one query (moka's `try_get_with`).
+//! In-process caches of public answers (product details, product list pages, the popular
+//! list) and their bounds. An [`AnswerCache`] holds each answer as it is sent, its body and a
+//! tag derived from the body's bytes (so equal answers have equal tags on every node).
+//!
+//! - An answer is *fresh* for [`Bounds::fresh`] after the load behind it started; a lookup
+//!   of a fresh answer touches nothing else. Past that the next lookup loads it again, and
+//!   concurrent lookups of one key share one load (and its error).
+//! - The last answer loaded for a key is also *held* for [`Bounds::stale_if_error`] past its
+//!   freshness. While loads fail because PostgreSQL is unreachable, lookups answer from it
+//!   and say how old it is; for [`RETRY_AFTER_FAILURE`] after such a failure they answer from
+//!   it at once, without trying again, so an outage costs readers no waiting.
+//! - [`AnswerCache::reset`] forgets everything, and a load that was in flight during a reset
+//!   is answered to its callers but not kept, so a change announced during a load is never
+//!   hidden behind the load's older answer.
+//! - Memory is bounded by entries and by bytes at once: each entry weighs its bytes (body,
+//!   tag, bookkeeping) but at least `max_bytes / max_entries`, and the cache holds at most
+//!   `max_bytes` of weight. A held answer and its fresh index are weighed apart, so the bound
+//!   is conservative.
+//!
+//! It knows nothing of PostgreSQL, HTTP or what the answers mean: callers give the load.
 
 use std::{
-    sync::{Arc, OnceLock},
+    hash::Hash,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
 use bytes::Bytes;
-
-use moka::future::Cache;
+use moka::{Expiry, future::Cache};
 use sha2::{Digest, Sha256};
+use tokio::time::Instant;
 
-use crate::domain::Sold;
+/// How long after a load failed with PostgreSQL unreachable held answers are served without
+/// trying PostgreSQL again.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
-/// The top sellers and a fingerprint of them (the HTTP layer's `ETag`).
+/// What an entry costs beside its body and tag: its key, the entry, moka's bookkeeping (an
+/// estimate on the safe side).
+const ENTRY_OVERHEAD: usize = 192;
+
+/// How long answers stay and how much of them a cache holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// How long an answer is served without asking PostgreSQL again.
+    pub fresh: Duration,
+    /// How long past `fresh` an answer may be served while PostgreSQL is unreachable.
+    pub stale_if_error: Duration,
+    /// Entries held at most.
+    pub max_entries: u64,
+    /// Bytes held at most (bodies, tags and bookkeeping).
+    pub max_bytes: u64,
+}
+
+/// An answer as it is sent: the body and its tag (hex of the first 96 bits of the body's
+/// SHA-256).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Popular {
-    /// Most sold first.
-    pub items: Vec<Sold>,
-    /// Hex SHA-256 prefix of the items; equal lists have equal tags on every node.
-    pub tag: String,
-    /// The response body, rendered by the first request that sends this list and reused by
-    /// every later one until the entry expires.
-    pub rendered: OnceLock<Bytes>,
+pub struct Rendered {
+    body: Bytes,
+    tag: String,
 }
 
-impl Popular {
-    /// Wraps a list and computes its tag.
-    pub fn new(items: Vec<Sold>) -> Self {
-        let mut hasher = Sha256::new();
-        for item in &items {
-            hasher.update(item.id.to_be_bytes());
-            hasher.update(item.count.to_be_bytes());
-            hasher.update(item.name.as_bytes());
-            hasher.update([0]);
-        }
-        let tag = hex::encode(&hasher.finalize()[..12]);
-        Self {
-            items,
-            tag,
-            rendered: OnceLock::new(),
-        }
+impl Rendered {
+    /// Wraps a body and computes its tag.
+    pub fn new(body: impl Into<Bytes>) -> Self {
+        let body = body.into();
+        let tag = hex::encode(&Sha256::digest(&body)[..12]);
+        Self { body, tag }
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The tag: equal bodies have equal tags.
+    pub fn tag(&self) -> &str {
+        &self.tag
     }
 }
 
-/// The one-entry cache of the popular list.
-#[derive(Clone)]
-pub struct PopularCache {
-    cache: Cache<(), Arc<Popular>>,
-    ttl: Duration,
+/// A held answer and when the load behind it started.
+#[derive(Debug)]
+struct Entry {
+    rendered: Rendered,
+    loaded_at: Instant,
 }
 
-impl PopularCache {
-    /// A cache whose entries live `ttl`.
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            cache: Cache::builder().max_capacity(1).time_to_live(ttl).build(),
-            ttl,
-        }
+/// The answer to a lookup.
+#[derive(Debug, Clone)]
+pub struct Served {
+    entry: Arc<Entry>,
+    stale: Option<Duration>,
+}
+
+impl Served {
+    /// The answer.
+    pub fn rendered(&self) -> &Rendered {
+        &self.entry.rendered
     }
 
-    /// The staleness bound.
-    pub fn ttl(&self) -> Duration {
-        self.ttl
+    /// Its age, when it is served past its freshness because PostgreSQL is unreachable.
+    pub fn stale_age(&self) -> Option<Duration> {
+        self.stale
     }
+}
 
-    /// The cached list, or the one `load` produces; concurrent callers share one `load`.
-    pub async fn get_or_load<E: Send + Sync + 'static>(
+/// Where an entry sits: the fresh index of one generation, or the held last answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Slot<K> {
+    Fresh(u64, K),
+    Held(K),
+}
+
+/// Each slot's lifetime, counted from the start of the load behind it (not from its
+/// insertion, which comes a query later).
+struct Lifetimes {
+    fresh: Duration,
+    held: Duration,
+}
+
+impl<K> Expiry<Slot<K>, Arc<Entry>> for Lifetimes {
+    fn expire_after_create(
         &self,
-        load: impl Future<Output = Result<Popular, E>>,
-    ) -> Result<Arc<Popular>, Arc<E>> {
-        self.cache
-            .try_get_with((), async { load.await.map(Arc::new) })
-            .await
+        key: &Slot<K>,
+        value: &Arc<Entry>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        let lifetime = match key {
+            Slot::Fresh(..) => self.fresh,
+            Slot::Held(_) => self.held,
+        };
+        Some(lifetime.saturating_sub(value.loaded_at.elapsed()))
+    }
+
+    fn expire_after_update(
+        &self,
+        key: &Slot<K>,
+        value: &Arc<Entry>,
+        updated_at: std::time::Instant,
+        _remaining: Option<Duration>,
+    ) -> Option<Duration> {
+        self.expire_after_create(key, value, updated_at)
     }
 }
+
+/// A bounded cache of answers by key; cheap to clone.
+pub struct AnswerCache<K>(Arc<Inner<K>>);
+
+impl<K> Clone for AnswerCache<K> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+struct Inner<K> {
+    cache: Cache<Slot<K>, Arc<Entry>>,
+    bounds: Bounds,
+    /// Bumped by every reset; fresh entries of an older generation are never found.
+    generation: AtomicU64,
+    /// When a load last failed with PostgreSQL unreachable (cleared by a successful load).
+    failed_at: Mutex<Option<Instant>>,
+}
+
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> AnswerCache<K> {
+    /// An empty cache within `bounds`.
+    pub fn new(bounds: Bounds) -> Self {
+        let min_weight = bounds.max_bytes.div_ceil(bounds.max_entries.max(1));
+        let weigher = move |_key: &Slot<K>, entry: &Arc<Entry>| {
+            let bytes = entry.rendered.body.len() + entry.rendered.tag.len() + ENTRY_OVERHEAD;
+            let weight = u64::try_from(bytes).unwrap_or(u64::MAX).max(min_weight);
+            u32::try_from(weight).unwrap_or(u32::MAX)
+        };
+        let cache = Cache::builder()
+            .max_capacity(bounds.max_bytes)
+            .weigher(weigher)
+            .expire_after(Lifetimes {
+                fresh: bounds.fresh,
+                held: bounds.fresh.saturating_add(bounds.stale_if_error),
+            })
+            .build();
+        Self(Arc::new(Inner {
+            cache,
+            bounds,
+            generation: AtomicU64::new(0),
+            failed_at: Mutex::new(None),
+        }))
+    }
+
+    /// The bounds it was made with.
+    pub fn bounds(&self) -> Bounds {
+        self.0.bounds
+    }
+
+    /// The answer for `key`: the fresh one, or the one `load` gives (concurrent callers share
+    /// one load and its error). When the load fails and `unreachable` says PostgreSQL could
+    /// not be reached, the held answer if it is at most `stale_if_error` past its freshness.
+    pub async fn get<E: Send + Sync + 'static>(
+        &self,
+        key: K,
+        load: impl Future<Output = Result<Rendered, E>>,
+        unreachable: impl Fn(&E) -> bool,
+    ) -> Result<Served, Arc<E>> {
+        let inner = &self.0;
+        let generation = inner.generation.load(Ordering::Acquire);
+        let fresh = Slot::Fresh(generation, key.clone());
+        if let Some(entry) = inner.cache.get(&fresh).await {
+            return Ok(Served { entry, stale: None });
+        }
+        if inner.recently_failed()
+            && let Some(served) = inner.held(&key).await
+        {
+            return Ok(served);
+        }
+        let init = async {
+            let loaded_at = Instant::now();
+            let rendered = load.await?;
+            let entry = Arc::new(Entry {
+                rendered,
+                loaded_at,
+            });
+            // A reset since the load began: answer it, keep nothing.
+            if inner.generation.load(Ordering::Acquire) == generation {
+                inner
+                    .cache
+                    .insert(Slot::Held(key.clone()), entry.clone())
+                    .await;
+            }
+            inner.set_failed(false);
+            Ok::<_, E>(entry)
+        };
+        match inner.cache.try_get_with(fresh, init).await {
+            Ok(entry) => Ok(Served { entry, stale: None }),
+            Err(error) if unreachable(error.as_ref()) => {
+                inner.set_failed(true);
+                inner.held(&key).await.ok_or(error)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Forgets every answer, and keeps none of the loads in flight.
+    pub fn reset(&self) {
+        self.0.generation.fetch_add(1, Ordering::AcqRel);
+        self.0.cache.invalidate_all();
+    }
+
+    /// Entries and weighted bytes held, once pending evictions are done.
+    pub async fn size(&self) -> (u64, u64) {
+        self.0.cache.run_pending_tasks().await;
+        (self.0.cache.entry_count(), self.0.cache.weighted_size())
+    }
+}
+
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> Inner<K> {
+    /// The held answer of `key`, if it is still within `stale_if_error` of its freshness.
+    async fn held(&self, key: &K) -> Option<Served> {
+        let entry = self.cache.get(&Slot::Held(key.clone())).await?;
+        let age = entry.loaded_at.elapsed();
+        let limit = self.bounds.fresh.saturating_add(self.bounds.stale_if_error);
+        (age <= limit).then_some(Served {
+            entry,
+            stale: Some(age),
+        })
+    }
+
+    fn recently_failed(&self) -> bool {
+        self.failed_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE)
+    }
+
+    fn set_failed(&self, failed: bool) {
+        if let Ok(mut at) = self.failed_at.lock() {
+            *at = failed.then(Instant::now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,10 @@
 //! - [`plugins`]: the WebAssembly plugins behind it: sandbox, registry, sync across nodes.
 //! - [`events`]: the outbox relay to the Redis stream, the notification consumer, and the
 //!   dead letters (their gauge and their redrive).
-//! - [`cache`]: in-process caches (moka) and their staleness bounds.
+//! - [`cache`]: in-process caches (moka) of public answers, their staleness bounds and
+//!   their tags.
+//! - [`revisions`]: keeping nodes in step with a revision in PostgreSQL (plugins, catalog),
+//!   announced on Redis.
 //! - [`domain`]: small validated newtypes (ids, money, idempotency keys, pages).
 //! - [`redis`]: the Redis client and key naming.
 //! - [`tls`]: the rustls client configurations of the PostgreSQL and Redis connections.
@@ -45,6 +48,7 @@ pub mod idempotency;
 pub(crate) mod metrics;
 pub mod plugins;
 pub(crate) mod redis;
+pub(crate) mod revisions;
 pub mod rules;
 pub mod seed;
 pub(crate) mod service;

@@ -10,6 +10,7 @@
 use std::{
     borrow::Cow,
     collections::HashMap,
+    sync::{Arc, Once},
     time::{Duration, Instant},
 };
 
@@ -75,6 +76,9 @@ pub struct Redis {
     builder: Builder,
     /// A dedicated connection for subscriptions (a subscribed connection runs no commands).
     subscriber: SubscriberClient,
+    /// Connects `subscriber` once, at the first watch: connecting it again would drop the
+    /// subscriptions of the watches before.
+    subscriber_started: Arc<Once>,
     prefix: String,
     options: Options,
     metrics: Metrics,
@@ -140,6 +144,7 @@ impl Redis {
             pool,
             builder,
             subscriber,
+            subscriber_started: Arc::new(Once::new()),
             prefix: settings.redis_prefix.clone(),
             options,
             metrics,
@@ -210,19 +215,24 @@ impl Redis {
         .await
     }
 
-    /// Calls `on_message` for every message on `channel` (and once after missed ones) until
-    /// `stop` is cancelled; reconnects and resubscribes by itself.
+    /// Calls `on_message` with the text of every message on `channel` (and once with `None`
+    /// after missed ones) until `stop` is cancelled; reconnects and resubscribes by itself.
     pub fn watch_channel(
         &self,
         channel: String,
         stop: tokio_util::sync::CancellationToken,
-        on_message: impl Fn() + Send + 'static,
+        on_message: impl Fn(Option<String>) + Send + 'static,
     ) -> tokio::task::JoinHandle<()> {
         let subscriber = self.subscriber.clone();
+        let messages = subscriber.message_rx();
+        // The tasks run as long as the client: its connection, and resubscribing every
+        // channel after a reconnection.
+        self.subscriber_started.call_once(|| {
+            drop(subscriber.connect());
+            drop(subscriber.manage_subscriptions());
+        });
         let watch = async move {
-            let mut messages = subscriber.message_rx();
-            let _connection = subscriber.connect();
-            let _resubscribe = subscriber.manage_subscriptions();
+            let mut messages = messages;
             loop {
                 if subscriber.wait_for_connect().await.is_ok()
                     && subscriber.subscribe(channel.as_str()).await.is_ok()
@@ -233,9 +243,11 @@ impl Redis {
             }
             loop {
                 match messages.recv().await {
-                    Ok(message) if *message.channel == *channel => on_message(),
+                    Ok(message) if *message.channel == *channel => {
+                        on_message(message.value.as_string());
+                    }
                     Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => on_message(),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => on_message(None),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
             }

@@ -49,11 +49,7 @@ pub enum SeedError {
 /// Inserts the demo data when there are no products yet.
 pub async fn run(settings: &Settings) -> Result<(), SeedError> {
     let app = App::build(settings.clone()).await?;
-    let page = crate::domain::PageRequest {
-        limit: 1,
-        after: None,
-    };
-    if !app.catalog().list(page).await?.items.is_empty() {
+    if !app.catalog().is_empty().await? {
         tracing::info!("database already has data; seed skipped");
         return Ok(());
     }

@@ -111,7 +111,13 @@ impl App {
             points: Points::new(db.clone(), rules.clone(), metrics.clone()),
             orders: Orders::new(db.clone(), rules, metrics.clone(), outbox.clone()),
             operators: Operators::new(db.clone(), settings.admin_token.clone()),
-            catalog: Catalog::new(db, settings.popular_ttl(), metrics.clone()),
+            catalog: Catalog::new(
+                db,
+                redis.clone(),
+                settings.product_cache(),
+                settings.popular_cache(),
+                metrics.clone(),
+            ),
             health: Health::new(
                 pool.clone(),
                 store::probe_pool(&database, &settings)?,
@@ -234,8 +240,8 @@ impl Application {
 }
 
 /// Starts what a serving node runs beside its requests: the idempotency purge, the outbox
-/// signal, the relay and the consumer (when enabled), the dead-letter gauge and the plugin
-/// sync.
+/// signal, the relay and the consumer (when enabled), the dead-letter gauge, and keeping
+/// the plugins and the catalog caches in step with the other nodes.
 fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> {
     let settings = app.settings();
     let mut background = Background::default();
@@ -272,6 +278,14 @@ fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> 
         parts.pool.clone(),
         parts.redis.clone(),
         Duration::from_millis(settings.plugin_sync_ms),
+        background.token(),
+    ));
+    background.spawn(crate::revisions::keep_in_sync(
+        app.catalog().clone(),
+        service::catalog::CHANNEL,
+        parts.pool.clone(),
+        parts.redis.clone(),
+        Duration::from_millis(settings.product_sync_ms),
         background.token(),
     ));
     Ok(background)

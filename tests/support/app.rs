@@ -124,8 +124,14 @@ impl TestApp {
     /// Another node on the same PostgreSQL database and Redis prefix (a second edge node).
     /// They share the test's database, which is dropped after the last of them is.
     pub async fn spawn_node(&self) -> TestApp {
+        self.spawn_node_with(|_| {}).await
+    }
+
+    /// [`TestApp::spawn_node`] after `configure` has adjusted the node's settings.
+    pub async fn spawn_node_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = self.settings.clone();
         settings.listen = "127.0.0.1:0".parse().expect("literal address");
+        configure(&mut settings);
         start(settings, self.leftovers.clone())
             .await
             .expect("node builds")
@@ -203,6 +209,25 @@ impl TestApp {
         response.json::<Value>().await.expect("json")["id"]
             .as_i64()
             .expect("id")
+    }
+
+    /// PATCHes a product through the admin API; returns the status.
+    pub async fn patch_product(&self, id: i64, patch: &Value) -> StatusCode {
+        self.admin(reqwest::Method::PATCH, &format!("/admin/v1/products/{id}"))
+            .json(patch)
+            .send()
+            .await
+            .expect("request sent")
+            .status()
+    }
+
+    /// GET a path with extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = self.http.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request sent")
     }
 
     /// POSTs a charge body to a user, with an `Idempotency-Key` header when `key` is given.

@@ -1,5 +1,5 @@
 //! Redis as a test sees it: servers of the test's own (for tests that stop, restart or flush
-//! Redis), and the deletion of a test's keys on the shared one.
+//! Redis), the deletion of a test's keys on the shared one, and who listens on a channel.
 
 use std::{process::Stdio, time::Duration};
 
@@ -7,7 +7,7 @@ use fred::prelude::{Builder, ClientLike, Config, Key, KeysInterface};
 use futures_util::TryStreamExt;
 use tokio::process::Child;
 
-use crate::{TestCa, free_port};
+use crate::{TestApp, TestCa, free_port};
 
 /// Deletes every key under `prefix` on the Redis at `url` (`SCAN`, then `DEL` in batches).
 /// The prefix is matched as a glob: the ones `spawn_app` makes have no glob characters.
@@ -22,6 +22,25 @@ pub(crate) async fn delete_keys(url: &str, prefix: &str) -> Result<(), fred::err
         client.del::<(), _>(batch.to_vec()).await?;
     }
     client.quit().await
+}
+
+impl TestApp {
+    /// How many connections are subscribed to the node's channel `name` (after its prefix),
+    /// asked with `redis-cli` (`PUBSUB NUMSUB`).
+    pub async fn subscribers(&self, name: &str) -> i64 {
+        let channel = format!("{}{name}", self.settings.redis_prefix);
+        let output = tokio::process::Command::new("redis-cli")
+            .args(["-u", self.settings.redis_url.expose(), "PUBSUB", "NUMSUB"])
+            .arg(&channel)
+            .output()
+            .await
+            .expect("redis-cli runs");
+        let text = String::from_utf8_lossy(&output.stdout);
+        text.lines()
+            .nth(1)
+            .and_then(|count| count.trim().parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// A Redis server of the test's own, on a free port, stopped when dropped.

@@ -300,7 +300,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Products ordered by id. */
+        /**
+         * Products ordered by id. Served from the node's cache, at most
+         *     `EDGECART_PRODUCT_TTL_SECS` behind orders; revalidate with the `ETag`.
+         */
         get: operations["list"];
         put?: never;
         post?: never;
@@ -337,7 +340,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One product. */
+        /**
+         * One product. Served from the node's cache, at most `EDGECART_PRODUCT_TTL_SECS` behind
+         *     orders; revalidate with the `ETag`.
+         */
         get: operations["detail"];
         put?: never;
         post?: never;
@@ -493,7 +499,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One product. */
+        /**
+         * One product. Served from the node's cache, at most `EDGECART_PRODUCT_TTL_SECS` behind
+         *     orders; revalidate with the `ETag`.
+         */
         get: operations["detail_seed_path"];
         put?: never;
         post?: never;
@@ -3360,7 +3369,10 @@ export interface operations {
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of earlier answers; a current one gives 304 */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3369,11 +3381,34 @@ export interface operations {
             /** @description A page of products */
             200: {
                 headers: {
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
+                    "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
+                    ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProductPage"];
                 };
+            };
+            /** @description Unchanged since the given ETag; no body */
+            304: {
+                headers: {
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
+                    "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
+                    ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description INVALID_LIMIT, INVALID_CURSOR or INVALID_QUERY */
             400: {
@@ -3417,8 +3452,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description An ETag from an earlier answer */
-                "If-None-Match"?: string | null;
+                /** @description ETags of earlier answers; a current one gives 304 */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3428,18 +3463,31 @@ export interface operations {
             /** @description Up to 5 products */
             200: {
                 headers: {
-                    /** @description public, max-age=N (N = the staleness bound) */
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
                     "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
                     ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PopularView"][];
                 };
             };
-            /** @description Unchanged since the given ETag */
+            /** @description Unchanged since the given ETag; no body */
             304: {
                 headers: {
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
+                    "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
+                    ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3467,7 +3515,10 @@ export interface operations {
     detail: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of earlier answers; a current one gives 304 */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Product id */
                 productId: number;
@@ -3479,11 +3530,34 @@ export interface operations {
             /** @description The product */
             200: {
                 headers: {
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
+                    "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
+                    ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProductView"];
                 };
+            };
+            /** @description Unchanged since the given ETag; no body */
+            304: {
+                headers: {
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
+                    "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
+                    ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description INVALID_PRODUCT_ID */
             400: {
@@ -4048,8 +4122,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description An ETag from an earlier answer */
-                "If-None-Match"?: string | null;
+                /** @description ETags of earlier answers; a current one gives 304 */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -4059,18 +4133,31 @@ export interface operations {
             /** @description Up to 5 products */
             200: {
                 headers: {
-                    /** @description public, max-age=N (N = the staleness bound) */
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
                     "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
                     ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PopularView"][];
                 };
             };
-            /** @description Unchanged since the given ETag */
+            /** @description Unchanged since the given ETag; no body */
             304: {
                 headers: {
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
+                    "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
+                    ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4098,7 +4185,10 @@ export interface operations {
     detail_seed_path: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of earlier answers; a current one gives 304 */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Product id */
                 productId: number;
@@ -4110,11 +4200,34 @@ export interface operations {
             /** @description The product */
             200: {
                 headers: {
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
+                    "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
+                    ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProductView"];
                 };
+            };
+            /** @description Unchanged since the given ETag; no body */
+            304: {
+                headers: {
+                    /** @description Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age */
+                    Age?: number;
+                    /** @description public, max-age=N, stale-if-error=S */
+                    "Cache-Control"?: string;
+                    /** @description The answer's tag: the same on every node for the same answer */
+                    ETag?: string;
+                    /** @description Accept-Encoding */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description INVALID_PRODUCT_ID */
             400: {

@@ -89,6 +89,33 @@ pub struct Settings {
     #[arg(long, env = "EDGECART_POPULAR_TTL_SECS", default_value_t = 10)]
     pub popular_ttl_secs: u64,
 
+    /// Staleness bound of product reads (details and list pages), in seconds: `stock` in a
+    /// read lags orders by at most this much. Also their `Cache-Control: max-age`.
+    #[arg(long, env = "EDGECART_PRODUCT_TTL_SECS", default_value_t = 1)]
+    pub product_ttl_secs: u64,
+
+    /// How long past its staleness bound a cached product or popular answer may still be
+    /// served while PostgreSQL is unreachable, in seconds (`stale-if-error`).
+    #[arg(long, env = "EDGECART_STALE_IF_ERROR_SECS", default_value_t = 300)]
+    pub stale_if_error_secs: u64,
+
+    /// Answers each product cache (details, list pages) holds at most.
+    #[arg(
+        long,
+        env = "EDGECART_PRODUCT_CACHE_ENTRIES",
+        default_value_t = 100_000
+    )]
+    pub product_cache_entries: u64,
+
+    /// Bytes each product cache (details, list pages) holds at most, bodies and bookkeeping.
+    #[arg(long, env = "EDGECART_PRODUCT_CACHE_BYTES", default_value_t = 64 << 20)]
+    pub product_cache_bytes: u64,
+
+    /// How often a node checks PostgreSQL for product changes it was not told about, in
+    /// milliseconds (changes are also announced on Redis).
+    #[arg(long, env = "EDGECART_PRODUCT_SYNC_MS", default_value_t = 500)]
+    pub product_sync_ms: u64,
+
     /// Maximum PostgreSQL connections of this node.
     #[arg(long, env = "EDGECART_DB_POOL_SIZE", default_value_t = 32)]
     pub db_pool_size: usize,
@@ -282,6 +309,26 @@ impl Settings {
     /// The popular-products staleness bound.
     pub fn popular_ttl(&self) -> Duration {
         Duration::from_secs(self.popular_ttl_secs)
+    }
+
+    /// The product caches' bounds.
+    pub fn product_cache(&self) -> crate::cache::Bounds {
+        let fresh = Duration::from_secs(self.product_ttl_secs);
+        self.cache_bounds(fresh, self.product_cache_entries, self.product_cache_bytes)
+    }
+
+    /// The popular list's cache bounds (one list; a few generations of it at most).
+    pub fn popular_cache(&self) -> crate::cache::Bounds {
+        self.cache_bounds(self.popular_ttl(), 8, 1 << 20)
+    }
+
+    fn cache_bounds(&self, fresh: Duration, entries: u64, bytes: u64) -> crate::cache::Bounds {
+        crate::cache::Bounds {
+            fresh,
+            stale_if_error: Duration::from_secs(self.stale_if_error_secs),
+            max_entries: entries,
+            max_bytes: bytes,
+        }
     }
 
     /// The PostgreSQL connection wait bound.

@@ -98,7 +98,7 @@ pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
 
 /// A request for one page of a list ordered by id: how many items, and after which id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     /// Items to return, 1 to [`MAX_PAGE_SIZE`].
     pub limit: i64,

@@ -1,14 +1,17 @@
 //! The parts of the OpenAPI document every route shares, written once: the error responses
 //! many routes have (as utoipa [`IntoResponses`]), the problem+json body of every error
-//! response, and the seed's path aliases documented from their main routes.
+//! response, the revalidation of the cached routes, and the seed's path aliases documented
+//! from their main routes.
 
 use std::collections::BTreeMap;
 
 use utoipa::{
     IntoResponses, Modify,
     openapi::{
-        ContentBuilder, OpenApi, PathItem, Ref, RefOr, Response, ResponseBuilder,
-        path::Operation,
+        Content, ContentBuilder, Object, OpenApi, PathItem, Ref, RefOr, Required, Response,
+        ResponseBuilder, Type,
+        header::{Header, HeaderBuilder},
+        path::{Operation, Parameter, ParameterBuilder, ParameterIn},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
 };
@@ -171,6 +174,83 @@ fn problem_example(status: &str, description: &str) -> serde_json::Value {
         "type": "about:blank", "title": title, "status": status,
         "code": code, "detail": description,
     })
+}
+
+/// The routes served from the node's caches with revalidation ([`super::cached`]).
+pub const CACHED_ROUTES: [&str; 3] = [
+    "/api/v1/products/{productId}",
+    "/api/v1/products",
+    "/api/v1/products/popular",
+];
+
+/// Documents the revalidation of [`CACHED_ROUTES`]: the `If-None-Match` parameter, the
+/// headers of their 200 answers, and the 304 answer with the same headers.
+pub struct CachedAnswers;
+
+impl Modify for CachedAnswers {
+    fn modify(&self, openapi: &mut OpenApi) {
+        for route in CACHED_ROUTES {
+            let Some(get) = openapi
+                .paths
+                .paths
+                .get_mut(route)
+                .and_then(|i| i.get.as_mut())
+            else {
+                continue;
+            };
+            get.parameters
+                .get_or_insert_with(Vec::new)
+                .push(if_none_match());
+            if let Some(RefOr::T(ok)) = get.responses.responses.get_mut("200") {
+                ok.headers.extend(revalidation_headers());
+            }
+            let not_modified = revalidation_headers().into_iter().fold(
+                ResponseBuilder::new().description("Unchanged since the given ETag; no body"),
+                |response, (name, header)| response.header(name, header),
+            );
+            get.responses
+                .responses
+                .insert("304".to_owned(), RefOr::T(not_modified.build()));
+        }
+    }
+}
+
+fn if_none_match() -> Parameter {
+    ParameterBuilder::new()
+        .name("If-None-Match")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some("ETags of earlier answers; a current one gives 304"))
+        .schema(Some(Object::with_type(Type::String)))
+        .build()
+}
+
+fn revalidation_headers() -> [(String, Header); 4] {
+    let header = |name: &str, schema_type, description: &str| {
+        let header = HeaderBuilder::new()
+            .schema(Object::with_type(schema_type))
+            .description(Some(description))
+            .build();
+        (name.to_owned(), header)
+    };
+    [
+        header(
+            "ETag",
+            Type::String,
+            "The answer's tag: the same on every node for the same answer",
+        ),
+        header(
+            "Cache-Control",
+            Type::String,
+            "public, max-age=N, stale-if-error=S",
+        ),
+        header("Vary", Type::String, "Accept-Encoding"),
+        header(
+            "Age",
+            Type::Integer,
+            "Seconds since the answer was loaded; only while the database is unreachable and the answer is past max-age",
+        ),
+    ]
 }
 
 /// Documents each seed alias as its main route, with an operation id of its own.

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_auth;
 pub mod audit;
 pub mod body;
+pub mod cached;
 pub mod docs;
 pub mod extract;
 pub mod openapi;
@@ -30,7 +31,12 @@ use axum::{
 };
 use tower::{ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
 use tower_http::{
+    CompressionLevel,
     catch_panic::CatchPanicLayer,
+    compression::{
+        CompressionLayer,
+        predicate::{NotForContentType, Predicate, SizeAbove},
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -101,9 +107,25 @@ pub fn metrics_router(app: App) -> Router {
     with_shared_layers(router, &app).with_state(app)
 }
 
+/// Bodies smaller than this are sent as they are: compressing them saves a few bytes at best.
+const COMPRESS_ABOVE_BYTES: u16 = 256;
+
+/// gzip or brotli (whichever the client prefers, by `Accept-Encoding`) for bodies over
+/// [`COMPRESS_ABOVE_BYTES`], at level 4 of each: cheap enough to do per response. Images and
+/// event streams are left alone. A compressed response carries `Vary: Accept-Encoding`.
+fn compression() -> CompressionLayer<impl Predicate> {
+    let worth_it = SizeAbove::new(COMPRESS_ABOVE_BYTES)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(worth_it)
+}
+
 /// `router` behind the layers every route and the fallback share: request id, trace span,
-/// metrics, problem+json for bare error statuses, panic catching, the request deadline and
-/// the extractors' default body limit.
+/// response compression, metrics, problem+json for bare error statuses, panic catching, the
+/// request deadline and the extractors' default body limit. Compression sits outside the
+/// problem+json mapping, so it sees (and may compress) the final body.
 fn with_shared_layers(router: Router<App>, app: &App) -> Router<App> {
     let settings = app.settings();
     let layers = ServiceBuilder::new()
@@ -115,6 +137,7 @@ fn with_shared_layers(router: Router<App>, app: &App) -> Router<App> {
             span
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(compression())
         .layer(middleware::from_fn_with_state(app.clone(), record_metrics))
         .layer(middleware::from_fn(problem::ensure_problem_json))
         .layer(CatchPanicLayer::custom(problem::panic_response))

@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 
 use super::{
     admin, audit,
-    docs::{BearerAuth, ProblemBodies, SeedPaths},
+    docs::{BearerAuth, CachedAnswers, ProblemBodies, SeedPaths},
     ops, orders, plugins, problem, products, reference, users,
 };
 
@@ -25,6 +25,6 @@ use super::{
         ops::healthz, ops::readyz, ops::metrics, ops::openapi, reference::api_reference,
     ),
     components(schemas(problem::Problem)),
-    modifiers(&BearerAuth, &ProblemBodies, &SeedPaths),
+    modifiers(&BearerAuth, &ProblemBodies, &CachedAnswers, &SeedPaths),
 )]
 pub struct ApiDoc;

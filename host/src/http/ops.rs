@@ -67,6 +67,7 @@ async fn readyz(State(app): State<App>) -> Result<Json<Status>, ApiError> {
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 async fn metrics(State(app): State<App>) -> Response {
     app.health().refresh_gauges().await;
+    app.catalog().observe_caches().await;
     let text = app.metrics().render();
     (
         [(

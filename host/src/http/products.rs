@@ -1,26 +1,19 @@
 //! Products: detail, the list and the popular list (the detail and the popular list also at
-//! the seed's paths).
+//! the seed's paths), all served from the node's caches with revalidation ([`cached`]).
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
-    routing::get,
-};
-use bytes::Bytes;
+use axum::{Router, extract::State, http::HeaderMap, response::Response, routing::get};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    docs,
+    cached, docs,
     extract::{Id, ListQuery, PageQuery},
     problem::ApiError,
+    render::json_bytes,
 };
 use crate::{
     app::App,
-    cache::Popular,
-    domain::{Product, ProductId},
+    domain::{Product, ProductId, Sold},
 };
 
 /// Routes of this module.
@@ -72,7 +65,8 @@ pub struct ProductPage {
     pub next_cursor: Option<String>,
 }
 
-/// One product.
+/// One product. Served from the node's cache, at most `EDGECART_PRODUCT_TTL_SECS` behind
+/// orders; revalidate with the `ETag`.
 #[utoipa::path(get, path = "/api/v1/products/{productId}", tag = "products",
     params(("productId" = i64, Path, minimum = 1, description = "Product id")),
     responses(
@@ -84,11 +78,16 @@ pub struct ProductPage {
 async fn detail(
     State(app): State<App>,
     Id(id): Id<ProductId>,
-) -> Result<Json<ProductView>, ApiError> {
-    Ok(Json(app.catalog().product(id).await?.into()))
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let catalog = app.catalog();
+    let render = |product: &Product| json_bytes(&ProductView::from(product.clone()));
+    let served = catalog.product(id, render).await?;
+    Ok(cached::respond(&served, catalog.product_bounds(), &headers))
 }
 
-/// Products ordered by id.
+/// Products ordered by id. Served from the node's cache, at most
+/// `EDGECART_PRODUCT_TTL_SECS` behind orders; revalidate with the `ETag`.
 #[utoipa::path(get, path = "/api/v1/products", tag = "products",
     params(PageQuery),
     responses(
@@ -99,12 +98,17 @@ async fn detail(
 async fn list(
     State(app): State<App>,
     ListQuery(page): ListQuery,
-) -> Result<Json<ProductPage>, ApiError> {
-    let page = app.catalog().list(page).await?;
-    Ok(Json(ProductPage {
-        items: page.items.into_iter().map(ProductView::from).collect(),
-        next_cursor: page.next_cursor.map(|c| c.encode()),
-    }))
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let catalog = app.catalog();
+    let render = |page: &crate::domain::Page<Product>| {
+        json_bytes(&ProductPage {
+            items: page.items.iter().cloned().map(ProductView::from).collect(),
+            next_cursor: page.next_cursor.map(|c| c.encode()),
+        })
+    };
+    let served = catalog.list(page, render).await?;
+    Ok(cached::respond(&served, catalog.product_bounds(), &headers))
 }
 
 /// A popular product: units sold in paid orders of the last 72 hours.
@@ -121,61 +125,27 @@ pub struct PopularView {
     pub sale_count: i64,
 }
 
+impl From<&Sold> for PopularView {
+    fn from(sold: &Sold) -> Self {
+        Self {
+            id: sold.id,
+            name: sold.name.clone(),
+            sale_count: sold.count,
+        }
+    }
+}
+
 /// The 5 products most sold in paid orders of the last 72 hours, most first, ties by id.
 /// Served from a cache at most `EDGECART_POPULAR_TTL_SECS` stale; revalidate with the `ETag`.
 #[utoipa::path(get, path = "/api/v1/products/popular", tag = "products",
-    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
     responses(
-        (status = 200, description = "Up to 5 products", body = Vec<PopularView>,
-            headers(("Cache-Control" = String, description = "public, max-age=N (N = the staleness bound)"), ("ETag" = String))),
-        (status = 304, description = "Unchanged since the given ETag"),
+        (status = 200, description = "Up to 5 products", body = Vec<PopularView>),
         docs::Unavailable,
     ))]
 async fn popular(State(app): State<App>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let list = app.catalog().popular().await?;
-    let etag = format!("\"{}\"", list.tag);
-    let max_age = format!("public, max-age={}", app.catalog().popular_ttl().as_secs());
-    let unchanged = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag || tag == "*");
-    let mut response = if unchanged {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        rendered(&list)
-    };
-    let headers = response.headers_mut();
-    if let (Ok(etag), Ok(max_age)) = (
-        HeaderValue::from_str(&etag),
-        HeaderValue::from_str(&max_age),
-    ) {
-        headers.insert(header::ETAG, etag);
-        headers.insert(header::CACHE_CONTROL, max_age);
-    }
-    Ok(response)
-}
-
-/// The list as a JSON response; the body is rendered once per cached list.
-fn rendered(list: &Popular) -> Response {
-    let json = |body: &Bytes| ([(header::CONTENT_TYPE, "application/json")], body.clone());
-    if let Some(body) = list.rendered.get() {
-        return json(body).into_response();
-    }
-    let items: Vec<PopularView> = list
-        .items
-        .iter()
-        .map(|s| PopularView {
-            id: s.id,
-            name: s.name.clone(),
-            sale_count: s.count,
-        })
-        .collect();
-    match serde_json::to_vec(&items) {
-        Ok(body) => json(list.rendered.get_or_init(|| Bytes::from(body))).into_response(),
-        // Cannot happen for these types; `Json` reports it as a 500 if it ever does.
-        Err(_) => Json(items).into_response(),
-    }
+    let catalog = app.catalog();
+    let render =
+        |items: &[Sold]| json_bytes(&items.iter().map(PopularView::from).collect::<Vec<_>>());
+    let served = catalog.popular(render).await?;
+    Ok(cached::respond(&served, catalog.popular_bounds(), &headers))
 }

@@ -20,12 +20,18 @@ pub fn created(value: &impl Serialize) -> Response {
     (StatusCode::CREATED, Json(value)).into_response()
 }
 
+/// A JSON body's bytes. Serializing the API's views cannot fail (string keys, no custom
+/// serializers); an empty body would show it if it ever did.
+pub fn json_bytes(value: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
 /// Renders a JSON body as the bytes an idempotency record keeps.
 pub fn stored_json(status: StatusCode, value: &impl Serialize) -> StoredResponse {
     StoredResponse {
         status: status.as_u16(),
         content_type: "application/json".into(),
-        body: Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+        body: Bytes::from(json_bytes(value)),
     }
 }
 

@@ -100,6 +100,10 @@ label! {
     Cache {
         /// The popular-products list.
         Popular => "popular",
+        /// Product details.
+        Product => "product",
+        /// Pages of the product list.
+        ProductList => "product_list",
     }
 }
 

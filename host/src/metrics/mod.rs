@@ -41,6 +41,9 @@ struct Inner {
     charges: IntCounterVec,
     cache_requests: IntCounterVec,
     cache_misses: IntCounterVec,
+    cache_stale: IntCounterVec,
+    cache_entries: IntGaugeVec,
+    cache_bytes: IntGaugeVec,
     plugin_calls: IntCounterVec,
     plugin_failures: IntCounterVec,
     plugin_duration: HistogramVec,
@@ -166,6 +169,31 @@ impl Metrics {
                 "edgecart_cache_misses_total",
                 "Cache lookups that ran the loader (concurrent misses share one), by cache.",
                 &["cache"],
+            ),
+            cache_stale: counter(
+                "edgecart_cache_stale_total",
+                "Cached answers served past their freshness because PostgreSQL was unreachable, by cache.",
+                &["cache"],
+            ),
+            cache_entries: register(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "edgecart_cache_entries",
+                        "Entries a cache holds (an answer and its fresh index count apart), by cache.",
+                    ),
+                    &["cache"],
+                ),
+            ),
+            cache_bytes: register(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "edgecart_cache_bytes",
+                        "Weighed bytes a cache holds (bodies and bookkeeping), by cache.",
+                    ),
+                    &["cache"],
+                ),
             ),
             plugin_calls: counter(
                 "edgecart_plugin_calls_total",

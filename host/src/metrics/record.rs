@@ -172,6 +172,28 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts one answer served past its freshness because PostgreSQL was unreachable.
+    pub fn cache_stale(&self, cache: Cache) {
+        self.0
+            .cache_stale
+            .with_label_values(&[cache.as_str()])
+            .inc();
+    }
+
+    /// Sets a cache's size gauges.
+    pub fn set_cache_size(&self, cache: Cache, entries: u64, bytes: u64) {
+        let label = [cache.as_str()];
+        let value = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.0
+            .cache_entries
+            .with_label_values(&label)
+            .set(value(entries));
+        self.0
+            .cache_bytes
+            .with_label_values(&label)
+            .set(value(bytes));
+    }
+
     /// Sets the gauges read at scrape time (pool state, Redis connectivity).
     pub fn set_pool_state(
         &self,

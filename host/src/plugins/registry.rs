@@ -24,7 +24,10 @@ use super::{
 use crate::{
     metrics::{CallResult, Metrics, PluginCalls},
     rules::{ChargeInput, Decision, LinePrice, OrderInput, RuleFailure, Rules},
-    store::{PgPool, plugins as store},
+    store::{
+        PgPool, plugins as store,
+        revisions::{self, Revision},
+    },
 };
 
 /// One plugin as it runs on its hook.
@@ -153,7 +156,7 @@ impl Registry {
     pub async fn sync(&self, pool: &PgPool) -> Result<i64, SyncError> {
         let _one_at_a_time = self.0.syncing.lock().await;
         let client = pool.get().await?;
-        let revision = store::revision(&client).await?;
+        let revision = revisions::current(&client, Revision::Plugins).await?;
         if revision == self.0.active.load().revision && self.is_loaded() {
             return Ok(revision);
         }

@@ -1,23 +1,35 @@
-//! Keeping every node's registry in step: a change is announced on the Redis channel
-//! `<prefix>plugins` after it commits, and each node reloads when it hears one, or when its
-//! poll of PostgreSQL's plugin revision finds a change it missed (Redis down, node started
-//! later). PostgreSQL is the truth; an announcement only makes convergence fast.
+//! Keeping every node's registry in step ([`crate::revisions`]): a change is announced on
+//! the Redis channel `<prefix>plugins` after it commits, and each node reloads when it hears
+//! one, or when its check of PostgreSQL's plugin revision finds a change it missed.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::Registry;
-use crate::{redis::Redis, store::PgPool};
+use super::{Registry, SyncError};
+use crate::{
+    redis::Redis,
+    revisions::{self, Follower},
+    store::PgPool,
+};
 
 /// The channel (after the prefix) plugin changes are announced on.
 const CHANNEL: &str = "plugins";
 
-/// Announces a new plugin revision to every node (best effort: nodes also poll PostgreSQL,
-/// so a lost announcement only delays convergence).
+/// Announces a new plugin revision to every node.
 pub async fn announce(redis: &Redis, revision: i64) {
-    if let Err(error) = redis.publish(&redis.key(CHANNEL), revision).await {
-        tracing::warn!(%error, "could not announce a plugin change; other nodes will poll it");
+    revisions::announce(redis, CHANNEL, revision).await;
+}
+
+impl Follower for Registry {
+    type Error = SyncError;
+
+    async fn heard(&self, pool: &PgPool, _revision: i64) -> Result<(), SyncError> {
+        self.sync(pool).await.map(drop)
+    }
+
+    async fn catch_up(&self, pool: &PgPool) -> Result<(), SyncError> {
+        self.sync(pool).await.map(drop)
     }
 }
 
@@ -31,26 +43,5 @@ pub async fn keep_in_sync(
     every: Duration,
     stop: CancellationToken,
 ) {
-    let wake = Arc::new(tokio::sync::Notify::new());
-    let watching = redis.watch_channel(redis.key(CHANNEL), stop.clone(), {
-        let wake = wake.clone();
-        move || wake.notify_one()
-    });
-    let mut failing = false;
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => break,
-            () = wake.notified() => {}
-            () = tokio::time::sleep(every) => {}
-        }
-        match registry.sync(&pool).await {
-            Ok(_) => failing = false,
-            Err(error) if !failing => {
-                failing = true;
-                tracing::warn!(error = %crate::telemetry::chain(&error), "could not load plugin changes; keeping the loaded set");
-            }
-            Err(_) => {}
-        }
-    }
-    let _ = watching.await;
+    revisions::keep_in_sync(registry, CHANNEL, pool, redis, every, stop).await;
 }

@@ -10,6 +10,7 @@ pub mod orders;
 pub mod outbox;
 pub mod plugins;
 pub mod products;
+pub mod revisions;
 pub mod sales;
 pub mod users;
 

@@ -1,4 +1,5 @@
-//! The `plugins`, `plugin_versions`, `plugin_activations` and `plugin_revision` tables.
+//! The `plugins`, `plugin_versions` and `plugin_activations` tables (their revision is in
+//! [`super::revisions`]).
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
@@ -46,25 +47,6 @@ const PLUGIN_COLUMNS: &str =
     "p.name, p.hook, p.priority, p.config, p.active_version, p.shadow_version";
 const VERSION_COLUMNS: &str =
     "v.name, v.version, v.sha256, octet_length(v.bytes)::bigint AS size, v.note, v.created_at";
-
-/// The revision of what runs; every change bumps it.
-#[tracing::instrument(name = "store.plugins.revision", level = "debug", skip_all)]
-pub async fn revision(db: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
-    let stmt = db
-        .prepare_cached("SELECT revision FROM plugin_revision")
-        .await?;
-    Ok(db.query_one(&stmt, &[]).await?.get(0))
-}
-
-/// Bumps the revision (locking its row until the transaction ends, which also serializes
-/// concurrent changes) and returns the new one.
-#[tracing::instrument(name = "store.plugins.bump_revision", level = "debug", skip_all)]
-pub async fn bump_revision(db: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
-    let stmt = db
-        .prepare_cached("UPDATE plugin_revision SET revision = revision + 1 RETURNING revision")
-        .await?;
-    Ok(db.query_one(&stmt, &[]).await?.get(0))
-}
 
 /// Every plugin, by name.
 #[tracing::instrument(name = "store.plugins.all", level = "debug", skip_all)]

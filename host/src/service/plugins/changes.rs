@@ -8,7 +8,10 @@ use super::super::{Committed, Error, Work, commit, operators};
 use crate::{
     domain::{Operator, Plugin, Version},
     plugins::Hook,
-    store::plugins as store,
+    store::{
+        plugins as store,
+        revisions::{self as store_revisions, Revision},
+    },
 };
 
 /// One change to a plugin's state.
@@ -74,7 +77,7 @@ pub(super) fn register_in<'t>(
 ) -> Work<'t, (Option<i64>, Committed)> {
     Box::pin(async move {
         // The revision row first: a node starting beside us waits here, then sees ours.
-        store::bump_revision(tx).await?;
+        store_revisions::bump(tx, Revision::Plugins).await?;
         if store::any(tx).await? {
             return Ok((None, commit(tx, &[]).await?));
         }
@@ -99,7 +102,7 @@ async fn apply(
 ) -> Result<i64, Error> {
     {
         // The revision row first: it serializes every change, on every node.
-        let revision = store::bump_revision(tx).await?;
+        let revision = store_revisions::bump(tx, Revision::Plugins).await?;
         let plugin = store::find(tx, name, true)
             .await?
             .ok_or(Error::PluginNotFound)?;

@@ -1,83 +1,31 @@
-//! The product catalog: detail, list, and the operator's create and update.
+//! The operator's changes to the catalog (create, update) and how every node forgets the
+//! answers they made stale. Each change bumps the catalog revision in its own transaction;
+//! once it commits, this node resets its caches and announces the revision on the Redis
+//! channel [`CHANNEL`]; every node that hears it resets its caches, and a node that missed
+//! it finds the revision moved at its next check of PostgreSQL ([`crate::revisions`]).
 
-use std::{sync::Arc, time::Duration};
+use std::sync::atomic::Ordering;
 
 use deadpool_postgres::Transaction;
 
-use super::{Committed, Database, Error, Work, commit, operators, valid_text};
+use super::Catalog;
 use crate::{
-    cache::{Popular, PopularCache},
-    domain::{Operator, Page, PageRequest, Patch, Product, ProductId},
-    metrics::{Cache, Metrics},
-    store::{products, sales},
+    domain::{Operator, Patch, Product, ProductId},
+    revisions::{self as sync, Follower},
+    service::{Committed, Error, Work, commit, operators, valid_text},
+    store::{
+        PgPool, products,
+        revisions::{self, Revision},
+    },
 };
 
-/// The popular list's window: a rolling 72 hours.
-pub const POPULAR_WINDOW: Duration = Duration::from_secs(72 * 3600);
-/// How many products the popular list holds.
-pub const POPULAR_SIZE: i64 = 5;
+/// The channel (after the prefix) catalog changes are announced on.
+pub const CHANNEL: &str = "products";
 
 /// Longest accepted product name, in characters.
 const MAX_NAME_CHARS: usize = 200;
 
-/// The catalog use cases.
-#[derive(Clone)]
-pub struct Catalog {
-    db: Database,
-    popular: PopularCache,
-    metrics: Metrics,
-}
-
 impl Catalog {
-    /// Builds the service over the database.
-    pub fn new(db: Database, popular_ttl: Duration, metrics: Metrics) -> Self {
-        Self {
-            db,
-            popular: PopularCache::new(popular_ttl),
-            metrics,
-        }
-    }
-
-    /// The popular list's staleness bound.
-    pub fn popular_ttl(&self) -> Duration {
-        self.popular.ttl()
-    }
-
-    /// The 5 products most sold in paid orders of the last 72 hours, from the cache.
-    #[tracing::instrument(name = "catalog.popular", skip_all)]
-    pub async fn popular(&self) -> Result<Arc<Popular>, Error> {
-        self.metrics.cache_request(Cache::Popular);
-        let load = async {
-            self.metrics.cache_miss(Cache::Popular);
-            let client = self.db.pool().get().await?;
-            let items = sales::top(&client, POPULAR_WINDOW, POPULAR_SIZE).await?;
-            Ok::<_, Error>(Popular::new(items))
-        };
-        // Concurrent misses share one load, and so its error: a 503 only when PostgreSQL
-        // was unreachable, a 500 for any other failure.
-        self.popular
-            .get_or_load(load)
-            .await
-            .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(Error::Shared))
-    }
-
-    /// One product.
-    #[tracing::instrument(name = "catalog.product", skip_all, fields(product = %id))]
-    pub async fn product(&self, id: ProductId) -> Result<Product, Error> {
-        let client = self.db.pool().get().await?;
-        products::find(&client, id)
-            .await?
-            .ok_or(Error::ProductNotFound)
-    }
-
-    /// A page of products ordered by id.
-    #[tracing::instrument(name = "catalog.list", skip(self))]
-    pub async fn list(&self, page: PageRequest) -> Result<Page<Product>, Error> {
-        let client = self.db.pool().get().await?;
-        let rows = products::page(&client, page).await?;
-        Ok(Page::from_rows(rows, page.limit, |product| product.id))
-    }
-
     /// Adds a product.
     #[tracing::instrument(name = "catalog.create", skip_all)]
     pub async fn create(
@@ -89,9 +37,12 @@ impl Catalog {
     ) -> Result<Product, Error> {
         let name = valid_name(name)?;
         valid_amounts(Some(price), Some(stock))?;
-        self.db
+        let (product, revision) = self
+            .db
             .transaction(&(operator, name, price, stock), create_in)
-            .await
+            .await?;
+        self.changed(revision).await;
+        Ok(product)
     }
 
     /// Changes any of name, price and stock.
@@ -106,29 +57,61 @@ impl Catalog {
             patch.name = Some(valid_name(name)?.to_owned());
         }
         valid_amounts(patch.price, patch.stock)?;
-        self.db
+        let (product, revision) = self
+            .db
             .transaction(&(operator, id, &patch), update_in)
-            .await
+            .await?;
+        self.changed(revision).await;
+        Ok(product)
+    }
+
+    /// A committed change: forgotten here before the operator is answered, then announced.
+    async fn changed(&self, revision: i64) {
+        self.apply(revision);
+        sync::announce(&self.redis, CHANNEL, revision).await;
+    }
+
+    /// Resets the caches when `revision` is newer than the one applied.
+    fn apply(&self, revision: i64) {
+        if self.applied.fetch_max(revision, Ordering::AcqRel) < revision {
+            self.caches.reset();
+        }
+    }
+}
+
+impl Follower for Catalog {
+    type Error = Error;
+
+    async fn heard(&self, _pool: &PgPool, revision: i64) -> Result<(), Error> {
+        self.apply(revision);
+        Ok(())
+    }
+
+    async fn catch_up(&self, pool: &PgPool) -> Result<(), Error> {
+        let client = pool.get().await?;
+        self.apply(revisions::current(&client, Revision::Catalog).await?);
+        Ok(())
     }
 }
 
 fn create_in<'t>(
     tx: &'t Transaction<'t>,
     &(operator, name, price, stock): &'t (&Operator, &str, i64, i64),
-) -> Work<'t, (Product, Committed)> {
+) -> Work<'t, ((Product, i64), Committed)> {
     Box::pin(async move {
         let product = products::insert(tx, name, price, stock).await?;
         let after = product_json(&product);
         let target = format!("product:{}", product.id);
         operators::record(tx, operator, "product.create", &target, None, Some(&after)).await?;
-        Ok((product, commit(tx, &[]).await?))
+        let revision = revisions::bump(tx, Revision::Catalog).await?;
+        Ok(((product, revision), commit(tx, &[]).await?))
     })
 }
 
 fn update_in<'t>(
     tx: &'t Transaction<'t>,
     &(operator, id, patch): &'t (&Operator, ProductId, &Patch),
-) -> Work<'t, (Product, Committed)> {
+) -> Work<'t, ((Product, i64), Committed)> {
     Box::pin(async move {
         let (before, after) = products::update(tx, id, patch)
             .await?
@@ -144,7 +127,8 @@ fn update_in<'t>(
             Some(&after_json),
         )
         .await?;
-        Ok((after, commit(tx, &[]).await?))
+        let revision = revisions::bump(tx, Revision::Catalog).await?;
+        Ok(((after, revision), commit(tx, &[]).await?))
     })
 }
 
