@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use utoipa::{
     IntoResponses, Modify,
     openapi::{
-        Content, ContentBuilder, Object, OpenApi, PathItem, Ref, RefOr, Required, Response,
-        ResponseBuilder, Type,
+        ContentBuilder, Object, OpenApi, PathItem, Ref, RefOr, Required, Response, ResponseBuilder,
+        Type,
         header::{Header, HeaderBuilder},
         path::{Operation, Parameter, ParameterBuilder, ParameterIn},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
