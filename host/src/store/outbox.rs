@@ -28,20 +28,6 @@ pub struct Pending {
 pub const INSERT: &str =
     "INSERT INTO outbox (type, payload, traceparent) VALUES ($1, $2::text::jsonb, $3)";
 
-/// Stores one event of `event_type` with a JSON payload.
-#[tracing::instrument(name = "store.outbox.insert", level = "debug", skip_all)]
-pub async fn insert(
-    db: &impl GenericClient,
-    event_type: &str,
-    payload: &serde_json::Value,
-) -> Result<(), tokio_postgres::Error> {
-    let stmt = db.prepare_cached(INSERT).await?;
-    let traceparent = crate::telemetry::context::current();
-    db.execute(&stmt, &[&event_type, &payload.to_string(), &traceparent])
-        .await?;
-    Ok(())
-}
-
 /// Locks up to `limit` unsent events, oldest first, skipping those another relay holds; they
 /// stay locked until the transaction ends.
 #[tracing::instrument(name = "store.outbox.lock_unsent", level = "debug", skip_all)]
