@@ -67,11 +67,12 @@ pub async fn run(settings: &Settings) -> Result<(), SeedError> {
         };
         users.push(app.points().create_user(&system, new).await?);
     }
-    let render = |_: Result<&Order, &service::Error>| crate::idempotency::StoredResponse {
-        status: 201,
-        content_type: String::new(),
-        body: Default::default(),
-    };
+    let render: service::SharedRender<Order> =
+        std::sync::Arc::new(|_| crate::idempotency::StoredResponse {
+            status: 201,
+            content_type: String::new(),
+            body: Default::default(),
+        });
     for (user, lines) in ORDERS {
         let lines: Vec<(i64, i64)> = lines.iter().map(|&(p, q)| (products[p].id, q)).collect();
         let total = lines
@@ -79,7 +80,7 @@ pub async fn run(settings: &Settings) -> Result<(), SeedError> {
             .map(|&(id, q)| q * products.iter().find(|p| p.id == id).map_or(0, |p| p.price))
             .sum();
         let order = NewOrder::parse(Caller::Anyone, Some(users[*user].id), &lines, total)?;
-        app.orders().place(&order, None, &render).await?;
+        app.orders().place(&order, None, render.clone()).await?;
     }
     tracing::info!(
         users = USERS.len(),

@@ -108,8 +108,14 @@ impl App {
         let rules: Arc<dyn Rules> = Arc::new(registry.clone());
         let outbox = OutboxSignal::default();
         let app = App::new(Inner {
-            points: Points::new(db.clone(), rules.clone(), metrics.clone()),
-            orders: Orders::new(db.clone(), rules, metrics.clone(), outbox.clone()),
+            points: Points::new(db.clone(), rules.clone(), metrics.clone(), &settings.batch),
+            orders: Orders::new(
+                db.clone(),
+                rules,
+                metrics.clone(),
+                outbox.clone(),
+                &settings.batch,
+            ),
             operators: Operators::new(db.clone(), settings.admin_token.clone()),
             catalog: Catalog::new(
                 db,

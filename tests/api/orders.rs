@@ -486,15 +486,16 @@ async fn a_price_change_between_reading_and_paying_is_a_mismatch_not_a_wrong_cha
 }
 
 #[tokio::test]
-async fn a_price_raised_while_an_order_is_in_flight_is_caught_by_the_stock_step() {
-    // The order is priced at 1,000, then waits for its payer's row; meanwhile the price goes
-    // up. Its stock step must notice, price again, and refuse: with and without a key.
+async fn a_price_raised_while_an_order_waits_for_its_batch_is_caught_by_the_batch() {
+    // The order is priced at 1,000, then its batch waits for the product's row, whose holder
+    // raises the price. The batch must notice, the order be priced again, and refused: with
+    // and without a key.
     let app = Arc::new(spawn_app().await);
     for key in [None, Some("in-flight-price")] {
         let user = app.create_user("a", 10_000).await;
         let product = app.create_product("p", 1_000, 10).await;
         let before = snapshot(&app).await;
-        let lock = app.lock_user_row(user).await;
+        let lock = app.lock_product_row(product).await;
         let in_flight = tokio::spawn({
             let app = app.clone();
             async move {
@@ -503,15 +504,10 @@ async fn a_price_raised_while_an_order_is_in_flight_is_caught_by_the_stock_step(
             }
         });
         app.wait_for_lock_waiter().await;
-
-        app.db
-            .execute(
-                "UPDATE products SET price = 1500 WHERE id = $1",
-                &[&product],
-            )
-            .await
-            .unwrap();
-        lock.release().await;
+        lock.commit_with(&format!(
+            "UPDATE products SET price = 1500 WHERE id = {product}"
+        ))
+        .await;
 
         assert_problem(
             in_flight.await.unwrap(),

@@ -91,15 +91,33 @@ impl RowLock {
             .await
             .expect("rollback");
     }
+
+    /// Runs `statement` in the holding transaction and commits it: the waiting request goes
+    /// on and finds the row changed.
+    pub async fn commit_with(self, statement: &str) {
+        self.client
+            .batch_execute(&format!("{statement}; COMMIT"))
+            .await
+            .expect("change and commit");
+    }
 }
 
 impl TestApp {
     /// Holds a user's row until the returned lock is released.
     pub async fn lock_user_row(&self, user: i64) -> RowLock {
+        self.lock_row("users", user).await
+    }
+
+    /// Holds a product's row until the returned lock is released.
+    pub async fn lock_product_row(&self, product: i64) -> RowLock {
+        self.lock_row("products", product).await
+    }
+
+    async fn lock_row(&self, table: &str, id: i64) -> RowLock {
         let client = connect(self.settings.database_url.expose()).await;
         client
             .batch_execute(&format!(
-                "BEGIN; SELECT 1 FROM users WHERE id = {user} FOR UPDATE"
+                "BEGIN; SELECT 1 FROM {table} WHERE id = {id} FOR UPDATE"
             ))
             .await
             .expect("lock");

@@ -6,8 +6,10 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+mod batch;
 mod secrets;
 
+pub use batch::Batching;
 pub use secrets::{Secret, ServiceUrl};
 
 /// Settings shared by `serve`, `migrate` and `seed`.
@@ -288,6 +290,10 @@ pub struct Settings {
     /// Log format: `text` (readable) or `json`.
     #[arg(long, env = "EDGECART_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+
+    /// Group commit of orders and charges.
+    #[command(flatten)]
+    pub batch: Batching,
 }
 
 impl Settings {

@@ -173,10 +173,10 @@ async fn place(
         });
         IdempotentRequest::new(order.user, key, Method::POST.as_str(), "/api/v1/orders", &canonical)
     });
-    let render = render::answer_with(StatusCode::CREATED, |order: &Order| OrderView::from(order));
+    let render = render::shared(StatusCode::CREATED, |order: &Order| OrderView::from(order));
     let done = app
         .orders()
-        .place(&order, idempotency.as_ref(), &render)
+        .place(&order, idempotency.as_ref(), render)
         .await?;
     Ok(render::answer(done))
 }

@@ -35,16 +35,16 @@ pub fn stored_json(status: StatusCode, value: &impl Serialize) -> StoredResponse
     }
 }
 
-/// The renderer of a use case's answer: `status` with the JSON of `view(value)` for a
-/// success, the problem for an error.
-pub fn answer_with<T, V: Serialize>(
+/// The renderer of a use case's answer, for a batch to hold: `status` with the JSON of
+/// `view(value)` for a success, the problem for an error.
+pub fn shared<T, V: Serialize>(
     status: StatusCode,
-    view: impl Fn(&T) -> V + Sync,
-) -> impl Fn(Result<&T, &service::Error>) -> StoredResponse + Sync {
-    move |outcome| match outcome {
+    view: impl Fn(&T) -> V + Send + Sync + 'static,
+) -> service::SharedRender<T> {
+    std::sync::Arc::new(move |outcome| match outcome {
         Ok(value) => stored_json(status, &view(value)),
         Err(error) => problem::stored_problem(error),
-    }
+    })
 }
 
 /// Sends a rendered answer; a replay carries `Idempotent-Replayed: true`.

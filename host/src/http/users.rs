@@ -162,10 +162,10 @@ async fn charge(
 ) -> Result<Response, ApiError> {
     let path = format!("/api/v1/users/{user}/charge");
     let req = IdempotentRequest::new(user, key, Method::POST.as_str(), &path, &body);
-    let render = render::answer_with(StatusCode::OK, |user: &User| UserView::from(user.clone()));
+    let render = render::shared(StatusCode::OK, |user: &User| UserView::from(user.clone()));
     let done = app
         .points()
-        .charge(caller, user, body.charge_amount, &req, &render)
+        .charge(caller, user, body.charge_amount, &req, render)
         .await?;
     Ok(render::answer(done))
 }

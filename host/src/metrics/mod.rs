@@ -59,8 +59,17 @@ struct Inner {
     orders: IntCounterVec,
     stock_outs: IntCounterVec,
     db_transactions: HistogramVec,
+    batch_size: HistogramVec,
+    batch_wait: HistogramVec,
+    batches: IntCounterVec,
+    batch_retries: IntCounterVec,
     dependency_up: IntGaugeVec,
 }
+
+/// Batch size buckets: powers of two up to the largest cap.
+const BATCH_SIZE_BUCKETS: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 4096.0,
+];
 
 /// The one way a metric comes to exist: built from its static definition and registered,
 /// so none can be created and left out of the exposition.
@@ -281,6 +290,32 @@ impl Metrics {
                 "edgecart_db_transaction_duration_seconds",
                 "PostgreSQL transaction latency (begin to commit), by result (commit, error, retry).",
                 &["result"],
+            ),
+            batch_size: register(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "edgecart_batch_size",
+                        "Requests per group-commit batch, by kind (orders, charges).",
+                    )
+                    .buckets(BATCH_SIZE_BUCKETS.to_vec()),
+                    &["kind"],
+                ),
+            ),
+            batch_wait: histogram(
+                "edgecart_batch_queue_wait_seconds",
+                "How long a request waited in the queue for its batch, by kind.",
+                &["kind"],
+            ),
+            batches: counter(
+                "edgecart_batches_total",
+                "Group-commit batches, by kind and result (committed, failed).",
+                &["kind", "result"],
+            ),
+            batch_retries: counter(
+                "edgecart_batch_retries_total",
+                "Batches tried again because PostgreSQL asked (deadlock, serialization), by kind.",
+                &["kind"],
             ),
             dependency_up: register(
                 r,

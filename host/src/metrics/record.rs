@@ -51,6 +51,30 @@ impl Metrics {
         self.0.stock_outs.with_label_values::<&str>(&[]).inc();
     }
 
+    /// Records how long a request waited for its batch.
+    pub fn batch_wait(&self, kind: &str, waited: Duration) {
+        self.0
+            .batch_wait
+            .with_label_values(&[kind])
+            .observe(waited.as_secs_f64());
+    }
+
+    /// Records a finished batch: its size, how often it was retried, whether it committed.
+    pub fn batch_done(&self, kind: &str, size: usize, retries: u32, committed: bool) {
+        self.0
+            .batch_size
+            .with_label_values(&[kind])
+            .observe(size as f64);
+        let result = if committed { "committed" } else { "failed" };
+        self.0.batches.with_label_values(&[kind, result]).inc();
+        if retries > 0 {
+            self.0
+                .batch_retries
+                .with_label_values(&[kind])
+                .inc_by(u64::from(retries));
+        }
+    }
+
     /// Records one transaction's latency.
     pub fn observe_transaction(&self, result: TxResult, elapsed: Duration) {
         self.0

@@ -2,6 +2,7 @@
 //! outcomes and [`Error`]; none knows about HTTP (the HTTP layer hands in a renderer where an
 //! answer must be recorded inside a transaction).
 
+pub mod batch;
 pub mod catalog;
 pub mod operators;
 pub mod orders;
@@ -14,14 +15,11 @@ pub use operators::Operators;
 pub use orders::Orders;
 pub use plugins::Plugins;
 pub use points::Points;
-pub use tx::{Answer, Committed, Database, Finish, Origin, Render, Work, commit};
+pub use tx::{Answer, Committed, Database, Origin, SharedRender, Work, commit, commit_rows};
 
 use tokio_postgres::error::SqlState;
 
-use crate::{
-    rules::{Rejection, RuleFailure},
-    store::products::StockRefusal,
-};
+use crate::rules::{Rejection, RuleFailure};
 
 /// Every way a use case can fail. `http::problem` alone turns these into responses.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +137,10 @@ pub enum Unavailable {
     /// No connection could be had in time.
     #[error(transparent)]
     Pool(deadpool_postgres::PoolError),
+    /// The request's batch could not be committed for it: it waited too long in the queue,
+    /// or the worker stopped. Nothing of it was applied.
+    #[error("{0}")]
+    Batch(&'static str),
 }
 
 impl Error {
@@ -170,11 +172,6 @@ pub(crate) fn valid_text(text: &str, max_chars: usize) -> bool {
 
 impl From<tokio_postgres::Error> for Error {
     fn from(error: tokio_postgres::Error) -> Self {
-        match StockRefusal::of(&error) {
-            Some(StockRefusal::OutOfStock) => return Error::OutOfStock,
-            Some(StockRefusal::PriceChanged) => return Error::PriceChanged,
-            None => {}
-        }
         // 22021 (NUL or an invalid byte in a text parameter) and 22P05 (a `\u0000` or a
         // character the encoding lacks in JSON): the client's text, never the server's fault.
         if error.code().is_some_and(|c| {

@@ -3,11 +3,11 @@
 //! ends by committing itself with [`commit`] (its last statements travel with the COMMIT, so
 //! the rows they lock are held for their execution and the flush only).
 //!
-//! [`Database::answer`] builds on it for requests whose answer is rendered and may be
-//! idempotent: it prepares the work outside any transaction (reads, rules), claims the key in
-//! the work's transaction and records the rendered answer beside the work's last statements;
-//! a refusal is recorded by a transaction of its own (nothing of the work's writes survive),
-//! and inputs that changed under the work are prepared once more.
+//! [`Database::answer`] frames requests whose answer is rendered and may be idempotent: the
+//! Redis fast path first, then the work prepared outside any transaction (reads, rules) and
+//! run (by a batch, which claims the key and records the answer in its transaction); a
+//! refusal while preparing is recorded by a transaction of its own, and inputs that changed
+//! under the work are prepared once more.
 
 use deadpool_postgres::Transaction;
 use futures_util::future::BoxFuture;
@@ -22,7 +22,7 @@ use crate::{
         fast::FastStore,
     },
     metrics::{IdempotencyOutcome, Metrics, TxResult},
-    store::{self, PgPool},
+    store::{self, BatchRows, Bound, PgPool},
 };
 
 /// How many times a transaction is tried when PostgreSQL asks for a retry.
@@ -34,6 +34,10 @@ const MAX_PREPARES: usize = 2;
 /// Turns a use case's outcome into the bytes a client gets; supplied by the HTTP layer so the
 /// answer can be recorded inside the transaction without this layer knowing HTTP.
 pub type Render<'a, T> = &'a (dyn Fn(Result<&T, &Error>) -> StoredResponse + Sync);
+
+/// A [`Render`] a batch worker can hold: owned, and sendable to another task.
+pub type SharedRender<T> =
+    std::sync::Arc<dyn Fn(Result<&T, &Error>) -> StoredResponse + Send + Sync>;
 
 /// The future of one unit of work inside a transaction. Boxed because the work borrows the
 /// transaction, which plain async closures cannot yet express with a `Send` future.
@@ -62,10 +66,9 @@ pub struct Answer {
     pub origin: Origin,
 }
 
-/// Proof that a unit of work committed itself with [`commit`]; carries the answer
-/// [`Finish::commit`] recorded, so it is rendered once.
+/// Proof that a unit of work committed itself with [`commit`].
 #[derive(Debug)]
-pub struct Committed(Option<StoredResponse>);
+pub struct Committed(());
 
 /// Runs `statements` as the transaction's last ones and commits in the same round trip: all
 /// are sent before any answer is awaited. When one fails, the commit rolls the transaction
@@ -94,35 +97,20 @@ pub async fn commit(
         result?;
     }
     committed?;
-    Ok(Committed(None))
+    Ok(Committed(()))
 }
 
-/// What a rendered work must do last: commit its statements, with its answer recorded beside
-/// them when the request has an idempotency key.
-pub struct Finish<'a, T> {
-    record: Option<(&'a IdempotentRequest, Render<'a, T>)>,
-}
-
-impl<T> Finish<'_, T> {
-    /// Commits `statements` (see [`commit`]) for the answer `value`, recording the rendered
-    /// answer first when the request has a key.
-    pub async fn commit(
-        self,
-        tx: &Transaction<'_>,
-        value: &T,
-        statements: &[Statement<'_>],
-    ) -> Result<Committed, Error> {
-        let Some((req, render)) = self.record else {
-            return Ok(commit(tx, statements).await?);
-        };
-        let response = render(Ok(value));
-        let record = durable::Completion::new(req, &response);
-        let params = record.params();
-        let mut all = statements.to_vec();
-        all.push((durable::COMPLETE, &params));
-        commit(tx, &all).await?;
-        Ok(Committed(Some(response)))
-    }
+/// Commits the statements that write `rows` as the transaction's last ones (see [`commit`]).
+pub async fn commit_rows(
+    tx: &Transaction<'_>,
+    rows: &[&(dyn BatchRows + Sync)],
+) -> Result<Committed, tokio_postgres::Error> {
+    let bound: Vec<Bound<'_>> = rows.iter().flat_map(|rows| rows.statements()).collect();
+    let statements: Vec<Statement<'_>> = bound
+        .iter()
+        .map(|(sql, params)| (*sql, params.as_slice()))
+        .collect();
+    commit(tx, &statements).await
 }
 
 /// The database plus the idempotency fast path: everything a service needs to run work. The
@@ -196,23 +184,23 @@ impl Database {
         }
     }
 
-    /// Answers a request: `prepare` runs outside any transaction (reads, rules), `work` writes
-    /// what it prepared and finishes with its [`Finish`]. With an idempotency key the work
-    /// runs at most once per key: a repeat gets the first answer, a key in flight 409, a key
-    /// reused for another request 422. A business error is an answer too (rendered, and
-    /// recorded for the key); a server error (5xx) is returned and never recorded, so the
-    /// client may retry with the same key. Inputs that changed under the work
-    /// ([`Error::is_stale`]) are prepared once more, then refused.
-    pub async fn answer<P: Sync, T: Send, F>(
+    /// Answers a request: `prepare` runs outside any transaction (reads, rules), `run` applies
+    /// what it prepared (a batch claims the key and records the answer with its writes). With
+    /// an idempotency key the work runs at most once per key: a repeat gets the first answer,
+    /// a key in flight 409, a key reused for another request 422. A business error is an
+    /// answer too (rendered, and recorded for the key); a server error (5xx) is returned and
+    /// never recorded, so the client may retry with the same key. Inputs that changed under
+    /// the work ([`Error::is_stale`]) are prepared once more, then refused.
+    pub async fn answer<P, T, F, R>(
         &self,
         idempotency: Option<&IdempotentRequest>,
         render: Render<'_, T>,
-        prepare: impl Fn() -> F + Sync,
-        work: impl for<'t> Fn(&'t Transaction<'t>, &'t P, Finish<'t, T>) -> Work<'t, (T, Committed)>
-        + Sync,
+        prepare: impl Fn() -> F,
+        run: impl Fn(P) -> R,
     ) -> Result<Answer, Error>
     where
-        F: Future<Output = Result<P, Error>> + Send,
+        F: Future<Output = Result<P, Error>>,
+        R: Future<Output = Result<Answer, Error>>,
     {
         let fast = self.fast.as_ref().zip(idempotency);
         if let Some((fast, req)) = fast
@@ -227,8 +215,7 @@ impl Database {
                     Ok(prepared) => prepared,
                     Err(error) => break error,
                 };
-                let ctx = (idempotency, render, &prepared, &work, &self.metrics);
-                match self.transaction(&ctx, claim_and_work).await {
+                match run(prepared).await {
                     Ok(done) => return Ok(done),
                     Err(error) if error.is_stale() && prepares < MAX_PREPARES => prepares += 1,
                     Err(error) => break error,
@@ -251,7 +238,7 @@ impl Database {
 
     /// The answer to a refused request: a server error is returned as is; a business error
     /// is rendered, and recorded for the key in a transaction of its own.
-    async fn refuse<T: Send>(
+    async fn refuse<T>(
         &self,
         idempotency: Option<&IdempotentRequest>,
         render: Render<'_, T>,
@@ -299,44 +286,6 @@ async fn claim(
     }
 }
 
-/// The transaction of a rendered work: claim the key (if any), run the work, which commits
-/// its answer beside its last statements.
-type WorkCtx<'a, P, T, W> = (
-    Option<&'a IdempotentRequest>,
-    Render<'a, T>,
-    &'a P,
-    &'a W,
-    &'a Metrics,
-);
-
-fn claim_and_work<'t, P: Sync, T: Send, W>(
-    tx: &'t Transaction<'t>,
-    &(idempotency, render, prepared, work, metrics): &'t WorkCtx<'_, P, T, W>,
-) -> Work<'t, (Answer, Committed)>
-where
-    W: for<'u> Fn(&'u Transaction<'u>, &'u P, Finish<'u, T>) -> Work<'u, (T, Committed)> + Sync,
-{
-    Box::pin(async move {
-        if let Some(req) = idempotency
-            && let Some(earlier) = claim(tx, req, metrics).await?
-        {
-            return Ok((earlier, commit(tx, &[]).await?));
-        }
-        let finish = Finish {
-            record: idempotency.map(|req| (req, render)),
-        };
-        let (value, Committed(recorded)) = work(tx, prepared, finish).await?;
-        if idempotency.is_some() {
-            metrics.idempotency(IdempotencyOutcome::Fresh);
-        }
-        let answer = Answer {
-            response: recorded.unwrap_or_else(|| render(Ok(&value))),
-            origin: Origin::Applied,
-        };
-        Ok((answer, Committed(None)))
-    })
-}
-
 /// Records a refusal as the key's answer, in a transaction of its own.
 fn record_refusal<'t, T>(
     tx: &'t Transaction<'t>,
@@ -347,8 +296,9 @@ fn record_refusal<'t, T>(
             return Ok((earlier, commit(tx, &[]).await?));
         }
         let response = render(Err(refusal));
-        let record = durable::Completion::new(req, &response);
-        let committed = commit(tx, &[(durable::COMPLETE, &record.params())]).await?;
+        let mut record = durable::Completions::default();
+        record.push(req, &response);
+        let committed = commit(tx, &[(durable::Completions::SQL, &record.params())]).await?;
         metrics.idempotency(IdempotencyOutcome::Fresh);
         Ok((
             Answer {

@@ -15,7 +15,7 @@ pub mod sales;
 pub mod users;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::error::SqlState;
+use tokio_postgres::{error::SqlState, types::ToSql};
 
 pub use connect::{PgConnection, PgTarget, UrlError};
 
@@ -23,6 +23,29 @@ use crate::config::Settings;
 
 /// The pool every request borrows its connection from.
 pub type PgPool = Pool;
+
+/// A statement and the parameters it binds, borrowed from the rows it writes.
+pub type Bound<'a> = (&'static str, Vec<&'a (dyn ToSql + Sync)>);
+
+/// Rows a batch writes with set-based statements (`unnest` arrays, one statement per table
+/// however many rows).
+pub trait BatchRows {
+    /// The statements that write the rows: none when there are no rows.
+    fn statements(&self) -> Vec<Bound<'_>>;
+}
+
+/// The one statement of `rows`, or none when `empty`.
+pub fn one_statement<'a, const N: usize>(
+    empty: bool,
+    sql: &'static str,
+    params: [&'a (dyn ToSql + Sync); N],
+) -> Vec<Bound<'a>> {
+    if empty {
+        Vec::new()
+    } else {
+        vec![(sql, params.to_vec())]
+    }
+}
 
 /// Why the database could not be prepared at start-up.
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
 
 use crate::domain::{Line, Order, OrderId, Status, UserId};
 
@@ -49,6 +50,108 @@ pub async fn insert(
         lines: lines.to_vec(),
         created_at,
     })
+}
+
+/// The transaction's time and `count` fresh order ids, in one statement: what a batch of
+/// orders is stamped and numbered with before it knows which of them will be paid (the ids of
+/// refused orders are never used; identity columns have gaps anyway).
+#[tracing::instrument(name = "store.orders.allocate", level = "debug", skip_all)]
+pub async fn allocate(
+    db: &impl GenericClient,
+    count: usize,
+) -> Result<(DateTime<Utc>, Vec<i64>), tokio_postgres::Error> {
+    const SQL: &str = "SELECT now(), ARRAY(SELECT nextval(pg_get_serial_sequence('orders', 'id')) \
+                       FROM generate_series(1, $1))";
+    let stmt = db.prepare_cached(SQL).await?;
+    let count = i32::try_from(count).unwrap_or(i32::MAX);
+    let row = db.query_one(&stmt, &[&count]).await?;
+    Ok((row.get(0), row.get(1)))
+}
+
+/// The paid orders of a batch and their lines, all stamped with the batch's time: bind
+/// [`NewOrders::order_params`] to [`NewOrders::ORDERS`] and [`NewOrders::line_params`] to
+/// [`NewOrders::LINES`].
+#[derive(Debug)]
+pub struct NewOrders {
+    paid_at: DateTime<Utc>,
+    ids: Vec<i64>,
+    users: Vec<i64>,
+    totals: Vec<i64>,
+    line_orders: Vec<i64>,
+    line_products: Vec<i64>,
+    line_quantities: Vec<i64>,
+    line_prices: Vec<i64>,
+}
+
+impl NewOrders {
+    /// One `INSERT` for every order.
+    pub const ORDERS: &'static str = "INSERT INTO orders (id, user_id, status, total_amount, created_at) \
+         SELECT o.id, o.user_id, 'PAID', o.total, $4 \
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS o(id, user_id, total)";
+
+    /// One `INSERT` for every line.
+    pub const LINES: &'static str = "INSERT INTO order_lines (order_id, product_id, quantity, unit_price) \
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])";
+
+    /// No order yet; each will be paid at `paid_at`.
+    pub fn new(paid_at: DateTime<Utc>) -> Self {
+        Self {
+            paid_at,
+            ids: Vec::new(),
+            users: Vec::new(),
+            totals: Vec::new(),
+            line_orders: Vec::new(),
+            line_products: Vec::new(),
+            line_quantities: Vec::new(),
+            line_prices: Vec::new(),
+        }
+    }
+
+    /// Adds a paid order.
+    pub fn push(&mut self, order: &Order) {
+        self.ids.push(order.id);
+        self.users.push(order.user_id);
+        self.totals.push(order.total_amount);
+        for line in &order.lines {
+            self.line_orders.push(order.id);
+            self.line_products.push(line.product_id);
+            self.line_quantities.push(line.quantity);
+            self.line_prices.push(line.unit_price);
+        }
+    }
+
+    /// Whether there is no order.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The parameters of [`NewOrders::ORDERS`].
+    pub fn order_params(&self) -> [&(dyn ToSql + Sync); 4] {
+        [&self.ids, &self.users, &self.totals, &self.paid_at]
+    }
+
+    /// The parameters of [`NewOrders::LINES`].
+    pub fn line_params(&self) -> [&(dyn ToSql + Sync); 4] {
+        [
+            &self.line_orders,
+            &self.line_products,
+            &self.line_quantities,
+            &self.line_prices,
+        ]
+    }
+}
+
+impl super::BatchRows for NewOrders {
+    fn statements(&self) -> Vec<super::Bound<'_>> {
+        let mut statements =
+            super::one_statement(self.is_empty(), Self::ORDERS, self.order_params());
+        statements.extend(super::one_statement(
+            self.is_empty(),
+            Self::LINES,
+            self.line_params(),
+        ));
+        statements
+    }
 }
 
 /// Reads an order and its lines; with `lock`, the order row stays locked (`FOR UPDATE`)

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
 
 /// The channel the outbox trigger notifies (migration V5).
 pub const CHANNEL: &str = "edgecart_outbox";
@@ -27,6 +28,46 @@ pub struct Pending {
 /// that stores its event last stamps it close to its commit.
 pub const INSERT: &str =
     "INSERT INTO outbox (type, payload, traceparent) VALUES ($1, $2::text::jsonb, $3)";
+
+/// The events of a batch, in the order their changes applied: bind [`Events::params`] to
+/// [`Events::SQL`]. Each stores as [`INSERT`] would.
+#[derive(Debug, Default)]
+pub struct Events {
+    types: Vec<&'static str>,
+    payloads: Vec<String>,
+    traceparents: Vec<Option<String>>,
+}
+
+impl Events {
+    /// One `INSERT` for every event, ids in the order given.
+    pub const SQL: &'static str = "INSERT INTO outbox (type, payload, traceparent) \
+         SELECT e.type, e.payload::jsonb, e.traceparent \
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(type, payload, traceparent, n) \
+         ORDER BY e.n";
+
+    /// Adds an event: its type, its payload as JSON text, and the trace it belongs to.
+    pub fn push(&mut self, event_type: &'static str, payload: String, traceparent: Option<String>) {
+        self.types.push(event_type);
+        self.payloads.push(payload);
+        self.traceparents.push(traceparent);
+    }
+
+    /// Whether there is no event.
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
+    /// The parameters of [`Events::SQL`].
+    pub fn params(&self) -> [&(dyn ToSql + Sync); 3] {
+        [&self.types, &self.payloads, &self.traceparents]
+    }
+}
+
+impl super::BatchRows for Events {
+    fn statements(&self) -> Vec<super::Bound<'_>> {
+        super::one_statement(self.is_empty(), Self::SQL, self.params())
+    }
+}
 
 /// Locks up to `limit` unsent events, oldest first, skipping those another relay holds; they
 /// stay locked until the transaction ends.

@@ -1,6 +1,5 @@
 //! The `products` table: name, unit price and stock.
 
-use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::{Row, types::ToSql};
 
@@ -91,14 +90,20 @@ pub async fn update(
     }))
 }
 
-/// Reads the products with these ids (any order; missing ids are simply absent).
+/// Reads the products with these ids, ascending; missing ids are simply absent. With `lock`,
+/// the rows are locked in that order (`FOR UPDATE`) until the transaction ends: how a batch
+/// of orders first takes its products.
 #[tracing::instrument(name = "store.products.find_many", level = "debug", skip_all)]
 pub async fn find_many(
     db: &impl GenericClient,
     ids: &[i64],
+    lock: bool,
 ) -> Result<Vec<Product>, tokio_postgres::Error> {
-    const SQL: &str = "SELECT id, name, price, stock FROM products WHERE id = ANY($1) ORDER BY id";
-    let stmt = db.prepare_cached(SQL).await?;
+    const PLAIN: &str =
+        "SELECT id, name, price, stock FROM products WHERE id = ANY($1) ORDER BY id";
+    const LOCKED: &str =
+        "SELECT id, name, price, stock FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+    let stmt = db.prepare_cached(if lock { LOCKED } else { PLAIN }).await?;
     Ok(db
         .query(&stmt, &[&ids])
         .await?
@@ -107,74 +112,40 @@ pub async fn find_many(
         .collect())
 }
 
-/// The stock step of an order: the `take_stock()` function of migration V3 takes each line's
-/// units if they are in stock at the price the order was priced with, and counts the sale in
-/// the hourly rollup, locking the lines' rows in the given order. A refusal aborts the
-/// transaction with an error [`StockRefusal::of`] recognises.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TakeStock {
-    product_ids: Vec<i64>,
+/// The units a batch of orders takes, one row per product: bind [`StockTakes::params`] to
+/// [`StockTakes::SQL`]. The rows are already locked by [`find_many`].
+#[derive(Debug, Default)]
+pub struct StockTakes {
+    ids: Vec<i64>,
     quantities: Vec<i64>,
-    seen_prices: Vec<i64>,
-    sold_at: DateTime<Utc>,
 }
 
-impl TakeStock {
-    /// The statement; bind [`TakeStock::params`].
-    pub const SQL: &'static str = "SELECT take_stock($1, $2, $3, $4)";
+impl StockTakes {
+    /// One `UPDATE` for every product of the batch.
+    pub const SQL: &'static str = "UPDATE products p SET stock = p.stock - t.quantity \
+                                   FROM unnest($1::bigint[], $2::bigint[]) AS t(id, quantity) \
+                                   WHERE p.id = t.id";
 
-    /// Lines as `(product id, quantity, list price seen when pricing)`, ascending product id.
-    pub fn new(lines: impl IntoIterator<Item = (i64, i64, i64)>, sold_at: DateTime<Utc>) -> Self {
-        let mut take = Self {
-            product_ids: Vec::new(),
-            quantities: Vec::new(),
-            seen_prices: Vec::new(),
-            sold_at,
-        };
-        for (product, quantity, price) in lines {
-            take.product_ids.push(product);
-            take.quantities.push(quantity);
-            take.seen_prices.push(price);
-        }
-        take
+    /// `(product id, units taken)`, each product once.
+    pub fn new(per_product: impl IntoIterator<Item = (i64, i64)>) -> Self {
+        let (ids, quantities) = per_product.into_iter().unzip();
+        Self { ids, quantities }
     }
 
-    /// The parameters of [`TakeStock::SQL`].
-    pub fn params(&self) -> [&(dyn ToSql + Sync); 4] {
-        [
-            &self.product_ids,
-            &self.quantities,
-            &self.seen_prices,
-            &self.sold_at,
-        ]
+    /// Whether nothing is taken.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 
-    /// Runs the step; the rows stay locked until the transaction ends.
-    #[tracing::instrument(name = "store.products.take_stock", level = "debug", skip_all)]
-    pub async fn run(&self, db: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
-        let stmt = db.prepare_cached(Self::SQL).await?;
-        db.execute(&stmt, &self.params()).await?;
-        Ok(())
+    /// The parameters of [`StockTakes::SQL`].
+    pub fn params(&self) -> [&(dyn ToSql + Sync); 2] {
+        [&self.ids, &self.quantities]
     }
 }
 
-/// Why [`TakeStock`] refused a line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StockRefusal {
-    /// Fewer units in stock than ordered (or no such product).
-    OutOfStock,
-    /// The price changed since the order was priced.
-    PriceChanged,
-}
-
-impl StockRefusal {
-    /// The refusal an error carries, if it is one (SQLSTATE `EC001` or `EC002`).
-    pub fn of(error: &tokio_postgres::Error) -> Option<Self> {
-        match error.code()?.code() {
-            "EC001" => Some(StockRefusal::OutOfStock),
-            "EC002" => Some(StockRefusal::PriceChanged),
-            _ => None,
-        }
+impl super::BatchRows for StockTakes {
+    fn statements(&self) -> Vec<super::Bound<'_>> {
+        super::one_statement(self.is_empty(), Self::SQL, self.params())
     }
 }
 

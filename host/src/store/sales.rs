@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
 
 use crate::domain::Sold;
 
@@ -29,6 +30,51 @@ pub async fn record(
     db.execute(&stmt, &[&sold_at, &product_id, &quantity])
         .await?;
     Ok(())
+}
+
+/// The units a batch of orders sold, one row per product, counted in the hour bucket of
+/// `sold_at`: bind [`SalesRows::params`] to [`SalesRows::SQL`].
+#[derive(Debug)]
+pub struct SalesRows {
+    sold_at: DateTime<Utc>,
+    products: Vec<i64>,
+    quantities: Vec<i64>,
+}
+
+impl SalesRows {
+    /// One upsert for every product, in ascending product id (the batch holds the products'
+    /// locks, so no two transactions update one bucket in different orders).
+    pub const SQL: &'static str = "INSERT INTO product_sales_hourly (bucket, product_id, quantity) \
+         SELECT date_trunc('hour', $1::timestamptz), s.product_id, s.quantity \
+         FROM unnest($2::bigint[], $3::bigint[]) AS s(product_id, quantity) ORDER BY s.product_id \
+         ON CONFLICT (bucket, product_id) \
+         DO UPDATE SET quantity = product_sales_hourly.quantity + EXCLUDED.quantity";
+
+    /// `(product id, units sold)`, each product once.
+    pub fn new(sold_at: DateTime<Utc>, per_product: impl IntoIterator<Item = (i64, i64)>) -> Self {
+        let (products, quantities) = per_product.into_iter().unzip();
+        Self {
+            sold_at,
+            products,
+            quantities,
+        }
+    }
+
+    /// Whether nothing was sold.
+    pub fn is_empty(&self) -> bool {
+        self.products.is_empty()
+    }
+
+    /// The parameters of [`SalesRows::SQL`].
+    pub fn params(&self) -> [&(dyn ToSql + Sync); 3] {
+        [&self.sold_at, &self.products, &self.quantities]
+    }
+}
+
+impl super::BatchRows for SalesRows {
+    fn statements(&self) -> Vec<super::Bound<'_>> {
+        super::one_statement(self.is_empty(), Self::SQL, self.params())
+    }
 }
 
 /// The `limit` products with the most units sold in paid orders of the last `window`, most

@@ -1,7 +1,7 @@
 //! The `users` table: a user and their points balance.
 
 use deadpool_postgres::GenericClient;
-use tokio_postgres::Row;
+use tokio_postgres::{Row, types::ToSql};
 
 use crate::domain::{User, UserId};
 
@@ -65,26 +65,61 @@ pub async fn add_balance(
         .map(User::from))
 }
 
-/// Pays `amount` for `order_id` if the balance covers it: deducts it and writes the `USE`
-/// history row in one statement, returning the balance after; `None` when it does not cover
-/// it (or there is no such user). The user's row stays locked until the transaction ends.
-#[tracing::instrument(name = "store.users.spend", level = "debug", skip_all)]
-pub async fn spend(
+/// Locks the users with these ids in ascending id order (`FOR UPDATE`, held until the
+/// transaction ends) and reads them: how a batch first takes its payers. Missing ids are
+/// simply absent.
+#[tracing::instrument(name = "store.users.lock_many", level = "debug", skip_all)]
+pub async fn lock_many(
     db: &impl GenericClient,
-    id: UserId,
-    amount: i64,
-    order_id: i64,
-) -> Result<Option<i64>, tokio_postgres::Error> {
-    const SQL: &str = "WITH paid AS ( \
-                           UPDATE users SET balance = balance - $2 WHERE id = $1 AND balance >= $2 \
-                           RETURNING balance) \
-                       INSERT INTO point_history (user_id, kind, amount, balance_after, order_id) \
-                       SELECT $1, 'USE', $2, balance, $3 FROM paid RETURNING balance_after";
+    ids: &[i64],
+) -> Result<Vec<User>, tokio_postgres::Error> {
+    const SQL: &str = "SELECT id, name, hp_no, balance FROM users WHERE id = ANY($1) \
+                       ORDER BY id FOR UPDATE";
     let stmt = db.prepare_cached(SQL).await?;
     Ok(db
-        .query_opt(&stmt, &[&id.get(), &amount, &order_id])
+        .query(&stmt, &[&ids])
         .await?
-        .map(|row| row.get(0)))
+        .iter()
+        .map(User::from)
+        .collect())
+}
+
+/// The balance changes of a batch, one row per user (negative for payments): bind
+/// [`BalanceChanges::params`] to [`BalanceChanges::SQL`]. The rows are already locked by
+/// [`lock_many`], and the batch checked every change against the balance it read.
+#[derive(Debug, Default)]
+pub struct BalanceChanges {
+    ids: Vec<i64>,
+    deltas: Vec<i64>,
+}
+
+impl BalanceChanges {
+    /// One `UPDATE` for every user of the batch.
+    pub const SQL: &'static str = "UPDATE users u SET balance = u.balance + c.delta \
+                                   FROM unnest($1::bigint[], $2::bigint[]) AS c(id, delta) \
+                                   WHERE u.id = c.id";
+
+    /// `(user id, change)`, each user once.
+    pub fn new(per_user: impl IntoIterator<Item = (i64, i64)>) -> Self {
+        let (ids, deltas) = per_user.into_iter().unzip();
+        Self { ids, deltas }
+    }
+
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The parameters of [`BalanceChanges::SQL`].
+    pub fn params(&self) -> [&(dyn ToSql + Sync); 2] {
+        [&self.ids, &self.deltas]
+    }
+}
+
+impl super::BatchRows for BalanceChanges {
+    fn statements(&self) -> Vec<super::Bound<'_>> {
+        super::one_statement(self.is_empty(), Self::SQL, self.params())
+    }
 }
 
 /// Changes a user's name and phone number (`None` keeps one); returns the user before and

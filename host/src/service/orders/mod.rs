@@ -1,7 +1,7 @@
-//! Orders paid with points: place (read and priced outside any transaction, then one
-//! transaction: stock, points, history, rollup, outbox), read and cancel. The database is the
-//! lock: conditional updates in ascending product id, after the balance, so concurrent orders
-//! never oversell and never deadlock.
+//! Orders paid with points: place (read and priced outside any transaction, then committed
+//! with the orders that arrived beside it, by [`batch`]), read and cancel. The database is
+//! the lock: every transaction takes products (ascending id) before users, so concurrent
+//! orders never oversell and never deadlock.
 
 use std::sync::Arc;
 
@@ -10,24 +10,23 @@ use serde_json::json;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, overflow_as,
+    Answer, Committed, Database, Error, SharedRender, Work, batch::Batcher, commit, overflow_as,
 };
 
+mod batch;
 mod request;
 
 use crate::{
+    config::Batching,
     domain::{Caller, Kind, Line, Order, OrderId, Status, UserId},
     events::signal::OutboxSignal,
     idempotency::IdempotentRequest,
     metrics::{Metrics, OrderOutcome, RejectReason},
     rules::{Decision, OrderInput, OrderLineInput, RuleFailure, Rules},
-    store::{
-        history, orders, outbox,
-        products::{self, TakeStock},
-        sales, users,
-    },
+    store::{history, orders, outbox, products, sales, users},
     telemetry,
 };
+use batch::{OrderJob, PlaceOrders};
 pub use request::NewOrder;
 
 /// The order use cases.
@@ -37,6 +36,7 @@ pub struct Orders {
     rules: Arc<dyn Rules>,
     metrics: Metrics,
     outbox: OutboxSignal,
+    batcher: Batcher<PlaceOrders>,
 }
 
 /// An order priced outside any transaction: what the write must apply.
@@ -50,15 +50,21 @@ struct Quote {
 }
 
 impl Orders {
-    /// Builds the service over the database and the rules in force; `outbox` is raised
-    /// after every committed event.
+    /// Builds the service over the database and the rules in force; orders are committed in
+    /// batches as `batching` says, and `outbox` is raised after every committed event.
     pub fn new(
         db: Database,
         rules: Arc<dyn Rules>,
         metrics: Metrics,
         outbox: OutboxSignal,
+        batching: &Batching,
     ) -> Self {
+        let place = PlaceOrders {
+            metrics: metrics.clone(),
+            outbox: outbox.clone(),
+        };
         Self {
+            batcher: Batcher::new(place, db.clone(), batching, metrics.clone()),
             db,
             rules,
             metrics,
@@ -68,28 +74,32 @@ impl Orders {
 
     /// Places and pays an order, once per idempotency key when one is given: read and
     /// priced outside any transaction (no pooled connection is held while rules run), then
-    /// written in one. The answer is rendered by `render`, recorded for the key when one is
-    /// given.
+    /// committed in a batch with the orders that arrived beside it. The answer is rendered
+    /// by `render`, recorded for the key when one is given.
     #[tracing::instrument(name = "orders.place", skip_all, fields(user = %order.user))]
     pub async fn place(
         &self,
         order: &NewOrder,
         idempotency: Option<&IdempotentRequest>,
-        render: Render<'_, Order>,
+        render: SharedRender<Order>,
     ) -> Result<Answer, Error> {
         // Every fresh outcome is rendered once (replays are not): count it there.
-        let counted = |outcome: Result<&Order, &Error>| {
-            self.count(outcome);
+        let metrics = self.metrics.clone();
+        let counted: SharedRender<Order> = Arc::new(move |outcome| {
+            count(&metrics, outcome);
             render(outcome)
+        });
+        let submit = |quote| {
+            self.batcher.submit(OrderJob {
+                quote,
+                request: idempotency.cloned(),
+                render: counted.clone(),
+                traceparent: telemetry::context::current(),
+            })
         };
-        let answer = self
-            .db
-            .answer(idempotency, &counted, || self.quote(order), write)
-            .await?;
-        if answer.origin == Origin::Applied {
-            self.outbox.committed();
-        }
-        Ok(answer)
+        self.db
+            .answer(idempotency, &*counted, || self.quote(order), submit)
+            .await
     }
 
     /// One order; someone else's order is not found.
@@ -114,27 +124,6 @@ impl Orders {
         Ok(order)
     }
 
-    /// Counts a placement's outcome: paid, or rejected with a bounded reason.
-    fn count(&self, outcome: Result<&Order, &Error>) {
-        let reason = match outcome {
-            Ok(_) => return self.metrics.order(OrderOutcome::Paid),
-            Err(Error::OutOfStock) => {
-                self.metrics.stock_out();
-                RejectReason::OutOfStock
-            }
-            Err(Error::InsufficientBalance) => RejectReason::InsufficientBalance,
-            Err(Error::PaymentAmountMismatch | Error::PriceChanged) => {
-                RejectReason::PaymentAmountMismatch
-            }
-            Err(Error::Rejected(_)) => RejectReason::Rule,
-            Err(Error::ProductNotFound) => RejectReason::ProductNotFound,
-            Err(Error::OrderUserNotFound) => RejectReason::UserNotFound,
-            Err(Error::InvalidOrder(_)) => RejectReason::Invalid,
-            Err(_) => RejectReason::Other,
-        };
-        self.metrics.order(OrderOutcome::Rejected(reason));
-    }
-
     /// Reads the payer and the products, asks the rules, and checks the client's amount;
     /// outside any transaction.
     async fn quote(&self, order: &NewOrder) -> Result<Quote, Error> {
@@ -143,7 +132,7 @@ impl Orders {
             let client = self.db.pool().get().await?;
             futures_util::try_join!(
                 users::find(&client, order.user),
-                products::find_many(&client, &ids)
+                products::find_many(&client, &ids, false)
             )?
         };
         let user = user.ok_or(Error::OrderUserNotFound)?;
@@ -210,39 +199,25 @@ impl Orders {
     }
 }
 
-/// Writes a quoted order: the order and its lines, the payment with its history row, then,
-/// beside the commit, the stock step (which takes the most contended rows, a popular
-/// product's stock, last, at the prices the order was quoted with) and the `order.paid`
-/// event (so its clock time is nearly the commit's). Every transaction (cancels too) takes
-/// the user before the products, so none deadlocks.
-fn write<'t>(
-    tx: &'t Transaction<'t>,
-    quote: &'t Quote,
-    finish: Finish<'t, Order>,
-) -> Work<'t, (Order, Committed)> {
-    Box::pin(async move {
-        let placed = orders::insert(tx, quote.user, quote.total, &quote.lines, None).await?;
-        users::spend(tx, quote.user, quote.total, placed.id)
-            .await?
-            .ok_or(Error::InsufficientBalance)?;
-        let take = TakeStock::new(
-            quote
-                .lines
-                .iter()
-                .zip(&quote.list_prices)
-                .map(|(line, &price)| (line.product_id, line.quantity, price)),
-            placed.created_at,
-        );
-        let event = event_payload(&placed).to_string();
-        let traceparent = telemetry::context::current();
-        let event_params: [&(dyn ToSql + Sync); 3] = [&"order.paid", &event, &traceparent];
-        let statements = [
-            (TakeStock::SQL, &take.params()[..]),
-            (outbox::INSERT, &event_params[..]),
-        ];
-        let committed = finish.commit(tx, &placed, &statements).await?;
-        Ok((placed, committed))
-    })
+/// Counts a placement's outcome: paid, or rejected with a bounded reason.
+fn count(metrics: &Metrics, outcome: Result<&Order, &Error>) {
+    let reason = match outcome {
+        Ok(_) => return metrics.order(OrderOutcome::Paid),
+        Err(Error::OutOfStock) => {
+            metrics.stock_out();
+            RejectReason::OutOfStock
+        }
+        Err(Error::InsufficientBalance) => RejectReason::InsufficientBalance,
+        Err(Error::PaymentAmountMismatch | Error::PriceChanged) => {
+            RejectReason::PaymentAmountMismatch
+        }
+        Err(Error::Rejected(_)) => RejectReason::Rule,
+        Err(Error::ProductNotFound) => RejectReason::ProductNotFound,
+        Err(Error::OrderUserNotFound) => RejectReason::UserNotFound,
+        Err(Error::InvalidOrder(_)) => RejectReason::Invalid,
+        Err(_) => RejectReason::Other,
+    };
+    metrics.order(OrderOutcome::Rejected(reason));
 }
 
 /// Cancels inside one transaction; the order row lock makes concurrent cancels refund once.
@@ -258,7 +233,13 @@ fn cancel_in<'t>(
         if order.status == Status::Cancelled {
             return Ok(((order, false), commit(tx, &[]).await?));
         }
-        // The user before the products, as placement takes them.
+        // The products before the user, as batches of orders take them.
+        for line in &order.lines {
+            products::return_stock(tx, line.product_id, line.quantity)
+                .await
+                .map_err(overflow_as(Error::StockOverflow))?;
+            sales::record(tx, order.created_at, line.product_id, -line.quantity).await?;
+        }
         let user = UserId::new(order.user_id).map_err(|_| Error::OrderUserNotFound)?;
         let refunded = users::add_balance(tx, user, order.total_amount)
             .await
@@ -273,12 +254,6 @@ fn cancel_in<'t>(
             Some(order.id),
         )
         .await?;
-        for line in &order.lines {
-            products::return_stock(tx, line.product_id, line.quantity)
-                .await
-                .map_err(overflow_as(Error::StockOverflow))?;
-            sales::record(tx, order.created_at, line.product_id, -line.quantity).await?;
-        }
         orders::mark_cancelled(tx, id).await?;
         order.status = Status::Cancelled;
         let event = event_payload(&order).to_string();

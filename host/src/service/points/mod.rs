@@ -1,21 +1,26 @@
-//! The points wallet: balance, idempotent charges decided by the charge rule, history, and
-//! opening accounts.
+//! The points wallet: balance, idempotent charges decided by the charge rule and committed
+//! in batches ([`batch`]), history, and opening accounts.
 
 use std::sync::Arc;
 
 use deadpool_postgres::Transaction;
 
 use super::{
-    Answer, Committed, Database, Error, Finish, Origin, Render, Work, commit, operators,
-    overflow_as, valid_text,
+    Answer, Committed, Database, Error, Origin, SharedRender, Work, batch::Batcher, commit,
+    operators, valid_text,
 };
 use crate::{
+    config::Batching,
     domain::{Caller, Entry, Kind, Operator, Page, PageRequest, User, UserId},
     idempotency::IdempotentRequest,
     metrics::{ChargeResult, Metrics},
     rules::{ChargeInput, Decision, Rules},
     store::{history, users},
 };
+
+mod batch;
+
+use batch::{ApplyCharges, ChargeJob};
 
 /// Longest accepted user name and phone number, in characters.
 const MAX_NAME_CHARS: usize = 100;
@@ -47,12 +52,22 @@ pub struct Points {
     db: Database,
     rules: Arc<dyn Rules>,
     metrics: Metrics,
+    batcher: Batcher<ApplyCharges>,
 }
 
 impl Points {
-    /// Builds the service over the database and the rules in force.
-    pub fn new(db: Database, rules: Arc<dyn Rules>, metrics: Metrics) -> Self {
-        Self { db, rules, metrics }
+    /// Builds the service over the database and the rules in force; charges are committed in
+    /// batches as `batching` says.
+    pub fn new(db: Database, rules: Arc<dyn Rules>, metrics: Metrics, batching: &Batching) -> Self {
+        let apply = ApplyCharges {
+            metrics: metrics.clone(),
+        };
+        Self {
+            batcher: Batcher::new(apply, db.clone(), batching, metrics.clone()),
+            db,
+            rules,
+            metrics,
+        }
     }
 
     /// A user and their balance.
@@ -63,8 +78,10 @@ impl Points {
         users::find(&client, user).await?.ok_or(Error::UserNotFound)
     }
 
-    /// Charges `amount` won once per idempotency key. The charge rule decides the limits;
-    /// the balance change and its history row commit together with the key's record.
+    /// Charges `amount` won once per idempotency key. The charge rule decides the limits,
+    /// outside any transaction, on the balance read just before (as order rules do); the
+    /// balance change and its history row commit together with the key's record, in a batch
+    /// with the charges that arrived beside it.
     #[tracing::instrument(name = "points.charge", skip(self, req, render))]
     pub async fn charge(
         &self,
@@ -72,17 +89,25 @@ impl Points {
         user: UserId,
         amount: i64,
         req: &IdempotentRequest,
-        render: Render<'_, User>,
+        render: SharedRender<User>,
     ) -> Result<Answer, Error> {
         acting_for(caller, user)?;
-        let charge = Charge {
-            points: self,
-            user,
-            amount,
+        let submit = |()| {
+            self.batcher.submit(ChargeJob {
+                user,
+                amount,
+                request: req.clone(),
+                render: render.clone(),
+            })
         };
         let answer = self
             .db
-            .answer(Some(req), render, || async { Ok(&charge) }, charge_in)
+            .answer(
+                Some(req),
+                &*render,
+                || self.check_charge(user, amount),
+                submit,
+            )
             .await?;
         match answer.origin {
             Origin::Applied => self.metrics.charge(ChargeResult::Applied),
@@ -140,6 +165,31 @@ impl Points {
     }
 }
 
+impl Points {
+    /// Asks the charge rule about a charge, with the user's balance as it is now; outside
+    /// any transaction.
+    async fn check_charge(&self, user: UserId, amount: i64) -> Result<(), Error> {
+        let current = {
+            let client = self.db.pool().get().await?;
+            users::find(&client, user)
+                .await?
+                .ok_or(Error::UserNotFound)?
+        };
+        let input = ChargeInput {
+            user_id: user.get(),
+            amount,
+            balance: current.balance,
+        };
+        if let Decision::Reject(rejection) = self.rules.validate_charge(input).await? {
+            return Err(Error::Rejected(rejection));
+        }
+        if amount <= 0 {
+            return Err(Error::InvalidChargeAmount);
+        }
+        Ok(())
+    }
+}
+
 /// Refuses a caller who may not act for `user` (403).
 fn acting_for(caller: Caller, user: UserId) -> Result<(), Error> {
     if caller.may_act_for(user) {
@@ -147,47 +197,6 @@ fn acting_for(caller: Caller, user: UserId) -> Result<(), Error> {
     } else {
         Err(Error::Forbidden)
     }
-}
-
-/// One charge request.
-struct Charge<'a> {
-    points: &'a Points,
-    user: UserId,
-    amount: i64,
-}
-
-/// The charge itself, inside the idempotent transaction: read, ask the rule, add, record.
-/// The rule sees the balance the transaction reads.
-fn charge_in<'t>(
-    tx: &'t Transaction<'t>,
-    &&Charge {
-        points,
-        user,
-        amount,
-    }: &'t &Charge<'_>,
-    finish: Finish<'t, User>,
-) -> Work<'t, (User, Committed)> {
-    Box::pin(async move {
-        let current = users::find(tx, user).await?.ok_or(Error::UserNotFound)?;
-        let input = ChargeInput {
-            user_id: user.get(),
-            amount,
-            balance: current.balance,
-        };
-        if let Decision::Reject(rejection) = points.rules.validate_charge(input).await? {
-            return Err(Error::Rejected(rejection));
-        }
-        if amount <= 0 {
-            return Err(Error::InvalidChargeAmount);
-        }
-        let updated = users::add_balance(tx, user, amount)
-            .await
-            .map_err(overflow_as(Error::BalanceOverflow))?
-            .ok_or(Error::UserNotFound)?;
-        history::record(tx, user, Kind::Charge, amount, updated.balance, None).await?;
-        let committed = finish.commit(tx, &updated, &[]).await?;
-        Ok((updated, committed))
-    })
 }
 
 /// Inserts a user and records a positive opening balance as a charge.
