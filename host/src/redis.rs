@@ -14,7 +14,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fred::{clients::SubscriberClient, prelude::*, types::config::TlsConnector};
+use fred::{
+    clients::SubscriberClient,
+    prelude::*,
+    types::{ClusterHash, CustomCommand, config::TlsConnector},
+};
 use tracing::Instrument;
 
 use crate::{
@@ -199,6 +203,26 @@ impl Redis {
     pub async fn del(&self, key: &str) -> Result<(), Error> {
         let client = self.pool.with_options(&self.options);
         self.timed("del", client.del::<(), _>(key)).await
+    }
+
+    /// `EVAL script` over `keys` and `args`, with the command timeout. The script travels as
+    /// text each time (Redis caches it compiled): ours are short and run on rare paths only.
+    /// Every key the script touches must be in `keys`.
+    pub async fn eval<R: FromValue>(
+        &self,
+        operation: &'static str,
+        script: &'static str,
+        keys: &[&str],
+        args: &[&str],
+    ) -> Result<R, Error> {
+        let mut all = Vec::with_capacity(2 + keys.len() + args.len());
+        all.push(Value::from(script));
+        all.push(Value::from(keys.len() as i64));
+        all.extend(keys.iter().chain(args).map(|&text| Value::from(text)));
+        // The first key follows the script and the key count.
+        let command = CustomCommand::new_static("EVAL", ClusterHash::Offset(2), false);
+        let client = self.pool.next().with_options(&self.options);
+        self.timed(operation, client.custom(command, all)).await
     }
 
     /// `PUBLISH channel message`.

@@ -68,6 +68,8 @@ struct Parts {
     /// The pool's server and database, for the sessions of their own (the relay's `LISTEN`).
     database: PgTarget,
     redis: Redis,
+    /// The idempotency fast path, whose node liveness key a serving node keeps.
+    fast: FastStore,
     registry: Registry,
     outbox: OutboxSignal,
 }
@@ -92,7 +94,7 @@ impl App {
             settings.idempotency_retention(),
             Duration::from_secs(settings.idempotency_in_flight_secs),
         );
-        let db = Database::new(pool.clone(), fast, metrics.clone());
+        let db = Database::new(pool.clone(), fast.clone(), metrics.clone());
         let cache_dir =
             Some(settings.plugin_cache_dir.clone()).filter(|d| !d.as_os_str().is_empty());
         let runtime = Runtime::new(settings.plugin_limits(), cache_dir)?;
@@ -141,6 +143,7 @@ impl App {
             pool,
             database,
             redis,
+            fast,
             registry,
             outbox,
         };
@@ -245,12 +248,14 @@ impl Application {
     }
 }
 
-/// Starts what a serving node runs beside its requests: the idempotency purge, the outbox
-/// signal, the relay and the consumer (when enabled), the dead-letter gauge, and keeping
-/// the plugins and the catalog caches in step with the other nodes.
+/// Starts what a serving node runs beside its requests: the idempotency purge and the node's
+/// liveness key, the outbox signal, the relay and the consumer (when enabled), the
+/// dead-letter gauge, and keeping the plugins and the catalog caches in step with the other
+/// nodes.
 fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> {
     let settings = app.settings();
     let mut background = Background::default();
+    background.spawn(parts.fast.keep_alive(background.token()));
     background.spawn(durable::keep_purging(
         parts.pool.clone(),
         settings.idempotency_retention(),

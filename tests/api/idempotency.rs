@@ -2,19 +2,11 @@
 
 use std::sync::Arc;
 
-use edgecart_tests::{PrivateRedis, assert_problem, spawn_app, spawn_app_with};
+use edgecart_tests::{
+    PrivateRedis, answer_parts as parts, assert_problem, spawn_app, spawn_app_with,
+};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-
-/// Status, `Idempotent-Replayed` header and body bytes of a response.
-async fn parts(response: reqwest::Response) -> (u16, bool, bytes::Bytes) {
-    let status = response.status().as_u16();
-    let replayed = response
-        .headers()
-        .get("idempotent-replayed")
-        .is_some_and(|v| v == "true");
-    (status, replayed, response.bytes().await.unwrap())
-}
 
 #[tokio::test]
 async fn the_same_key_and_body_replays_the_first_answer_byte_for_byte() {
@@ -106,43 +98,6 @@ async fn keys_belong_to_one_user() {
     .await;
     assert_eq!((status, replayed), (200, false));
     assert_eq!((app.balance(a).await, app.balance(b).await), (5_000, 5_000));
-}
-
-#[tokio::test]
-async fn a_key_still_being_processed_gets_409() {
-    // Arrange: hold the user's row so the first charge waits inside its transaction.
-    let app = Arc::new(spawn_app().await);
-    let user = app.create_user("a", 0).await;
-    let lock = app.lock_user_row(user).await;
-    let first = tokio::spawn({
-        let app = app.clone();
-        async move {
-            parts(
-                app.charge(user, &json!({"chargeAmount": 5_000}), Some("slow"))
-                    .await,
-            )
-            .await
-        }
-    });
-    app.wait_for_lock_waiter().await;
-
-    // Act
-    let second = app
-        .charge(user, &json!({"chargeAmount": 5_000}), Some("slow"))
-        .await;
-
-    // Assert
-    assert_problem(
-        second,
-        409,
-        "IDEMPOTENCY_KEY_IN_USE",
-        "이미 처리중인 요청입니다.",
-    )
-    .await;
-    lock.release().await;
-    let (status, replayed, _) = first.await.unwrap();
-    assert_eq!((status, replayed), (200, false));
-    assert_eq!(app.balance(user).await, 5_000);
 }
 
 #[tokio::test]

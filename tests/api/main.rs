@@ -11,6 +11,7 @@ mod edge_values;
 mod events;
 mod faults;
 mod idempotency;
+mod in_flight_keys;
 mod log_secrets;
 mod monitoring;
 mod operations;

@@ -1,10 +1,20 @@
-//! Assertions on answers: problem+json bodies (exact or any 4xx), and [`eventually`] for
-//! conditions that hold after a while.
+//! Assertions on answers: problem+json bodies (exact or any 4xx), the parts a replay is
+//! compared by, and [`eventually`] for conditions that hold after a while.
 
 use std::time::Duration;
 
 use reqwest::{Response, header::CONTENT_TYPE};
 use serde_json::Value;
+
+/// Status, `Idempotent-Replayed` header and body bytes of an answer.
+pub async fn answer_parts(response: Response) -> (u16, bool, bytes::Bytes) {
+    let status = response.status().as_u16();
+    let replayed = response
+        .headers()
+        .get("idempotent-replayed")
+        .is_some_and(|v| v == "true");
+    (status, replayed, response.bytes().await.expect("body"))
+}
 
 /// Checks the problem+json media type and returns the parsed body.
 async fn problem_body(response: Response, what: &str) -> Value {

@@ -18,7 +18,7 @@ mod tls;
 mod webhook;
 
 pub use app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with, try_spawn_app_with};
-pub use assert::{assert_client_error, assert_problem, eventually};
+pub use assert::{answer_parts, assert_client_error, assert_problem, eventually};
 pub use environment::{edgecart_command, free_port, repo_path, serve_locally};
 pub use events::spawn_notifying;
 pub use otlp::{OtlpReceiver, ReceivedSpan};

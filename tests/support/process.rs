@@ -115,6 +115,18 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The sum of the series of metric `name` with `labels` in its `/metrics` (see
+    /// `TestApp::metric`).
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let text = reqwest::get(format!("{}/metrics", self.address))
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .expect("metrics text");
+        crate::app::metric_sum(&text, name, labels)
+    }
+
     /// SIGKILL: no shutdown, no drain.
     pub async fn kill(mut self) {
         let _ = self.child.kill().await;

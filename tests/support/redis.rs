@@ -25,6 +25,44 @@ pub(crate) async fn delete_keys(url: &str, prefix: &str) -> Result<(), fred::err
 }
 
 impl TestApp {
+    /// Runs one command with `redis-cli` against the node's Redis; its output, trimmed.
+    /// Name keys with [`TestApp::redis_key`].
+    pub async fn redis(&self, args: &[&str]) -> String {
+        let output = tokio::process::Command::new("redis-cli")
+            .args(["-u", self.settings.redis_url.expose()])
+            .args(args)
+            .output()
+            .await
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// The full name of the node's Redis key `name` (its prefix first).
+    pub fn redis_key(&self, name: &str) -> String {
+        format!("{}{name}", self.settings.redis_prefix)
+    }
+
+    /// The values of the node's Redis keys whose names after the prefix match the glob
+    /// `pattern` (`SCAN`, then `GET` each; a key gone in between is left out).
+    pub async fn redis_values(&self, pattern: &str) -> Vec<String> {
+        let config = Config::from_url(self.settings.redis_url.expose()).expect("Redis URL");
+        let client = Builder::from_config(config).build().expect("Redis client");
+        client.init().await.expect("Redis connects");
+        let keys: Vec<Key> = client
+            .scan_buffered(self.redis_key(pattern), Some(1_000), None)
+            .try_collect()
+            .await
+            .expect("SCAN");
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(value) = client.get::<Option<String>, _>(key).await.expect("GET") {
+                values.push(value);
+            }
+        }
+        let _ = client.quit().await;
+        values
+    }
+
     /// How many connections are subscribed to the node's channel `name` (after its prefix),
     /// asked with `redis-cli` (`PUBSUB NUMSUB`).
     pub async fn subscribers(&self, name: &str) -> i64 {

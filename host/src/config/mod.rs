@@ -277,9 +277,9 @@ pub struct Settings {
     )]
     pub consumer_claim_idle_ms: u64,
 
-    /// How long a request's in-flight marker guards its idempotency key in Redis, in seconds:
-    /// longer than any request runs; after a node dies mid-request, a retry of that key gets
-    /// 409 until it expires (PostgreSQL still applies the charge once).
+    /// How long a request's in-flight marker may live in Redis, in seconds: longer than any
+    /// request runs. Only a backstop: a marker stops blocking as soon as its request ends, or
+    /// about 3 s after its node dies (the node's liveness key lapses), and PostgreSQL decides.
     #[arg(
         long,
         env = "EDGECART_IDEMPOTENCY_IN_FLIGHT_SECS",

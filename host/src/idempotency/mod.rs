@@ -2,6 +2,8 @@
 //!
 //! - [`fast`]: Redis marks a key in flight (`SET NX PX … GET`, one round trip) and caches the
 //!   finished response, so a concurrent duplicate gets 409 and a replay costs one Redis call.
+//!   A marker names its node ([`liveness`]); one whose node is gone no longer blocks, and
+//!   [`InFlight`] removes a request's marker when the request ends without an answer.
 //! - [`durable`]: PostgreSQL claims the key and records the response in the *same transaction*
 //!   as the change it guards (`PRIMARY KEY (user_id, idempotency_key)`), so a lost or flushed
 //!   Redis can never let a request apply twice; Redis being down only costs the fast path.
@@ -11,6 +13,8 @@
 
 pub mod durable;
 pub mod fast;
+mod in_flight;
+pub mod liveness;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -18,6 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::{IdempotencyKey, UserId};
 
 pub use fast::FastPath;
+pub use in_flight::InFlight;
 
 /// A response as it was first sent, replayed byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -86,6 +86,16 @@ label! {
 }
 
 label! {
+    /// An in-flight idempotency marker removed without its request's answer.
+    MarkerOutcome {
+        /// Its node was gone: a retry took it over and PostgreSQL decided.
+        TakenOver => "taken_over",
+        /// Its request was dropped before answering (client gone, deadline passed).
+        Released => "released",
+    }
+}
+
+label! {
     /// How a charge ended.
     ChargeResult {
         /// Points were added.

@@ -13,8 +13,8 @@ mod plugin_calls;
 mod record;
 
 pub use labels::{
-    Cache, CallResult, ChargeResult, ConsumerResult, Dependency, IdempotencyOutcome, OrderOutcome,
-    PoolState, RejectReason, ShadowResult, TxResult,
+    Cache, CallResult, ChargeResult, ConsumerResult, Dependency, IdempotencyOutcome, MarkerOutcome,
+    OrderOutcome, PoolState, RejectReason, ShadowResult, TxResult,
 };
 pub use plugin_calls::PluginCalls;
 
@@ -38,6 +38,7 @@ struct Inner {
     redis_duration: HistogramVec,
     redis_errors: IntCounterVec,
     idempotency: IntCounterVec,
+    idempotency_markers: IntCounterVec,
     charges: IntCounterVec,
     cache_requests: IntCounterVec,
     cache_misses: IntCounterVec,
@@ -162,6 +163,11 @@ impl Metrics {
             idempotency: counter(
                 "edgecart_idempotency_requests_total",
                 "Requests with an Idempotency-Key, by outcome (fresh, replayed, in_use, reused).",
+                &["outcome"],
+            ),
+            idempotency_markers: counter(
+                "edgecart_idempotency_markers_total",
+                "In-flight idempotency markers removed without their answer, by outcome (taken_over: its node was gone; released: its request was dropped).",
                 &["outcome"],
             ),
             charges: counter(

@@ -6,8 +6,8 @@ use std::time::Duration;
 use prometheus::IntGauge;
 
 use super::{
-    Cache, ChargeResult, ConsumerResult, Dependency, IdempotencyOutcome, Metrics, OrderOutcome,
-    PluginCalls, PoolState, ShadowResult, TxResult,
+    Cache, ChargeResult, ConsumerResult, Dependency, IdempotencyOutcome, MarkerOutcome, Metrics,
+    OrderOutcome, PluginCalls, PoolState, ShadowResult, TxResult,
 };
 
 impl Metrics {
@@ -171,6 +171,14 @@ impl Metrics {
     pub fn idempotency(&self, outcome: IdempotencyOutcome) {
         self.0
             .idempotency
+            .with_label_values(&[outcome.as_str()])
+            .inc();
+    }
+
+    /// Counts one in-flight marker removed without its answer.
+    pub fn idempotency_marker(&self, outcome: MarkerOutcome) {
+        self.0
+            .idempotency_markers
             .with_label_values(&[outcome.as_str()])
             .inc();
     }

@@ -202,12 +202,14 @@ impl Database {
         F: Future<Output = Result<P, Error>>,
         R: Future<Output = Result<Answer, Error>>,
     {
-        let fast = self.fast.as_ref().zip(idempotency);
-        if let Some((fast, req)) = fast
-            && let FastPath::Replay(response) = fast.begin(req).await?
-        {
-            return Ok(replayed(response));
-        }
+        // Held until the answer: dropping the request before then frees its key in Redis.
+        let in_flight = match self.fast.as_ref().zip(idempotency) {
+            Some((fast, req)) => match fast.begin(req).await? {
+                FastPath::Replay(response) => return Ok(replayed(response)),
+                FastPath::Proceed(in_flight) => Some(in_flight),
+            },
+            None => None,
+        };
         let result = async {
             let mut prepares = 1;
             let refusal = loop {
@@ -227,10 +229,10 @@ impl Database {
         // Our in-flight marker carries this request's fingerprint: replace it with the answer,
         // or remove it, so that it never speaks for the key's real owner (a reuse found only
         // in PostgreSQL must not make the original request's replays look like reuses).
-        if let Some((fast, req)) = fast {
+        if let Some(in_flight) = in_flight {
             match &result {
-                Ok(done) => fast.complete(req, &done.response).await,
-                Err(_) => fast.abandon(req).await,
+                Ok(done) => in_flight.complete(&done.response).await,
+                Err(_) => in_flight.abandon().await,
             }
         }
         result
