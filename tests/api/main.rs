@@ -5,6 +5,7 @@ mod admin;
 mod admin_roles;
 mod auth;
 mod bad_input;
+mod batches;
 mod compression;
 mod dead_letters;
 mod edge_values;
