@@ -53,7 +53,7 @@ async fn two_thousand_orders_for_five_hundred_units(app: Arc<TestApp>, batched: 
         })
         .collect();
 
-    let answers = rush(&[app.clone()], orders).await;
+    let answers = rush(std::slice::from_ref(&app), orders).await;
 
     let mut paid_ids = BTreeSet::new();
     let mut paid_per_user = std::collections::BTreeMap::<i64, i64>::new();
@@ -249,7 +249,7 @@ async fn an_order_whose_plugin_fails_fails_alone_and_the_rest_of_its_batch_is_pa
         })
         .collect();
 
-    let answers = rush(&[app.clone()], orders).await;
+    let answers = rush(std::slice::from_ref(&app), orders).await;
 
     let failed = answers.iter().filter(|a| a.status == 503).count();
     let paid = answers.iter().filter(|a| a.status == 201).count();
