@@ -28,7 +28,7 @@ def main():
     parser.add_argument("--baseline", type=float, default=0)
     args = parser.parse_args()
 
-    width, height, left, bottom, top, right = 560, 320, 70, 40, 20, 150
+    width, height, left, bottom, top, right = 560, 330, 70, 40, 34, 150
     top_rate = max([r for _, r in args.on + args.off] + [args.baseline]) * 1.1 or 1
     xs = sorted({c for c, _ in args.on + args.off})
 
@@ -45,7 +45,7 @@ def main():
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="black"/>',
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>',
         f'<text x="{(left + width - right) / 2}" y="{height - 8}" text-anchor="middle">connections</text>',
-        f'<text x="14" y="{top + 10}">orders/s</text>',
+        f'<text x="14" y="{top - 18}">orders/s</text>',
     ]
     for connections in xs:
         parts.append(f'<text x="{x(connections)}" y="{height - bottom + 16}" text-anchor="middle">{connections}</text>')
