@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
-use crate::domain::{Line, Order, OrderId, Status, UserId};
+use crate::domain::{Line, Order, OrderId, Product, Status, UserId};
 
 /// Inserts a paid order and its lines (one statement). `paid_at` is `None` for "now" (the transaction's
 /// time); tests and the demo seed pass past times.
@@ -50,6 +50,36 @@ pub async fn insert(
         lines: lines.to_vec(),
         created_at,
     })
+}
+
+/// What an order is priced from, in one statement: the payer's balance and the products with
+/// these ids, ascending (missing ids are simply absent); `None` when there is no such user.
+#[tracing::instrument(name = "store.orders.inputs", level = "debug", skip_all)]
+pub async fn inputs(
+    db: &impl GenericClient,
+    user: UserId,
+    product_ids: &[i64],
+) -> Result<Option<(i64, Vec<Product>)>, tokio_postgres::Error> {
+    const SQL: &str = "SELECT u.balance, p.id, p.name, p.price, p.stock \
+                       FROM users u LEFT JOIN products p ON p.id = ANY($2) \
+                       WHERE u.id = $1 ORDER BY p.id";
+    let stmt = db.prepare_cached(SQL).await?;
+    let rows = db.query(&stmt, &[&user.get(), &product_ids]).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let products = rows
+        .iter()
+        .filter_map(|row| {
+            Some(Product {
+                id: row.get::<_, Option<i64>>(1)?,
+                name: row.get(2),
+                price: row.get(3),
+                stock: row.get(4),
+            })
+        })
+        .collect();
+    Ok(Some((first.get(0), products)))
 }
 
 /// The transaction's time and `count` fresh order ids, in one statement: what a batch of

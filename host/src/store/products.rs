@@ -90,20 +90,17 @@ pub async fn update(
     }))
 }
 
-/// Reads the products with these ids, ascending; missing ids are simply absent. With `lock`,
-/// the rows are locked in that order (`FOR UPDATE`) until the transaction ends: how a batch
-/// of orders first takes its products.
-#[tracing::instrument(name = "store.products.find_many", level = "debug", skip_all)]
-pub async fn find_many(
+/// Locks the products with these ids in ascending id order (`FOR UPDATE`, held until the
+/// transaction ends) and reads them: how a batch of orders first takes its products. Missing
+/// ids are simply absent.
+#[tracing::instrument(name = "store.products.lock_many", level = "debug", skip_all)]
+pub async fn lock_many(
     db: &impl GenericClient,
     ids: &[i64],
-    lock: bool,
 ) -> Result<Vec<Product>, tokio_postgres::Error> {
-    const PLAIN: &str =
-        "SELECT id, name, price, stock FROM products WHERE id = ANY($1) ORDER BY id";
-    const LOCKED: &str =
+    const SQL: &str =
         "SELECT id, name, price, stock FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE";
-    let stmt = db.prepare_cached(if lock { LOCKED } else { PLAIN }).await?;
+    let stmt = db.prepare_cached(SQL).await?;
     Ok(db
         .query(&stmt, &[&ids])
         .await?
@@ -113,7 +110,7 @@ pub async fn find_many(
 }
 
 /// The units a batch of orders takes, one row per product: bind [`StockTakes::params`] to
-/// [`StockTakes::SQL`]. The rows are already locked by [`find_many`].
+/// [`StockTakes::SQL`]. The rows are already locked by [`lock_many`].
 #[derive(Debug, Default)]
 pub struct StockTakes {
     ids: Vec<i64>,

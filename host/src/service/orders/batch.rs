@@ -72,7 +72,7 @@ impl Batch for PlaceOrders {
             // One round trip: the claims first, then the products, then the payers.
             let (keys, found, payers, (paid_at, ids)) = futures_util::try_join!(
                 async { Keys::claim(tx, requests, &self.metrics).await },
-                async { Ok(products::find_many(tx, &product_ids, true).await?) },
+                async { Ok(products::lock_many(tx, &product_ids).await?) },
                 async { Ok(users::lock_many(tx, &user_ids).await?) },
                 async { Ok::<_, Error>(orders::allocate(tx, jobs.len()).await?) },
             )?;

@@ -128,21 +128,19 @@ impl Orders {
     /// outside any transaction.
     async fn quote(&self, order: &NewOrder) -> Result<Quote, Error> {
         let ids: Vec<i64> = order.lines.iter().map(|(id, _)| *id).collect();
-        let (user, found) = {
+        let (balance, found) = {
             let client = self.db.pool().get().await?;
-            futures_util::try_join!(
-                users::find(&client, order.user),
-                products::find_many(&client, &ids, false)
-            )?
+            orders::inputs(&client, order.user, &ids)
+                .await?
+                .ok_or(Error::OrderUserNotFound)?
         };
-        let user = user.ok_or(Error::OrderUserNotFound)?;
         if found.len() != ids.len() {
             return Err(Error::ProductNotFound);
         }
         let list_prices: Vec<i64> = found.iter().map(|p| p.price).collect();
         let input = OrderInput {
-            user_id: user.id,
-            balance: user.balance,
+            user_id: order.user.get(),
+            balance,
             lines: order
                 .lines
                 .iter()
