@@ -139,9 +139,11 @@ fn repeat_of(
     first_request: Option<&IdempotentRequest>,
     metrics: &Metrics,
 ) -> Result<Answer, Error> {
-    let same = request.map(|r| r.fingerprint) == first_request.map(|r| r.fingerprint);
+    // Another request than the first, or the same as a first that was itself a reuse.
+    let reused = request.map(|r| r.fingerprint) != first_request.map(|r| r.fingerprint)
+        || matches!(first, Err(Error::IdempotencyKeyReused));
     match first {
-        _ if !same => {
+        _ if reused => {
             metrics.idempotency(IdempotencyOutcome::Reused);
             Err(Error::IdempotencyKeyReused)
         }
@@ -194,5 +196,82 @@ impl BatchRows for Records {
         let mut statements = self.completions.statements();
         statements.extend(self.releases.statements());
         statements
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::domain::IdempotencyKey;
+
+    fn request(key: &str, amount: i64) -> IdempotentRequest {
+        let key = IdempotencyKey::parse(key.as_bytes()).unwrap();
+        let user = UserId::new(7).unwrap();
+        IdempotentRequest::new(user, key, "POST", "/x", &amount)
+    }
+
+    fn response(status: u16) -> StoredResponse {
+        StoredResponse {
+            status,
+            content_type: "application/json".into(),
+            body: Bytes::from_static(b"{}"),
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_gets_its_first_requests_answer_and_only_the_first_is_recorded() {
+        let (first, same, other) = (request("k", 1), request("k", 1), request("k", 2));
+        let keys = Keys {
+            requests: vec![Some(&first), Some(&same), Some(&other), None],
+            standing: vec![
+                Standing::Fresh,
+                Standing::Repeat(0),
+                Standing::Repeat(0),
+                Standing::Fresh,
+            ],
+        };
+        let outcomes = vec![
+            Some(Outcome::Applied(response(201))),
+            None,
+            None,
+            Some(Outcome::Refused(response(409))),
+        ];
+        let (answers, records) = keys.settle(outcomes, &Metrics::new());
+
+        let origins: Vec<_> = answers
+            .iter()
+            .map(|a| a.as_ref().map(|a| (a.origin, a.response.status)).ok())
+            .collect();
+        assert_eq!(
+            origins,
+            vec![
+                Some((Origin::Applied, 201)),
+                Some((Origin::Replayed, 201)),
+                None,
+                Some((Origin::Refused, 409)),
+            ]
+        );
+        assert!(matches!(answers[2], Err(Error::IdempotencyKeyReused)));
+        // One completion (the first's key; the keyless refusal has none), no release.
+        assert_eq!(records.statements().len(), 1);
+    }
+
+    #[test]
+    fn a_stale_first_gives_up_its_claim_and_its_repeat_is_in_use() {
+        let (first, same) = (request("k", 1), request("k", 1));
+        let keys = Keys {
+            requests: vec![Some(&first), Some(&same)],
+            standing: vec![Standing::Fresh, Standing::Repeat(0)],
+        };
+        let outcomes = vec![Some(Outcome::Stale(Error::PriceChanged)), None];
+        let (answers, records) = keys.settle(outcomes, &Metrics::new());
+
+        assert!(matches!(answers[0], Err(Error::PriceChanged)));
+        assert!(matches!(answers[1], Err(Error::IdempotencyKeyInUse)));
+        let statements = records.statements();
+        assert_eq!(statements.len(), 1);
+        assert!(statements[0].0.starts_with("DELETE"), "{}", statements[0].0);
     }
 }
