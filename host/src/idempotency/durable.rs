@@ -18,20 +18,11 @@ pub enum Claim {
     Done(Fingerprint, StoredResponse),
 }
 
-/// Claims the key. A concurrent transaction holding the same key makes this wait until that
-/// one ends; then the committed record is returned (or the key is free again after a rollback).
-pub async fn claim(
-    db: &impl GenericClient,
-    req: &IdempotentRequest,
-) -> Result<Claim, tokio_postgres::Error> {
-    let mut claims = claim_all(db, &[req]).await?;
-    Ok(claims.pop().unwrap_or(Claim::New))
-}
-
 /// Claims every key of a batch at once, in ascending (user, key) order so that batches never
 /// wait for each other's claims in a cycle; one claim per request, in the order given. No two
 /// requests may share a key (the caller answers a repeat within a batch itself). A key
-/// another transaction holds makes this wait until that one ends, as [`claim`] does.
+/// another transaction holds makes this wait until that one ends; then its committed record
+/// is returned (or the key is free again after a rollback).
 pub async fn claim_all(
     db: &impl GenericClient,
     reqs: &[&IdempotentRequest],

@@ -14,14 +14,13 @@ use futures_util::future::BoxFuture;
 use tokio_postgres::types::ToSql;
 use tracing::Instrument;
 
-use super::Error;
+use super::{
+    Error,
+    batch::keys::{Keys, Outcome},
+};
 use crate::{
-    idempotency::{
-        FastPath, IdempotentRequest, StoredResponse,
-        durable::{self, Claim},
-        fast::FastStore,
-    },
-    metrics::{IdempotencyOutcome, Metrics, TxResult},
+    idempotency::{FastPath, IdempotentRequest, StoredResponse, fast::FastStore},
+    metrics::{Metrics, TxResult},
     store::{self, BatchRows, Bound, PgPool},
 };
 
@@ -64,6 +63,16 @@ pub struct Answer {
     pub response: StoredResponse,
     /// Whether it was applied, refused or replayed.
     pub origin: Origin,
+}
+
+impl Answer {
+    /// An earlier answer sent again.
+    pub fn replayed(response: StoredResponse) -> Self {
+        Self {
+            response,
+            origin: Origin::Replayed,
+        }
+    }
 }
 
 /// Proof that a unit of work committed itself with [`commit`].
@@ -205,7 +214,7 @@ impl Database {
         // Held until the answer: dropping the request before then frees its key in Redis.
         let in_flight = match self.fast.as_ref().zip(idempotency) {
             Some((fast, req)) => match fast.begin(req).await? {
-                FastPath::Replay(response) => return Ok(replayed(response)),
+                FastPath::Replay(response) => return Ok(Answer::replayed(response)),
                 FastPath::Proceed(in_flight) => Some(in_flight),
             },
             None => None,
@@ -260,54 +269,25 @@ impl Database {
     }
 }
 
-/// An earlier answer sent again.
-fn replayed(response: StoredResponse) -> Answer {
-    Answer {
-        response,
-        origin: Origin::Replayed,
-    }
-}
-
-/// Claims `req`'s key in `tx`: `None` when it is new (this transaction owns it now), or the
-/// answer when it was used before (a replay, or 422 for another request).
-async fn claim(
-    tx: &Transaction<'_>,
-    req: &IdempotentRequest,
-    metrics: &Metrics,
-) -> Result<Option<Answer>, Error> {
-    match durable::claim(tx, req).await? {
-        Claim::New => Ok(None),
-        Claim::Done(fingerprint, _) if fingerprint != req.fingerprint => {
-            metrics.idempotency(IdempotencyOutcome::Reused);
-            Err(Error::IdempotencyKeyReused)
-        }
-        Claim::Done(_, response) => {
-            metrics.idempotency(IdempotencyOutcome::Replayed);
-            Ok(Some(replayed(response)))
-        }
-    }
-}
-
-/// Records a refusal as the key's answer, in a transaction of its own.
+/// Records a refusal as the key's answer, in a transaction of its own: the key is claimed
+/// and settled as a batch of one refused request would be (an earlier answer wins).
 fn record_refusal<'t, T>(
     tx: &'t Transaction<'t>,
     &(req, render, refusal, metrics): &'t (&IdempotentRequest, Render<'_, T>, &Error, &Metrics),
 ) -> Work<'t, (Answer, Committed)> {
     Box::pin(async move {
-        if let Some(earlier) = claim(tx, req, metrics).await? {
-            return Ok((earlier, commit(tx, &[]).await?));
-        }
-        let response = render(Err(refusal));
-        let mut record = durable::Completions::default();
-        record.push(req, &response);
-        let committed = commit(tx, &[(durable::Completions::SQL, &record.params())]).await?;
-        metrics.idempotency(IdempotencyOutcome::Fresh);
-        Ok((
-            Answer {
-                response,
-                origin: Origin::Refused,
-            },
-            committed,
-        ))
+        let keys = Keys::claim(tx, vec![Some(req)], metrics).await?;
+        let outcome = keys
+            .is_fresh(0)
+            .then(|| Outcome::Refused(render(Err(refusal))));
+        let (answers, records) = keys.settle(vec![outcome], metrics);
+        let committed = commit_rows(tx, &[&records]).await?;
+        let answer = answers
+            .into_iter()
+            .next()
+            .unwrap_or(Err(Error::DatabaseUnavailable(super::Unavailable::Batch(
+                "the refusal gave no answer",
+            ))))?;
+        Ok((answer, committed))
     })
 }

@@ -78,7 +78,7 @@ impl<'a> Keys<'a> {
                 }
                 Claim::Done(_, response) => {
                     metrics.idempotency(IdempotencyOutcome::Replayed);
-                    Standing::Earlier(Ok(replayed(response)))
+                    Standing::Earlier(Ok(Answer::replayed(response)))
                 }
             };
         }
@@ -149,20 +149,12 @@ fn repeat_of(
         }
         Ok(answer) => {
             metrics.idempotency(IdempotencyOutcome::Replayed);
-            Ok(replayed(answer.response.clone()))
+            Ok(Answer::replayed(answer.response.clone()))
         }
         Err(_) => {
             metrics.idempotency(IdempotencyOutcome::InUse);
             Err(Error::IdempotencyKeyInUse)
         }
-    }
-}
-
-/// An earlier answer sent again.
-fn replayed(response: StoredResponse) -> Answer {
-    Answer {
-        response,
-        origin: Origin::Replayed,
     }
 }
 
