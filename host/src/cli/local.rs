@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{Error, read};
 use crate::{
     http::plugins::EvaluateView,
-    plugins::{Hook, HookInput, Limits, Runtime},
+    plugins::{Hook, HookInput, Limits, PluginConfig, Runtime},
 };
 
 /// The template, embedded so that `new` works from the binary alone.
@@ -152,6 +152,7 @@ pub(super) async fn run(
     let bytes = read(wasm)?;
     let input: Value = serde_json::from_slice(&read(input)?).map_err(Error::InputJson)?;
     let runtime = Runtime::new(Limits::default(), None)?;
+    let config = config_object(config);
     let hooks = match hook {
         Some(hook) => vec![hook],
         None => Hook::ALL.to_vec(),
@@ -179,4 +180,17 @@ pub(super) async fn run(
         }
     }
     Err(Error::NotAPlugin(refusals))
+}
+
+/// `key=value` entries as the config object: a value that is JSON (`500`, `true`, `[1]`)
+/// keeps its type for a 0.2 plugin's schema, anything else is a string.
+fn config_object(entries: Vec<(String, String)>) -> PluginConfig {
+    let object = entries
+        .into_iter()
+        .map(|(key, value)| {
+            let typed = serde_json::from_str(&value).unwrap_or(Value::String(value));
+            (key, typed)
+        })
+        .collect();
+    PluginConfig::new(&Value::Object(object))
 }

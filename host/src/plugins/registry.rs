@@ -188,7 +188,7 @@ impl Registry {
                 name: plugin.name.clone(),
                 version: version.clone(),
                 priority: plugin.priority,
-                config: config_pairs(&plugin.config),
+                config: PluginConfig::new(&plugin.config),
                 compiled,
                 shadow,
             }));
@@ -356,16 +356,4 @@ impl Rules for Registry {
         let inner = self.0.clone();
         Box::pin(async move { inner.decide(HookInput::OrderPrice(input)).await })
     }
-}
-
-/// A stored config (a JSON object of strings) as the guest's list of pairs.
-pub fn config_pairs(config: &serde_json::Value) -> PluginConfig {
-    config
-        .as_object()
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
 }

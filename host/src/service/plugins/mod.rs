@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, path::Path};
 use super::{Database, Error};
 use crate::{
     domain::{Operator, Plugin, Version},
-    plugins::{Called, Hook, HookInput, Registry, dry_run, registry::config_pairs, sync},
+    plugins::{Called, Hook, HookInput, PluginConfig, Registry, dry_run, sync},
     redis::Redis,
     store::plugins as store,
     telemetry::chain,
@@ -215,7 +215,7 @@ impl Plugins {
             .map_err(|_| Error::PluginInvalid("stored with an unknown hook".into()))?;
         let request = HookInput::parse(hook, input)
             .map_err(|e| Error::InvalidPluginRequest(e.to_string()))?;
-        let config = config_pairs(&serde_json::Value::Object(config.clone()));
+        let config = PluginConfig::new(&serde_json::Value::Object(config.clone()));
         let compiled = self
             .registry
             .compile(hook, bytes)
