@@ -347,10 +347,9 @@ async fn admin_errors_name_what_is_missing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        assert_client_error(not_strings, "config").await["code"],
-        "INVALID_PLUGIN_REQUEST"
-    );
+    let not_strings = assert_client_error(not_strings, "config").await;
+    assert_eq!(not_strings["code"], "PLUGIN_CONFIG_INVALID");
+    assert_eq!(not_strings["errors"][0]["path"], "/max", "{not_strings}");
     let unauthenticated = app
         .http
         .get(app.url("/admin/v1/plugins"))

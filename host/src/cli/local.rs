@@ -146,13 +146,13 @@ pub(super) fn cargo(dir: &Path, args: &[&str]) -> Result<(), Error> {
 pub(super) async fn run(
     input: &Path,
     hook: Option<Hook>,
-    config: Vec<(String, String)>,
+    config: Vec<(String, Value)>,
     wasm: &Path,
 ) -> Result<(), Error> {
     let bytes = read(wasm)?;
     let input: Value = serde_json::from_slice(&read(input)?).map_err(Error::InputJson)?;
     let runtime = Runtime::new(Limits::default(), None)?;
-    let config = config_object(config);
+    let config = PluginConfig::new(&Value::Object(config.into_iter().collect()));
     let hooks = match hook {
         Some(hook) => vec![hook],
         None => Hook::ALL.to_vec(),
@@ -180,17 +180,4 @@ pub(super) async fn run(
         }
     }
     Err(Error::NotAPlugin(refusals))
-}
-
-/// `key=value` entries as the config object: a value that is JSON (`500`, `true`, `[1]`)
-/// keeps its type for a 0.2 plugin's schema, anything else is a string.
-fn config_object(entries: Vec<(String, String)>) -> PluginConfig {
-    let object = entries
-        .into_iter()
-        .map(|(key, value)| {
-            let typed = serde_json::from_str(&value).unwrap_or(Value::String(value));
-            (key, typed)
-        })
-        .collect();
-    PluginConfig::new(&Value::Object(object))
 }

@@ -154,12 +154,45 @@ pub struct Plugin {
     pub hook: String,
     /// Lower runs first.
     pub priority: i32,
-    /// String-to-string map.
+    /// A JSON object: strings only for a 0.1 version, what the version's schema allows for
+    /// a 0.2 one.
     pub config: serde_json::Value,
     /// The version that runs, if any.
     pub active_version: Option<String>,
     /// The version that runs beside it in shadow, if any.
     pub shadow_version: Option<String>,
+    /// What a failed call of it does to the request.
+    pub on_failure: OnFailure,
+}
+
+/// A plugin's failure policy: what a call that traps, runs out of budget or breaks the
+/// contract does to its request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum OnFailure {
+    /// The request fails with 503 `PLUGIN_FAILED` (the default).
+    #[default]
+    Reject,
+    /// The call counts as an acceptance; a pricing plugin leaves the prices as they were.
+    Skip,
+}
+
+impl OnFailure {
+    /// The stored and serialized name: `reject` or `skip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnFailure::Reject => "reject",
+            OnFailure::Skip => "skip",
+        }
+    }
+
+    /// The policy a stored name means (the column's CHECK allows only the two).
+    pub(crate) fn from_db(text: &str) -> Self {
+        if text == "skip" {
+            OnFailure::Skip
+        } else {
+            OnFailure::Reject
+        }
+    }
 }
 
 /// One uploaded version (without its bytes).
@@ -177,6 +210,8 @@ pub struct Version {
     pub note: Option<String>,
     /// When it was uploaded.
     pub created_at: DateTime<Utc>,
+    /// The JSON Schema of its config (0.2), or none (0.1: any string map).
+    pub config_schema: Option<serde_json::Value>,
 }
 
 /// A product and the units of it sold in the window.

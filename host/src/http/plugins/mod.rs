@@ -12,7 +12,12 @@ use axum::{
     routing::{get, post, put},
 };
 
-use super::{admin_auth::Admin, docs, extract::JsonBody, problem::ApiError};
+use super::{
+    admin_auth::Admin,
+    docs,
+    extract::JsonBody,
+    problem::{ApiError, ConfigProblem},
+};
 use crate::{
     app::App,
     plugins::Hook,
@@ -189,13 +194,14 @@ async fn deactivate_plugin(
     ))
 }
 
-/// Sets the config (and the priority); the next call sees it.
+/// Sets the config (and the priority and failure policy); the next call sees it. The config
+/// must fit the active and shadow versions' schemas (400 `PLUGIN_CONFIG_INVALID`).
 #[utoipa::path(put, path = "/admin/v1/plugins/{name}/config", tag = "plugins", security(("bearer" = [])),
     params(("name" = String, Path, description = "Plugin name")),
     request_body = ConfigRequest,
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 400, description = "INVALID_PLUGIN_REQUEST, INVALID_REQUEST_BODY or INVALID_TEXT"),
+        (status = 400, description = "PLUGIN_CONFIG_INVALID (with `errors`), INVALID_PLUGIN_REQUEST, INVALID_REQUEST_BODY or INVALID_TEXT", body = ConfigProblem, content_type = "application/problem+json"),
         (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
         docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
@@ -207,7 +213,13 @@ async fn configure_plugin(
 ) -> Result<Json<PluginView>, ApiError> {
     Ok(Json(
         app.plugins()
-            .configure(&operator, &name, &body.config, body.priority)
+            .configure(
+                &operator,
+                &name,
+                &body.config,
+                body.priority,
+                body.on_failure.map(Into::into),
+            )
             .await?
             .into(),
     ))
