@@ -1,9 +1,10 @@
 //! Rule contract 0.2 through the HTTP API: a version's config schema taken at upload and
 //! shown with it, configs and activations checked against it (400 `PLUGIN_CONFIG_INVALID`
 //! with each field's path, nothing changed), a 0.2 plugin seeing its typed config, and the
-//! failure policy (`reject` fails the request, `skip` lets it through and is counted).
+//! failure policy (`reject` fails the request, `skip` lets it through and is counted), and
+//! snapshots: a rollback restores the one before whole, the history keeps every one.
 
-use edgecart_tests::{TestApp, assert_client_error, fixture_wasm, spawn_app};
+use edgecart_tests::{TestApp, assert_client_error, fixture_wasm, plugin_wasm, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -191,4 +192,84 @@ async fn a_failing_plugin_set_to_skip_lets_the_request_through_and_is_counted() 
         13,
         "nothing charged by the failed call"
     );
+}
+
+#[tokio::test]
+async fn a_rollback_restores_the_previous_snapshot_whole_and_the_history_keeps_every_one() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    let saved = put_config(&app, "charge-limits", json!({"config": {"max": "5000"}})).await;
+    assert_eq!(saved.status(), 200);
+    app.deploy_plugin(
+        "charge-limits",
+        "charge.validate",
+        "0.1.1",
+        plugin_wasm("charge-limits"),
+    )
+    .await;
+    let later = put_config(
+        &app,
+        "charge-limits",
+        json!({"config": {"max": "9000"}, "priority": 7, "onFailure": "skip"}),
+    )
+    .await;
+    assert_eq!(later.status(), 200);
+    assert_eq!(
+        app.charge_amount(user, 9_500).await.status(),
+        400,
+        "over 9,000"
+    );
+
+    let rolled = app
+        .admin_post("/admin/v1/plugins/charge-limits/rollback", &json!({}))
+        .await;
+    assert_eq!(rolled.status(), 200);
+    let rolled: Value = rolled.json().await.expect("JSON");
+    assert_eq!(rolled["activeVersion"], "0.1.0");
+    assert_eq!(
+        rolled["config"],
+        json!({}),
+        "0.1.0 ran with the default config"
+    );
+    assert_eq!(rolled["priority"], 100);
+    assert_eq!(rolled["onFailure"], "reject");
+    assert_eq!(
+        app.charge_amount(user, 9_500).await.status(),
+        200,
+        "the default max again"
+    );
+
+    let history = app
+        .admin(Method::GET, "/admin/v1/plugins/charge-limits/history")
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(history.status(), 200);
+    let history: Value = history.json().await.expect("JSON");
+    let versions: Vec<(&str, bool)> = history
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| (s["version"].as_str().unwrap_or(""), s["rolledBack"] == true))
+        .collect();
+    assert_eq!(versions, [("0.1.1", true), ("0.1.0", false)], "{history}");
+    assert_eq!(
+        history[0]["config"],
+        json!({"max": "5000"}),
+        "what 0.1.1 ran with"
+    );
+    assert_eq!(history[0]["actor"], "admin");
+    let again = app
+        .admin_post("/admin/v1/plugins/charge-limits/rollback", &json!({}))
+        .await;
+    assert_eq!(
+        assert_client_error(again, "nothing earlier").await["code"],
+        "NO_PREVIOUS_VERSION"
+    );
+    let missing = app
+        .admin(Method::GET, "/admin/v1/plugins/nope/history")
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(missing.status(), 404);
 }

@@ -9,6 +9,7 @@ mod values;
 pub use attributes::Attributes;
 pub use operators::{AuditEntry, NamedToken, Operator, Role, UnknownRole};
 pub use records::{
-    Entry, Kind, Line, OnFailure, Order, Patch, Plugin, Product, Sold, Status, User, Version,
+    Entry, Kind, Line, OnFailure, Order, Patch, Plugin, Product, Snapshot, Sold, Status, User,
+    Version,
 };
 pub use values::*;

@@ -195,6 +195,28 @@ impl OnFailure {
     }
 }
 
+/// What an activation ran with: the version, its config, priority and failure policy, and
+/// who activated it. A rollback restores the one before the newest live snapshot whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Its row's id (ascending in time).
+    pub id: i64,
+    /// The version activated.
+    pub version: String,
+    /// The config in force then (none on activations recorded before snapshots existed).
+    pub config: Option<serde_json::Value>,
+    /// The priority then.
+    pub priority: Option<i32>,
+    /// The failure policy then.
+    pub on_failure: Option<OnFailure>,
+    /// Who activated it (the audit log's actor).
+    pub actor: Option<String>,
+    /// When.
+    pub activated_at: DateTime<Utc>,
+    /// Whether a rollback has since gone back past it.
+    pub rolled_back: bool,
+}
+
 /// One uploaded version (without its bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {

@@ -1,5 +1,5 @@
-//! The `plugins`, `plugin_versions` and `plugin_activations` tables (their revision is in
-//! [`super::revisions`]).
+//! The `plugins` and `plugin_versions` tables (their revision is in [`super::revisions`];
+//! activations are in [`super::snapshots`]).
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
@@ -270,43 +270,6 @@ pub async fn config_schema(
         .query_opt(&stmt, &[&name, &version])
         .await?
         .map(|row| row.get(0)))
-}
-
-/// Records an activation.
-#[tracing::instrument(name = "store.plugins.push_activation", level = "debug", skip_all)]
-pub async fn push_activation(
-    db: &impl GenericClient,
-    name: &str,
-    version: &str,
-) -> Result<(), tokio_postgres::Error> {
-    let stmt = db
-        .prepare_cached("INSERT INTO plugin_activations (name, version) VALUES ($1, $2)")
-        .await?;
-    db.execute(&stmt, &[&name, &version]).await?;
-    Ok(())
-}
-
-/// Forgets the newest activation and returns the version of the one before it, which is
-/// what a rollback activates; `None` (and nothing forgotten) when there is no earlier one.
-#[tracing::instrument(name = "store.plugins.pop_activation", level = "debug", skip_all)]
-pub async fn pop_activation(
-    db: &impl GenericClient,
-    name: &str,
-) -> Result<Option<String>, tokio_postgres::Error> {
-    let stmt = db
-        .prepare_cached(
-            "SELECT id, version FROM plugin_activations WHERE name = $1 ORDER BY id DESC LIMIT 2",
-        )
-        .await?;
-    let rows = db.query(&stmt, &[&name]).await?;
-    let [newest, previous] = rows.as_slice() else {
-        return Ok(None);
-    };
-    let forget = db
-        .prepare_cached("DELETE FROM plugin_activations WHERE id = $1")
-        .await?;
-    db.execute(&forget, &[&newest.get::<_, i64>(0)]).await?;
-    Ok(Some(previous.get(1)))
 }
 
 /// Whether any plugin exists (the defaults are registered into an empty table only).

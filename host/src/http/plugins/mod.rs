@@ -38,6 +38,7 @@ pub fn router() -> Router<App> {
         )
         .route("/admin/v1/plugins", get(list_plugins))
         .route("/admin/v1/plugins/{name}", get(show_plugin))
+        .route("/admin/v1/plugins/{name}/history", get(plugin_history))
         .route("/admin/v1/plugins/{name}/activate", post(activate_version))
         .route("/admin/v1/plugins/{name}/rollback", post(rollback_plugin))
         .route(
@@ -118,6 +119,26 @@ async fn upload_version(
 async fn list_plugins(State(app): State<App>) -> Result<Json<Vec<PluginView>>, ApiError> {
     let entries = app.plugins().list().await?;
     Ok(Json(entries.into_iter().map(PluginView::from).collect()))
+}
+
+/// Every activation of a plugin with the config, priority and failure policy it ran with,
+/// newest first; a rollback restores the snapshot before the newest live one.
+#[utoipa::path(get, path = "/admin/v1/plugins/{name}/history", tag = "plugins", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Plugin name")),
+    responses(
+        (status = 200, description = "Snapshots, newest first", body = Vec<SnapshotView>),
+        (status = 400, description = "INVALID_PLUGIN_REQUEST (the name)"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::Unavailable,
+    ))]
+async fn plugin_history(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<SnapshotView>>, ApiError> {
+    let snapshots = app.plugins().history(&name).await?;
+    Ok(Json(
+        snapshots.into_iter().map(SnapshotView::from).collect(),
+    ))
 }
 
 /// One plugin.

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::super::extract::RequestBody;
 use crate::{
-    domain::{OnFailure, Version},
+    domain::{OnFailure, Snapshot, Version},
     plugins::{Called, LogLine},
     rules::Decision,
     service::plugins::PluginEntry,
@@ -100,6 +100,42 @@ impl From<PluginEntry> for PluginView {
             priority: plugin.priority,
             config: plugin.config,
             on_failure: plugin.on_failure.into(),
+        }
+    }
+}
+
+/// One activation as the history lists it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotView {
+    /// The version activated.
+    #[schema(example = "1.2.0")]
+    pub version: String,
+    /// The config in force then (null for activations recorded before snapshots existed).
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<serde_json::Value>,
+    /// The priority then.
+    pub priority: Option<i32>,
+    /// The failure policy then.
+    pub on_failure: Option<OnFailureView>,
+    /// Who activated it.
+    pub actor: Option<String>,
+    /// When (RFC 3339).
+    pub activated_at: String,
+    /// Whether a rollback has since gone back past it.
+    pub rolled_back: bool,
+}
+
+impl From<Snapshot> for SnapshotView {
+    fn from(snapshot: Snapshot) -> Self {
+        Self {
+            version: snapshot.version,
+            config: snapshot.config,
+            priority: snapshot.priority,
+            on_failure: snapshot.on_failure.map(Into::into),
+            actor: snapshot.actor,
+            activated_at: rfc3339(snapshot.activated_at),
+            rolled_back: snapshot.rolled_back,
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::{
     store::{
         plugins as store,
         revisions::{self as store_revisions, Revision},
+        snapshots,
     },
 };
 
@@ -115,14 +116,18 @@ async fn apply(
                 fits(tx, name, version, &plugin.config).await?;
                 if plugin.active_version.as_deref() != Some(version) {
                     store::set_active(tx, name, Some(version)).await?;
-                    store::push_activation(tx, name, version).await?;
+                    snapshots::record(tx, &plugin, version, &operator.name).await?;
                 }
             }
             Change::Rollback => {
-                let previous = store::pop_activation(tx, name)
+                let previous = snapshots::roll_back(tx, name)
                     .await?
                     .ok_or(Error::NoPreviousVersion)?;
-                store::set_active(tx, name, Some(&previous)).await?;
+                store::set_active(tx, name, Some(&previous.version)).await?;
+                let config = previous.config.as_ref().unwrap_or(&plugin.config);
+                let priority = previous.priority.unwrap_or(plugin.priority);
+                let on_failure = previous.on_failure.unwrap_or(plugin.on_failure);
+                store::set_config(tx, name, config, priority, on_failure).await?;
             }
             Change::Deactivate => store::set_active(tx, name, None).await?,
             Change::Configure(config, priority, on_failure) => {

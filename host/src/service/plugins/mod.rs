@@ -7,10 +7,10 @@ use std::{collections::BTreeMap, path::Path};
 
 use super::{Database, Error};
 use crate::{
-    domain::{OnFailure, Operator, Plugin, Version},
+    domain::{OnFailure, Operator, Plugin, Snapshot, Version},
     plugins::{Called, Hook, HookInput, PluginConfig, Registry, dry_run, sync},
     redis::Redis,
-    store::plugins as store,
+    store::{plugins as store, snapshots},
     telemetry::chain,
 };
 
@@ -132,6 +132,17 @@ impl Plugins {
             .ok_or(Error::PluginNotFound)?;
         let versions = store::versions(&client, Some(name)).await?;
         Ok(PluginEntry { plugin, versions })
+    }
+
+    /// Every activation's snapshot of a plugin, newest first.
+    #[tracing::instrument(name = "plugins.history", skip_all, fields(plugin = name))]
+    pub async fn history(&self, name: &str) -> Result<Vec<Snapshot>, Error> {
+        existing_name(name)?;
+        let client = self.db.pool().get().await?;
+        store::find(&client, name, false)
+            .await?
+            .ok_or(Error::PluginNotFound)?;
+        Ok(snapshots::history(&client, name).await?)
     }
 
     /// Makes `version` the one that runs.
