@@ -13,7 +13,7 @@ use std::{
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use edgecart::{
-    plugins::{Compiled, Hook, HookInput, Limits, Runtime},
+    plugins::{Compiled, Hook, HookInput, Limits, PluginConfig, Runtime},
     rules::{ChargeInput, OrderInput, OrderLineInput},
 };
 
@@ -60,6 +60,8 @@ fn plugin_call(c: &mut Criterion) {
         user_id: 1,
         amount: 10_000,
         balance: 0,
+        user_attributes: Default::default(),
+        now_ms: 0,
     });
     let order = HookInput::OrderValidate(OrderInput {
         user_id: 1,
@@ -68,15 +70,22 @@ fn plugin_call(c: &mut Criterion) {
             product_id: 1,
             quantity: 1,
             unit_price: 1_000,
+            name: "상품".into(),
+            attributes: Default::default(),
         }],
+        coupon: None,
+        user_attributes: Default::default(),
+        paid_orders: 0,
+        now_ms: 0,
     });
-    let config = vec![("max".to_owned(), "500000".to_owned())];
+    let config = PluginConfig::new(&serde_json::json!({"max": "500000"}));
+    let none = PluginConfig::default();
 
     percentiles("charge-limits", || {
         black_box(executor.block_on(runtime.call(&limits, &charge, &config)));
     });
     percentiles("order-checks", || {
-        black_box(executor.block_on(runtime.call(&checks, &order, &Vec::new())));
+        black_box(executor.block_on(runtime.call(&checks, &order, &none)));
     });
 
     c.bench_function(
@@ -85,7 +94,7 @@ fn plugin_call(c: &mut Criterion) {
     );
     c.bench_function(
         "plugin call: order-checks (fresh instance, call, drop)",
-        |b| b.iter(|| black_box(executor.block_on(runtime.call(&checks, &order, &Vec::new())))),
+        |b| b.iter(|| black_box(executor.block_on(runtime.call(&checks, &order, &none)))),
     );
 }
 

@@ -4,8 +4,15 @@
 
 use futures_util::future::BoxFuture;
 
+use crate::domain::Attributes;
+
+/// Unix milliseconds now: the `now` the host stamps once on a request's rule inputs.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// Input of a charge decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeInput {
     /// Who charges.
     pub user_id: i64,
@@ -13,6 +20,10 @@ pub struct ChargeInput {
     pub amount: i64,
     /// The balance before the charge.
     pub balance: i64,
+    /// The user's attributes.
+    pub user_attributes: Attributes,
+    /// When the request arrived, Unix milliseconds.
+    pub now_ms: i64,
 }
 
 /// A rule's refusal: a stable machine-readable code and a human message.
@@ -50,7 +61,7 @@ impl RuleFailure {
 }
 
 /// One line of an order as rules see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLineInput {
     /// The product.
     pub product_id: i64,
@@ -58,6 +69,10 @@ pub struct OrderLineInput {
     pub quantity: i64,
     /// The unit price so far (the list price, or the previous pricing rule's price).
     pub unit_price: i64,
+    /// The product's name.
+    pub name: String,
+    /// The product's attributes.
+    pub attributes: Attributes,
 }
 
 /// Input of order checks and pricing.
@@ -69,6 +84,14 @@ pub struct OrderInput {
     pub balance: i64,
     /// Lines, ascending product id, duplicates merged.
     pub lines: Vec<OrderLineInput>,
+    /// The request's `couponCode`, as sent.
+    pub coupon: Option<String>,
+    /// The user's attributes.
+    pub user_attributes: Attributes,
+    /// How many PAID orders the user has.
+    pub paid_orders: i64,
+    /// When the request arrived, Unix milliseconds.
+    pub now_ms: i64,
 }
 
 /// One line's price as a pricing rule set it.

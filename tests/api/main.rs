@@ -17,6 +17,7 @@ mod log_secrets;
 mod monitoring;
 mod operations;
 mod orders;
+mod plugin_config;
 mod plugins;
 mod plugins_sandbox;
 mod points;

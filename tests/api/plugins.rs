@@ -347,10 +347,9 @@ async fn admin_errors_name_what_is_missing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        assert_client_error(not_strings, "config").await["code"],
-        "INVALID_PLUGIN_REQUEST"
-    );
+    let not_strings = assert_client_error(not_strings, "config").await;
+    assert_eq!(not_strings["code"], "PLUGIN_CONFIG_INVALID");
+    assert_eq!(not_strings["errors"][0]["path"], "/max", "{not_strings}");
     let unauthenticated = app
         .http
         .get(app.url("/admin/v1/plugins"))
@@ -489,13 +488,16 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
         "rollback"
     );
 
-    // A node started afterwards has the same active set.
+    // A node started afterwards has the same active set, with the config 0.1.0 was
+    // activated with (the rollback restored its snapshot whole).
     let c = a.spawn_node().await;
     assert_eq!(
-        assert_client_error(c.charge_amount(user, 600_000).await, "third node").await["code"],
-        "CHARGE_AMOUNT_TOO_LARGE"
+        assert_client_error(c.charge_amount(user, 10).await, "third node").await["code"],
+        "CHARGE_AMOUNT_TOO_SMALL"
     );
-    assert_eq!(plugin(&c, "charge-limits").await["activeVersion"], "0.1.0");
+    let entry = plugin(&c, "charge-limits").await;
+    assert_eq!(entry["activeVersion"], "0.1.0");
+    assert_eq!(entry["config"], json!({}));
 }
 
 #[tokio::test]

@@ -75,13 +75,10 @@ impl Admin {
     pub async fn configure(
         &self,
         name: &str,
-        entries: Vec<(String, String)>,
+        entries: Vec<(String, Value)>,
         priority: Option<i32>,
     ) -> Result<(), Error> {
-        let config: serde_json::Map<String, Value> = entries
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
+        let config: serde_json::Map<String, Value> = entries.into_iter().collect();
         let path = format!("/admin/v1/plugins/{name}/config");
         let body = json!({"config": config, "priority": priority});
         print_answer(self.request(Method::PUT, &path)?.json(&body)).await

@@ -61,8 +61,8 @@ pub enum Error {
     /// The component compiles for none of the hooks tried; why, per hook.
     #[error("not a plugin for any hook: {}", per_hook(.0))]
     NotAPlugin(Vec<(Hook, Invalid)>),
-    /// A command-line entry is not `key=value`.
-    #[error("`{0}` is not key=value")]
+    /// A command-line entry is not `key=text` or `key:=json`.
+    #[error("`{0}` is not key=text or key:=json")]
     NotKeyValue(String),
     /// `shadow` was given neither a version nor `--stop`.
     #[error("give a version to shadow, or --stop")]

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{Error, read};
 use crate::{
     http::plugins::EvaluateView,
-    plugins::{Hook, HookInput, Limits, Runtime},
+    plugins::{Hook, HookInput, Limits, PluginConfig, Runtime},
 };
 
 /// The template, embedded so that `new` works from the binary alone.
@@ -146,12 +146,13 @@ pub(super) fn cargo(dir: &Path, args: &[&str]) -> Result<(), Error> {
 pub(super) async fn run(
     input: &Path,
     hook: Option<Hook>,
-    config: Vec<(String, String)>,
+    config: Vec<(String, Value)>,
     wasm: &Path,
 ) -> Result<(), Error> {
     let bytes = read(wasm)?;
     let input: Value = serde_json::from_slice(&read(input)?).map_err(Error::InputJson)?;
     let runtime = Runtime::new(Limits::default(), None)?;
+    let config = PluginConfig::new(&Value::Object(config.into_iter().collect()));
     let hooks = match hook {
         Some(hook) => vec![hook],
         None => Hook::ALL.to_vec(),

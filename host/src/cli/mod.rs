@@ -60,9 +60,9 @@ pub enum PluginCommand {
         /// The hook; by default the one whose world the component implements.
         #[arg(long)]
         hook: Option<Hook>,
-        /// A config entry, `key=value`; repeat for more.
+        /// A config entry, `key=text` or `key:=json`; repeat for more.
         #[arg(long = "config", value_parser = key_value)]
-        config: Vec<(String, String)>,
+        config: Vec<(String, serde_json::Value)>,
         /// The component.
         wasm: PathBuf,
     },
@@ -106,13 +106,13 @@ pub enum PluginCommand {
         #[command(flatten)]
         admin: Admin,
     },
-    /// Replace a plugin's config (`key=value` pairs) and optionally its priority.
+    /// Replace a plugin's config (`key=text` or `key:=json` entries) and optionally its priority.
     Config {
         /// Plugin name.
         name: String,
-        /// Config entries, `key=value`.
+        /// Config entries: `key=text` for a string, `key:=json` for a typed value.
         #[arg(value_parser = key_value)]
-        entries: Vec<(String, String)>,
+        entries: Vec<(String, serde_json::Value)>,
         /// Lower runs first.
         #[arg(long)]
         priority: Option<i32>,
@@ -177,12 +177,18 @@ pub async fn run(command: PluginCommand) -> Result<(), Error> {
     }
 }
 
-/// `key=value` on the command line.
-fn key_value(entry: &str) -> Result<(String, String), Error> {
-    entry
-        .split_once('=')
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .ok_or_else(|| Error::NotKeyValue(entry.to_owned()))
+/// A config entry: `key=text` (a string, what a 0.1 plugin takes) or `key:=json` (a typed
+/// value for a 0.2 plugin's schema: `max:=500`, `tiers:='["gold"]'`), as httpie writes them.
+fn key_value(entry: &str) -> Result<(String, serde_json::Value), Error> {
+    let bad = || Error::NotKeyValue(entry.to_owned());
+    let (key, value) = entry.split_once('=').ok_or_else(bad)?;
+    match key.strip_suffix(':') {
+        Some(key) => Ok((
+            key.to_owned(),
+            serde_json::from_str(value).map_err(|_| bad())?,
+        )),
+        None => Ok((key.to_owned(), serde_json::Value::String(value.to_owned()))),
+    }
 }
 
 /// The bytes of a file, or an error naming it.
@@ -191,4 +197,25 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn config_entries_are_text_or_typed_json() {
+        let entry = |text: &str| key_value(text).ok();
+        assert_eq!(entry("max=500"), Some(("max".into(), json!("500"))));
+        assert_eq!(entry("max:=500"), Some(("max".into(), json!(500))));
+        assert_eq!(
+            entry(r#"tiers:=["gold"]"#),
+            Some(("tiers".into(), json!(["gold"])))
+        );
+        assert_eq!(entry("note=a=b"), Some(("note".into(), json!("a=b"))));
+        assert_eq!(entry("max:=lots"), None, "not JSON");
+        assert_eq!(entry("max"), None, "no value");
+    }
 }

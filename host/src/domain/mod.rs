@@ -1,10 +1,15 @@
 //! The domain: small validated values (ids, money, idempotency keys, pages) and the records
 //! the services hand out. Nothing here knows HTTP, SQL or Redis.
 
+mod attributes;
 mod operators;
 mod records;
 mod values;
 
+pub use attributes::Attributes;
 pub use operators::{AuditEntry, NamedToken, Operator, Role, UnknownRole};
-pub use records::{Entry, Kind, Line, Order, Patch, Plugin, Product, Sold, Status, User, Version};
+pub use records::{
+    Entry, Kind, Line, OnFailure, Order, Patch, Plugin, Product, Snapshot, Sold, Status, User,
+    Version,
+};
 pub use values::*;

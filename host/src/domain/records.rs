@@ -154,12 +154,67 @@ pub struct Plugin {
     pub hook: String,
     /// Lower runs first.
     pub priority: i32,
-    /// String-to-string map.
+    /// A JSON object: strings only for a 0.1 version, what the version's schema allows for
+    /// a 0.2 one.
     pub config: serde_json::Value,
     /// The version that runs, if any.
     pub active_version: Option<String>,
     /// The version that runs beside it in shadow, if any.
     pub shadow_version: Option<String>,
+    /// What a failed call of it does to the request.
+    pub on_failure: OnFailure,
+}
+
+/// A plugin's failure policy: what a call that traps, runs out of budget or breaks the
+/// contract does to its request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum OnFailure {
+    /// The request fails with 503 `PLUGIN_FAILED` (the default).
+    #[default]
+    Reject,
+    /// The call counts as an acceptance; a pricing plugin leaves the prices as they were.
+    Skip,
+}
+
+impl OnFailure {
+    /// The stored and serialized name: `reject` or `skip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnFailure::Reject => "reject",
+            OnFailure::Skip => "skip",
+        }
+    }
+
+    /// The policy a stored name means (the column's CHECK allows only the two).
+    pub(crate) fn from_db(text: &str) -> Self {
+        if text == "skip" {
+            OnFailure::Skip
+        } else {
+            OnFailure::Reject
+        }
+    }
+}
+
+/// What an activation ran with: the version, its config, priority and failure policy, and
+/// who activated it. A rollback restores the one before the newest live snapshot whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Its row's id (ascending in time).
+    pub id: i64,
+    /// The version activated.
+    pub version: String,
+    /// The config in force then (none on activations recorded before snapshots existed).
+    pub config: Option<serde_json::Value>,
+    /// The priority then.
+    pub priority: Option<i32>,
+    /// The failure policy then.
+    pub on_failure: Option<OnFailure>,
+    /// Who activated it (the audit log's actor).
+    pub actor: Option<String>,
+    /// When.
+    pub activated_at: DateTime<Utc>,
+    /// Whether a rollback has since gone back past it.
+    pub rolled_back: bool,
 }
 
 /// One uploaded version (without its bytes).
@@ -177,6 +232,8 @@ pub struct Version {
     pub note: Option<String>,
     /// When it was uploaded.
     pub created_at: DateTime<Utc>,
+    /// The JSON Schema of its config (0.2), or none (0.1: any string map).
+    pub config_schema: Option<serde_json::Value>,
 }
 
 /// A product and the units of it sold in the window.

@@ -19,7 +19,7 @@ use super::{
         orders::place, orders::show, orders::cancel,
         admin::create_user, admin::update_user, admin::create_product, admin::update_product,
         audit::list_audit,
-        plugins::upload_version, plugins::list_plugins, plugins::show_plugin,
+        plugins::upload_version, plugins::list_plugins, plugins::show_plugin, plugins::plugin_history,
         plugins::activate_version, plugins::rollback_plugin, plugins::deactivate_plugin,
         plugins::configure_plugin, plugins::shadow_version, plugins::evaluate_version,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi, reference::api_reference,

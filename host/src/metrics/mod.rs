@@ -47,6 +47,7 @@ struct Inner {
     cache_bytes: IntGaugeVec,
     plugin_calls: IntCounterVec,
     plugin_failures: IntCounterVec,
+    plugin_skipped: IntCounterVec,
     plugin_duration: HistogramVec,
     plugin_fuel: HistogramVec,
     plugin_shadow: IntCounterVec,
@@ -219,6 +220,11 @@ impl Metrics {
                 "edgecart_plugin_failures_total",
                 "Rule plugin calls that produced no decision, by plugin, version and kind (trap, fuel, time, memory, contract).",
                 &["plugin", "version", "kind"],
+            ),
+            plugin_skipped: counter(
+                "edgecart_plugin_skipped_total",
+                "Failed rule plugin calls let through by the plugin's failure policy `skip`, by plugin and version.",
+                &["plugin", "version"],
             ),
             plugin_duration: histogram(
                 "edgecart_plugin_call_duration_seconds",

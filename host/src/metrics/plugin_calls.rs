@@ -14,6 +14,7 @@ pub struct PluginCalls {
     pub(super) rejected: IntCounter,
     pub(super) failed: IntCounter,
     pub(super) failures: IntCounterVec,
+    pub(super) skipped: IntCounter,
     pub(super) plugin: String,
     pub(super) version: String,
     pub(super) duration: Histogram,
@@ -44,5 +45,10 @@ impl PluginCalls {
         }
         self.duration.observe(elapsed.as_secs_f64());
         self.fuel.observe(fuel as f64);
+    }
+
+    /// Counts a failed call its failure policy let through.
+    pub fn skipped(&self) {
+        self.skipped.inc();
     }
 }

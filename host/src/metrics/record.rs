@@ -24,6 +24,7 @@ impl Metrics {
             rejected: calls("reject"),
             failed: calls("failure"),
             failures: m.plugin_failures.clone(),
+            skipped: m.plugin_skipped.with_label_values(&[plugin, version]),
             plugin: plugin.to_owned(),
             version: version.to_owned(),
             duration: m.plugin_duration.with_label_values(&[plugin, version]),

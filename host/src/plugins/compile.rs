@@ -10,7 +10,7 @@ use wasmtime::component::{Component, InstancePre, Linker, types::ComponentItem};
 
 use super::{
     Hook,
-    bindings::{charge_validate, order_price, order_validate},
+    bindings::{charge_validate, order_price, order_validate, v2},
     host::{self, CallState},
     runtime::Runtime,
 };
@@ -32,21 +32,53 @@ pub struct Compiled {
     pub(super) pre: Pre,
 }
 
-/// The pre-linked component, typed by the world of its hook.
+/// The version of the rule contract a component targets: `wit/rules.wit` or
+/// `wit/v0.2/rules.wit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Contract {
+    /// `edgecart:rules@0.1.0`: ids, amounts and a string-map config.
+    V0_1,
+    /// `edgecart:rules@0.2.0`: also the time, attributes, the coupon, a JSON config and its
+    /// schema.
+    V0_2,
+}
+
+impl Contract {
+    /// The WIT package version: `0.1.0` or `0.2.0`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
+    }
+}
+
+/// The pre-linked component, typed by the world of its hook and its contract.
 #[derive(Clone)]
 pub(super) enum Pre {
     Charge(charge_validate::ChargeValidatePre<CallState>),
     OrderValidate(order_validate::OrderValidatePre<CallState>),
     OrderPrice(order_price::OrderPricePre<CallState>),
+    ChargeV2(v2::charge_validate::ChargeValidatePre<CallState>),
+    OrderValidateV2(v2::order_validate::OrderValidatePre<CallState>),
+    OrderPriceV2(v2::order_price::OrderPricePre<CallState>),
 }
 
 impl Compiled {
     /// The hook this version serves.
     pub fn hook(&self) -> Hook {
         match self.pre {
-            Pre::Charge(_) => Hook::ChargeValidate,
-            Pre::OrderValidate(_) => Hook::OrderValidate,
-            Pre::OrderPrice(_) => Hook::OrderPrice,
+            Pre::Charge(_) | Pre::ChargeV2(_) => Hook::ChargeValidate,
+            Pre::OrderValidate(_) | Pre::OrderValidateV2(_) => Hook::OrderValidate,
+            Pre::OrderPrice(_) | Pre::OrderPriceV2(_) => Hook::OrderPrice,
+        }
+    }
+
+    /// The contract version it targets.
+    pub fn contract(&self) -> Contract {
+        match self.pre {
+            Pre::Charge(_) | Pre::OrderValidate(_) | Pre::OrderPrice(_) => Contract::V0_1,
+            Pre::ChargeV2(_) | Pre::OrderValidateV2(_) | Pre::OrderPriceV2(_) => Contract::V0_2,
         }
     }
 }
@@ -56,6 +88,7 @@ impl fmt::Debug for Compiled {
         f.debug_struct("Compiled")
             .field("sha256", &self.sha256)
             .field("hook", &self.hook())
+            .field("contract", &self.contract())
             .finish()
     }
 }
@@ -68,24 +101,14 @@ impl Runtime {
         let sha256 = sha256_hex(bytes);
         let component = self.load(&sha256, bytes)?;
         self.check_imports(&component)?;
-        let wrong_world = |e: wasmtime::Error| {
-            Invalid(format!(
-                "does not implement world {} for hook {hook}: {e:#}",
-                hook.world()
-            ))
-        };
         let pre = self.instance_pre(&component)?;
-        let pre = match hook {
-            Hook::ChargeValidate => {
-                Pre::Charge(charge_validate::ChargeValidatePre::new(pre).map_err(wrong_world)?)
-            }
-            Hook::OrderValidate => {
-                Pre::OrderValidate(order_validate::OrderValidatePre::new(pre).map_err(wrong_world)?)
-            }
-            Hook::OrderPrice => {
-                Pre::OrderPrice(order_price::OrderPricePre::new(pre).map_err(wrong_world)?)
-            }
-        };
+        let pre = typed(hook, &pre).map_err(|(v2, v1)| {
+            Invalid(format!(
+                "does not implement world {world} of edgecart:rules@0.2.0 ({v2:#}) or of \
+                 edgecart:rules@0.1.0 ({v1:#}) for hook {hook}",
+                world = hook.world()
+            ))
+        })?;
         Ok(Compiled { sha256, pre })
     }
 
@@ -147,6 +170,33 @@ impl Runtime {
             }
         }
         Ok(component)
+    }
+}
+
+/// `pre` typed by `hook`'s world, of contract 0.2 if it implements that, else of 0.1; both
+/// errors when neither.
+fn typed(
+    hook: Hook,
+    pre: &InstancePre<CallState>,
+) -> Result<Pre, (wasmtime::Error, wasmtime::Error)> {
+    let pre = pre.clone();
+    let (v2, v1) = match hook {
+        Hook::ChargeValidate => (
+            v2::charge_validate::ChargeValidatePre::new(pre.clone()).map(Pre::ChargeV2),
+            charge_validate::ChargeValidatePre::new(pre).map(Pre::Charge),
+        ),
+        Hook::OrderValidate => (
+            v2::order_validate::OrderValidatePre::new(pre.clone()).map(Pre::OrderValidateV2),
+            order_validate::OrderValidatePre::new(pre).map(Pre::OrderValidate),
+        ),
+        Hook::OrderPrice => (
+            v2::order_price::OrderPricePre::new(pre.clone()).map(Pre::OrderPriceV2),
+            order_price::OrderPricePre::new(pre).map(Pre::OrderPrice),
+        ),
+    };
+    match (v2, v1) {
+        (Ok(pre), _) | (Err(_), Ok(pre)) => Ok(pre),
+        (Err(v2), Err(v1)) => Err((v2, v1)),
     }
 }
 

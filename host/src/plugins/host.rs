@@ -9,12 +9,13 @@ use wasmtime::{
 };
 
 use super::{
-    bindings::{host, types},
+    bindings::{host, types, v2},
     error::StoreLimiter,
 };
 
-/// The instance name of the host interface, as `wit/rules.wit` declares it.
-const HOST_INTERFACE: &str = "edgecart:rules/host@0.1.0";
+/// The instance names of the host interface, as `wit/rules.wit` (0.1) and
+/// `wit/v0.2/rules.wit` declare it: the same `log` in both.
+const HOST_INTERFACES: [&str; 2] = ["edgecart:rules/host@0.1.0", "edgecart:rules/host@0.2.0"];
 
 /// One line a plugin logged.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -68,19 +69,26 @@ impl CallState {
 /// even read.
 pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     types::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
-    linker.instance(HOST_INTERFACE)?.func_wrap(
-        "log",
-        |mut store: StoreContextMut<'_, CallState>, (level, message): (host::Level, WasmStr)| {
-            let budget = store.data().log_budget;
-            if budget == 0 {
-                return Ok(());
-            }
-            let text = message.to_str(&store)?;
-            let kept = text[..text.floor_char_boundary(budget)].to_owned();
-            store.data_mut().push_log(level_name(level), &kept);
-            Ok(())
-        },
-    )
+    v2::types::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
+    for interface in HOST_INTERFACES {
+        // The two versions' `level` enums have the same cases, so one Rust type checks
+        // against both.
+        linker.instance(interface)?.func_wrap(
+            "log",
+            |mut store: StoreContextMut<'_, CallState>,
+             (level, message): (host::Level, WasmStr)| {
+                let budget = store.data().log_budget;
+                if budget == 0 {
+                    return Ok(());
+                }
+                let text = message.to_str(&store)?;
+                let kept = text[..text.floor_char_boundary(budget)].to_owned();
+                store.data_mut().push_log(level_name(level), &kept);
+                Ok(())
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// A level's name in logs and answers.
@@ -94,6 +102,7 @@ fn level_name(level: host::Level) -> &'static str {
 }
 
 impl types::Host for CallState {}
+impl v2::types::Host for CallState {}
 
 #[cfg(test)]
 mod tests {

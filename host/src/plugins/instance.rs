@@ -8,14 +8,16 @@ use std::time::{Duration, Instant};
 use wasmtime::Store;
 
 use super::{
-    Hook,
-    bindings::types,
+    bindings::{types, v2},
     compile::{Compiled, Pre},
     error::CallFailure,
     host::{CallState, LogLine},
+    input::{
+        HookInput, PluginConfig, attribute_pairs, order_record, order_record_v2, rejection_v1,
+    },
     runtime::Runtime,
 };
-use crate::rules::{ChargeInput, Decision, LinePrice, OrderInput, Rejection};
+use crate::rules::{Decision, LinePrice, Rejection};
 
 /// Fuel between two yields of a running plugin to the async runtime: a long call shares its
 /// worker thread in slices of about this many instructions instead of stalling it.
@@ -27,41 +29,6 @@ const MAX_CODE_CHARS: usize = 64;
 const MAX_MESSAGE_CHARS: usize = 512;
 /// Longest price `reason` a plugin may answer, in characters.
 const MAX_REASON_CHARS: usize = 512;
-
-/// A plugin's configuration as the guest sees it.
-pub type PluginConfig = Vec<(String, String)>;
-
-/// A hook's input, whichever the hook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HookInput {
-    /// `charge.validate`.
-    Charge(ChargeInput),
-    /// `order.validate`.
-    OrderValidate(OrderInput),
-    /// `order.price`.
-    OrderPrice(OrderInput),
-}
-
-impl HookInput {
-    /// The hook this input is for.
-    pub fn hook(&self) -> Hook {
-        match self {
-            HookInput::Charge(_) => Hook::ChargeValidate,
-            HookInput::OrderValidate(_) => Hook::OrderValidate,
-            HookInput::OrderPrice(_) => Hook::OrderPrice,
-        }
-    }
-
-    /// Bytes this input takes in the guest, for the input limit.
-    fn size(&self) -> usize {
-        match self {
-            HookInput::Charge(_) => 24,
-            HookInput::OrderValidate(order) | HookInput::OrderPrice(order) => {
-                16 + order.lines.len() * 24
-            }
-        }
-    }
-}
 
 /// A call's decision and what it cost.
 #[derive(Debug, Clone)]
@@ -103,7 +70,7 @@ impl Runtime {
                 input.hook()
             )));
         }
-        let input_bytes = input.size() + config_size(config);
+        let input_bytes = input.size() + config.size();
         if input_bytes > self.limits.input_bytes {
             return Called::refused(CallFailure::contract(format!(
                 "input of {input_bytes} bytes is over the {} byte limit",
@@ -127,6 +94,16 @@ impl Runtime {
             duration,
             logs: store.data_mut().take_logs(),
         }
+    }
+
+    /// The JSON Schema a 0.2 component declares for its config, from a call of its
+    /// `config-schema` in a fresh store with the same budgets as any call; `None` for a 0.1
+    /// component.
+    pub async fn config_schema(&self, plugin: &Compiled) -> Result<Option<String>, CallFailure> {
+        let mut store = self.new_store();
+        config_schema(&mut store, &plugin.pre)
+            .await
+            .map_err(|error| CallFailure::from_wasmtime(&error))
     }
 
     /// The store of one call, with this runtime's budgets.
@@ -154,13 +131,16 @@ enum Answer {
     Pricing(Result<Vec<types::LinePrice>, types::Rejection>),
 }
 
-/// Instantiates `pre` in `store` and calls its hook's export.
+/// Instantiates `pre` in `store` and calls its hook's export, with the input and config in
+/// the shapes of the component's contract.
 async fn invoke(
     store: &mut Store<CallState>,
     pre: &Pre,
     input: &HookInput,
     config: &PluginConfig,
 ) -> wasmtime::Result<Result<Answer, CallFailure>> {
+    let pairs = config.pairs();
+    let json = config.json();
     Ok(Ok(match (pre, input) {
         (Pre::Charge(pre), HookInput::Charge(charge)) => {
             let charge = types::Charge {
@@ -169,19 +149,78 @@ async fn invoke(
                 balance: charge.balance,
             };
             let plugin = pre.instantiate_async(&mut *store).await?;
-            Answer::Validation(plugin.call_validate_charge(store, charge, config).await?)
+            Answer::Validation(plugin.call_validate_charge(store, charge, pairs).await?)
         }
         (Pre::OrderValidate(pre), HookInput::OrderValidate(order)) => {
             let plugin = pre.instantiate_async(&mut *store).await?;
             let order = order_record(order);
-            Answer::Validation(plugin.call_validate_order(store, &order, config).await?)
+            Answer::Validation(plugin.call_validate_order(store, &order, pairs).await?)
         }
         (Pre::OrderPrice(pre), HookInput::OrderPrice(order)) => {
             let plugin = pre.instantiate_async(&mut *store).await?;
             let order = order_record(order);
-            Answer::Pricing(plugin.call_price_order(store, &order, config).await?)
+            Answer::Pricing(plugin.call_price_order(store, &order, pairs).await?)
+        }
+        (Pre::ChargeV2(pre), HookInput::Charge(charge)) => {
+            let charge = v2::types::Charge {
+                user_id: charge.user_id,
+                amount: charge.amount,
+                balance: charge.balance,
+                user_attributes: attribute_pairs(&charge.user_attributes),
+                now: charge.now_ms,
+            };
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            let answer = plugin.call_validate_charge(store, &charge, json).await?;
+            Answer::Validation(answer.map_err(rejection_v1))
+        }
+        (Pre::OrderValidateV2(pre), HookInput::OrderValidate(order)) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            let order = order_record_v2(order);
+            let answer = plugin.call_validate_order(store, &order, json).await?;
+            Answer::Validation(answer.map_err(rejection_v1))
+        }
+        (Pre::OrderPriceV2(pre), HookInput::OrderPrice(order)) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            let order = order_record_v2(order);
+            let answer = plugin.call_price_order(store, &order, json).await?;
+            Answer::Pricing(
+                answer
+                    .map(|prices| {
+                        prices
+                            .into_iter()
+                            .map(|p| types::LinePrice {
+                                unit_price: p.unit_price,
+                                reason: p.reason,
+                            })
+                            .collect()
+                    })
+                    .map_err(rejection_v1),
+            )
         }
         _ => return Ok(Err(CallFailure::contract("the input is for another hook"))),
+    }))
+}
+
+/// The schema a 0.2 component declares for its config (`config-schema`), called in `store`;
+/// `None` for a 0.1 component, which has none.
+async fn config_schema(
+    store: &mut Store<CallState>,
+    pre: &Pre,
+) -> wasmtime::Result<Option<String>> {
+    Ok(Some(match pre {
+        Pre::ChargeV2(pre) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            plugin.call_config_schema(store).await?
+        }
+        Pre::OrderValidateV2(pre) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            plugin.call_config_schema(store).await?
+        }
+        Pre::OrderPriceV2(pre) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            plugin.call_config_schema(store).await?
+        }
+        Pre::Charge(_) | Pre::OrderValidate(_) | Pre::OrderPrice(_) => return Ok(None),
     }))
 }
 
@@ -254,31 +293,14 @@ fn too_long_reason(reason: &str) -> bool {
     reason.chars().nth(MAX_REASON_CHARS).is_some() || reason.contains('\0')
 }
 
-/// An order as the WIT records carry it.
-fn order_record(input: &OrderInput) -> types::Order {
-    types::Order {
-        user_id: input.user_id,
-        balance: input.balance,
-        lines: input
-            .lines
-            .iter()
-            .map(|l| types::OrderLine {
-                product_id: l.product_id,
-                quantity: l.quantity,
-                unit_price: l.unit_price,
-            })
-            .collect(),
-    }
-}
-
-fn config_size(config: &PluginConfig) -> usize {
-    config.iter().map(|(k, v)| k.len() + v.len() + 16).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{plugins::FailureKind, rules::OrderLineInput};
+    use crate::{
+        domain::Attributes,
+        plugins::FailureKind,
+        rules::{OrderInput, OrderLineInput},
+    };
 
     /// The answer of one price (90, with `reason`) to a one-line order, checked.
     fn priced(reason: Option<String>) -> Result<Decision, CallFailure> {
@@ -289,7 +311,13 @@ mod tests {
                 product_id: 1,
                 quantity: 1,
                 unit_price: 100,
+                name: "상품".into(),
+                attributes: Attributes::default(),
             }],
+            coupon: None,
+            user_attributes: Attributes::default(),
+            paid_orders: 0,
+            now_ms: 0,
         });
         checked(
             Answer::Pricing(Ok(vec![types::LinePrice {

@@ -7,6 +7,7 @@
 //! - [`compile`]: validation and linking of uploads, through the artifact cache.
 //! - [`cache`]: compiled artifacts on disk, loaded only when their MAC shows this server's
 //!   user wrote them.
+//! - [`input`]: a call's input and config, as the records of either contract.
 //! - [`instance`]: one call in a fresh store, its answer checked and made a
 //!   [`crate::rules::Decision`].
 //! - [`host`]: the host interface a plugin may call (`log`) and the state of one call.
@@ -27,6 +28,7 @@ pub mod engine;
 pub mod error;
 pub mod hook;
 pub mod host;
+pub mod input;
 pub mod instance;
 pub mod registry;
 mod runtime;
@@ -35,11 +37,12 @@ pub mod sync;
 #[cfg(test)]
 mod tests;
 
-pub use compile::{Compiled, Invalid, sha256_hex};
+pub use compile::{Compiled, Contract, Invalid, sha256_hex};
 pub use engine::Limits;
 pub use error::{CallFailure, FailureKind};
 pub use hook::Hook;
 pub use host::LogLine;
-pub use instance::{Called, HookInput, PluginConfig};
+pub use input::{HookInput, PluginConfig};
+pub use instance::Called;
 pub use registry::{ActiveSet, Registry, SyncError};
 pub use runtime::{Runtime, RuntimeError};

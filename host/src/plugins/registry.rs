@@ -22,6 +22,7 @@ use super::{
     shadow::{ShadowRun, Shadows},
 };
 use crate::{
+    domain::OnFailure,
     metrics::{CallResult, Metrics, PluginCalls},
     rules::{ChargeInput, Decision, LinePrice, OrderInput, RuleFailure, Rules},
     store::{
@@ -41,6 +42,8 @@ pub struct Active {
     pub priority: i32,
     /// Its config.
     pub config: PluginConfig,
+    /// What a failed call does to the request.
+    pub on_failure: OnFailure,
     pub(super) compiled: Compiled,
     calls: PluginCalls,
     /// The version run beside it on the same inputs, if any.
@@ -150,6 +153,16 @@ impl Registry {
         Ok(self.0.runtime.call(compiled, input, config).await)
     }
 
+    /// The config schema `compiled` declares (0.2; `None` for 0.1), from a call in a free
+    /// instance slot.
+    pub async fn config_schema(
+        &self,
+        compiled: &Compiled,
+    ) -> Result<Result<Option<String>, super::CallFailure>, RuleFailure> {
+        let _slot = self.0.slot().await?;
+        Ok(self.0.runtime.config_schema(compiled).await)
+    }
+
     /// Loads what PostgreSQL says runs, if its revision differs from the loaded one, and
     /// swaps it in atomically. On error the loaded set stays.
     #[tracing::instrument(name = "plugins.sync", skip_all)]
@@ -188,7 +201,8 @@ impl Registry {
                 name: plugin.name.clone(),
                 version: version.clone(),
                 priority: plugin.priority,
-                config: config_pairs(&plugin.config),
+                config: PluginConfig::new(&plugin.config),
+                on_failure: plugin.on_failure,
                 compiled,
                 shadow,
             }));
@@ -274,6 +288,8 @@ impl Inner {
                         }
                     }
                 }
+                // `skip`: as if it had accepted, prices as they were.
+                Err(_) if plugin.on_failure == OnFailure::Skip => plugin.calls.skipped(),
                 Err(failure) => {
                     return Err(RuleFailure::new(
                         format!("{} {}", plugin.name, plugin.version),
@@ -356,16 +372,4 @@ impl Rules for Registry {
         let inner = self.0.clone();
         Box::pin(async move { inner.decide(HookInput::OrderPrice(input)).await })
     }
-}
-
-/// A stored config (a JSON object of strings) as the guest's list of pairs.
-pub fn config_pairs(config: &serde_json::Value) -> PluginConfig {
-    config
-        .as_object()
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
 }

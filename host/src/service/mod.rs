@@ -110,6 +110,9 @@ pub enum Error {
     /// A rollback with no earlier activation to go back to (409).
     #[error("no previous version")]
     NoPreviousVersion,
+    /// A config that does not fit the version's schema, with each field's error (400).
+    #[error("plugin config does not fit its schema")]
+    PluginConfigInvalid(Vec<plugins::ConfigError>),
     /// A plugin admin request with a bad name, version, hook, config or input (400).
     #[error("invalid plugin request: {0}")]
     InvalidPluginRequest(String),

@@ -12,6 +12,7 @@ pub mod plugins;
 pub mod products;
 pub mod revisions;
 pub mod sales;
+pub mod snapshots;
 pub mod users;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};

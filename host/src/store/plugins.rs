@@ -1,10 +1,10 @@
-//! The `plugins`, `plugin_versions` and `plugin_activations` tables (their revision is in
-//! [`super::revisions`]).
+//! The `plugins` and `plugin_versions` tables (their revision is in [`super::revisions`];
+//! activations are in [`super::snapshots`]).
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use crate::domain::{Plugin, Version};
+use crate::domain::{OnFailure, Plugin, Version};
 
 impl From<&Row> for Plugin {
     fn from(row: &Row) -> Self {
@@ -15,6 +15,7 @@ impl From<&Row> for Plugin {
             config: row.get("config"),
             active_version: row.get("active_version"),
             shadow_version: row.get("shadow_version"),
+            on_failure: OnFailure::from_db(row.get("on_failure")),
         }
     }
 }
@@ -28,6 +29,7 @@ impl From<&Row> for Version {
             size: row.get("size"),
             note: row.get("note"),
             created_at: row.get("created_at"),
+            config_schema: row.get("config_schema"),
         }
     }
 }
@@ -44,9 +46,9 @@ pub struct Running {
 }
 
 const PLUGIN_COLUMNS: &str =
-    "p.name, p.hook, p.priority, p.config, p.active_version, p.shadow_version";
-const VERSION_COLUMNS: &str =
-    "v.name, v.version, v.sha256, octet_length(v.bytes)::bigint AS size, v.note, v.created_at";
+    "p.name, p.hook, p.priority, p.config, p.active_version, p.shadow_version, p.on_failure";
+const VERSION_COLUMNS: &str = "v.name, v.version, v.sha256, octet_length(v.bytes)::bigint AS size, v.note, v.created_at, \
+     v.config_schema";
 
 /// Every plugin, by name.
 #[tracing::instrument(name = "store.plugins.all", level = "debug", skip_all)]
@@ -178,31 +180,20 @@ pub async fn insert_version(
     sha256: &str,
     bytes: &[u8],
     note: Option<&str>,
+    config_schema: Option<&serde_json::Value>,
 ) -> Result<Option<Version>, tokio_postgres::Error> {
     let sql = format!(
-        "INSERT INTO plugin_versions AS v (name, version, sha256, bytes, note) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING \
+        "INSERT INTO plugin_versions AS v (name, version, sha256, bytes, note, config_schema) \
+         VALUES ($1, $2, $3, $4, $5, $6::text::jsonb) ON CONFLICT (name, version) DO NOTHING \
          RETURNING {VERSION_COLUMNS}"
     );
     let stmt = db.prepare_cached(&sql).await?;
+    let schema = config_schema.map(serde_json::Value::to_string);
     Ok(db
-        .query_opt(&stmt, &[&name, &version, &sha256, &bytes, &note])
+        .query_opt(&stmt, &[&name, &version, &sha256, &bytes, &note, &schema])
         .await?
         .as_ref()
         .map(Version::from))
-}
-
-/// Whether the plugin has this version.
-#[tracing::instrument(name = "store.plugins.has_version", level = "debug", skip_all)]
-pub async fn has_version(
-    db: &impl GenericClient,
-    name: &str,
-    version: &str,
-) -> Result<bool, tokio_postgres::Error> {
-    let stmt = db
-        .prepare_cached("SELECT 1 FROM plugin_versions WHERE name = $1 AND version = $2")
-        .await?;
-    Ok(db.query_opt(&stmt, &[&name, &version]).await?.is_some())
 }
 
 /// Sets the active version (none to deactivate).
@@ -239,60 +230,46 @@ async fn set_version(
     Ok(())
 }
 
-/// Sets the config and the priority.
+/// Sets the config, the priority and the failure policy.
 #[tracing::instrument(name = "store.plugins.set_config", level = "debug", skip_all)]
 pub async fn set_config(
     db: &impl GenericClient,
     name: &str,
     config: &serde_json::Value,
     priority: i32,
+    on_failure: OnFailure,
 ) -> Result<(), tokio_postgres::Error> {
     let stmt = db
         .prepare_cached(
-            "UPDATE plugins SET config = $2::text::jsonb, priority = $3, updated_at = now() \
-             WHERE name = $1",
+            "UPDATE plugins SET config = $2::text::jsonb, priority = $3, on_failure = $4, \
+             updated_at = now() WHERE name = $1",
         )
         .await?;
-    db.execute(&stmt, &[&name, &config.to_string(), &priority])
-        .await?;
+    db.execute(
+        &stmt,
+        &[&name, &config.to_string(), &priority, &on_failure.as_str()],
+    )
+    .await?;
     Ok(())
 }
 
-/// Records an activation.
-#[tracing::instrument(name = "store.plugins.push_activation", level = "debug", skip_all)]
-pub async fn push_activation(
+/// The config schema of a stored version: `Some(None)` for a version without one (0.1),
+/// `None` when there is no such version.
+#[tracing::instrument(name = "store.plugins.config_schema", level = "debug", skip_all)]
+pub async fn config_schema(
     db: &impl GenericClient,
     name: &str,
     version: &str,
-) -> Result<(), tokio_postgres::Error> {
-    let stmt = db
-        .prepare_cached("INSERT INTO plugin_activations (name, version) VALUES ($1, $2)")
-        .await?;
-    db.execute(&stmt, &[&name, &version]).await?;
-    Ok(())
-}
-
-/// Forgets the newest activation and returns the version of the one before it, which is
-/// what a rollback activates; `None` (and nothing forgotten) when there is no earlier one.
-#[tracing::instrument(name = "store.plugins.pop_activation", level = "debug", skip_all)]
-pub async fn pop_activation(
-    db: &impl GenericClient,
-    name: &str,
-) -> Result<Option<String>, tokio_postgres::Error> {
+) -> Result<Option<Option<serde_json::Value>>, tokio_postgres::Error> {
     let stmt = db
         .prepare_cached(
-            "SELECT id, version FROM plugin_activations WHERE name = $1 ORDER BY id DESC LIMIT 2",
+            "SELECT config_schema FROM plugin_versions WHERE name = $1 AND version = $2",
         )
         .await?;
-    let rows = db.query(&stmt, &[&name]).await?;
-    let [newest, previous] = rows.as_slice() else {
-        return Ok(None);
-    };
-    let forget = db
-        .prepare_cached("DELETE FROM plugin_activations WHERE id = $1")
-        .await?;
-    db.execute(&forget, &[&newest.get::<_, i64>(0)]).await?;
-    Ok(Some(previous.get(1)))
+    Ok(db
+        .query_opt(&stmt, &[&name, &version])
+        .await?
+        .map(|row| row.get(0)))
 }
 
 /// Whether any plugin exists (the defaults are registered into an empty table only).

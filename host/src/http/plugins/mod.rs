@@ -12,7 +12,12 @@ use axum::{
     routing::{get, post, put},
 };
 
-use super::{admin_auth::Admin, docs, extract::JsonBody, problem::ApiError};
+use super::{
+    admin_auth::Admin,
+    docs,
+    extract::JsonBody,
+    problem::{ApiError, ConfigProblem},
+};
 use crate::{
     app::App,
     plugins::Hook,
@@ -33,6 +38,7 @@ pub fn router() -> Router<App> {
         )
         .route("/admin/v1/plugins", get(list_plugins))
         .route("/admin/v1/plugins/{name}", get(show_plugin))
+        .route("/admin/v1/plugins/{name}/history", get(plugin_history))
         .route("/admin/v1/plugins/{name}/activate", post(activate_version))
         .route("/admin/v1/plugins/{name}/rollback", post(rollback_plugin))
         .route(
@@ -115,6 +121,26 @@ async fn list_plugins(State(app): State<App>) -> Result<Json<Vec<PluginView>>, A
     Ok(Json(entries.into_iter().map(PluginView::from).collect()))
 }
 
+/// Every activation of a plugin with the config, priority and failure policy it ran with,
+/// newest first; a rollback restores the snapshot before the newest live one.
+#[utoipa::path(get, path = "/admin/v1/plugins/{name}/history", tag = "plugins", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Plugin name")),
+    responses(
+        (status = 200, description = "Snapshots, newest first", body = Vec<SnapshotView>),
+        (status = 400, description = "INVALID_PLUGIN_REQUEST (the name)"),
+        (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
+        docs::AdminAuth, docs::Unavailable,
+    ))]
+async fn plugin_history(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<SnapshotView>>, ApiError> {
+    let snapshots = app.plugins().history(&name).await?;
+    Ok(Json(
+        snapshots.into_iter().map(SnapshotView::from).collect(),
+    ))
+}
+
 /// One plugin.
 #[utoipa::path(get, path = "/admin/v1/plugins/{name}", tag = "plugins", security(("bearer" = [])),
     params(("name" = String, Path, description = "Plugin name")),
@@ -189,13 +215,14 @@ async fn deactivate_plugin(
     ))
 }
 
-/// Sets the config (and the priority); the next call sees it.
+/// Sets the config (and the priority and failure policy); the next call sees it. The config
+/// must fit the active and shadow versions' schemas (400 `PLUGIN_CONFIG_INVALID`).
 #[utoipa::path(put, path = "/admin/v1/plugins/{name}/config", tag = "plugins", security(("bearer" = [])),
     params(("name" = String, Path, description = "Plugin name")),
     request_body = ConfigRequest,
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 400, description = "INVALID_PLUGIN_REQUEST, INVALID_REQUEST_BODY or INVALID_TEXT"),
+        (status = 400, description = "PLUGIN_CONFIG_INVALID (with `errors`), INVALID_PLUGIN_REQUEST, INVALID_REQUEST_BODY or INVALID_TEXT", body = ConfigProblem, content_type = "application/problem+json"),
         (status = 404, description = "PLUGIN_NOT_FOUND, or the admin API is closed"),
         docs::AdminAuth, docs::BodyErrors, docs::Unavailable,
     ))]
@@ -207,7 +234,13 @@ async fn configure_plugin(
 ) -> Result<Json<PluginView>, ApiError> {
     Ok(Json(
         app.plugins()
-            .configure(&operator, &name, &body.config, body.priority)
+            .configure(
+                &operator,
+                &name,
+                &body.config,
+                body.priority,
+                body.on_failure.map(Into::into),
+            )
             .await?
             .into(),
     ))

@@ -1,15 +1,13 @@
 //! What the plugin admin API reads and writes: request bodies and the views of versions,
 //! plugins and dry runs.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::super::extract::RequestBody;
 use crate::{
-    domain::Version,
+    domain::{OnFailure, Snapshot, Version},
     plugins::{Called, LogLine},
     rules::Decision,
     service::plugins::PluginEntry,
@@ -36,6 +34,11 @@ pub struct VersionView {
     pub note: Option<String>,
     /// When it was uploaded (RFC 3339).
     pub created_at: String,
+    /// The JSON Schema of its config (contract 0.2); absent for a 0.1 version, which takes
+    /// any string map.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub config_schema: Option<serde_json::Value>,
 }
 
 impl VersionView {
@@ -49,6 +52,7 @@ impl VersionView {
             size: version.size,
             note: version.note,
             created_at: rfc3339(version.created_at),
+            config_schema: version.config_schema,
         }
     }
 }
@@ -69,8 +73,13 @@ pub struct PluginView {
     pub shadow_version: Option<String>,
     /// Plugins on one hook run in ascending priority.
     pub priority: i32,
-    /// String-to-string config the active version sees.
-    pub config: BTreeMap<String, String>,
+    /// The config the active version sees: strings for a 0.1 version, what its schema
+    /// allows for a 0.2 one.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    /// What a failed call does: `reject` fails the request (503 `PLUGIN_FAILED`), `skip`
+    /// lets it through as if accepted.
+    pub on_failure: OnFailureView,
     /// Versions, oldest first.
     pub versions: Vec<VersionView>,
 }
@@ -78,15 +87,6 @@ pub struct PluginView {
 impl From<PluginEntry> for PluginView {
     fn from(entry: PluginEntry) -> Self {
         let plugin = entry.plugin;
-        let config = plugin
-            .config
-            .as_object()
-            .map(|map| {
-                map.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default();
         Self {
             versions: entry
                 .versions
@@ -98,7 +98,44 @@ impl From<PluginEntry> for PluginView {
             active_version: plugin.active_version,
             shadow_version: plugin.shadow_version,
             priority: plugin.priority,
-            config,
+            config: plugin.config,
+            on_failure: plugin.on_failure.into(),
+        }
+    }
+}
+
+/// One activation as the history lists it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotView {
+    /// The version activated.
+    #[schema(example = "1.2.0")]
+    pub version: String,
+    /// The config in force then (null for activations recorded before snapshots existed).
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<serde_json::Value>,
+    /// The priority then.
+    pub priority: Option<i32>,
+    /// The failure policy then.
+    pub on_failure: Option<OnFailureView>,
+    /// Who activated it.
+    pub actor: Option<String>,
+    /// When (RFC 3339).
+    pub activated_at: String,
+    /// Whether a rollback has since gone back past it.
+    pub rolled_back: bool,
+}
+
+impl From<Snapshot> for SnapshotView {
+    fn from(snapshot: Snapshot) -> Self {
+        Self {
+            version: snapshot.version,
+            config: snapshot.config,
+            priority: snapshot.priority,
+            on_failure: snapshot.on_failure.map(Into::into),
+            actor: snapshot.actor,
+            activated_at: rfc3339(snapshot.activated_at),
+            rolled_back: snapshot.rolled_back,
         }
     }
 }
@@ -128,14 +165,46 @@ pub struct ActivateRequest {
     pub version: String,
 }
 
-/// A new config, and optionally a new priority.
+/// A plugin's failure policy.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailureView {
+    /// A failed call fails the request with 503 `PLUGIN_FAILED` (the default).
+    Reject,
+    /// A failed call counts as an acceptance; pricing leaves the prices as they were.
+    Skip,
+}
+
+impl From<OnFailure> for OnFailureView {
+    fn from(policy: OnFailure) -> Self {
+        match policy {
+            OnFailure::Reject => OnFailureView::Reject,
+            OnFailure::Skip => OnFailureView::Skip,
+        }
+    }
+}
+
+impl From<OnFailureView> for OnFailure {
+    fn from(policy: OnFailureView) -> Self {
+        match policy {
+            OnFailureView::Reject => OnFailure::Reject,
+            OnFailureView::Skip => OnFailure::Skip,
+        }
+    }
+}
+
+/// A new config, and optionally a new priority and failure policy.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ConfigRequest {
-    /// String-to-string map, 16 KiB at most.
+    /// A JSON object, 16 KiB at most: strings only for a 0.1 version; for a 0.2 version it
+    /// must fit the version's `configSchema`.
     #[schema(value_type = Object, example = json!({"max": "500000"}))]
     pub config: serde_json::Map<String, serde_json::Value>,
-    /// Lower runs first (default 100).
+    /// Lower runs first (default 100; unchanged when left out).
     pub priority: Option<i32>,
+    /// `reject` or `skip` (unchanged when left out; `reject` at first).
+    pub on_failure: Option<OnFailureView>,
 }
 
 /// The version to shadow, or null to stop.

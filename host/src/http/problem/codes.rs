@@ -210,6 +210,11 @@ pub(super) fn service_parts(error: &service::Error) -> (StatusCode, &str, String
             "NO_PREVIOUS_VERSION",
             "되돌릴 이전 버전이 없습니다.",
         ),
+        S::PluginConfigInvalid(_) => fixed(
+            StatusCode::BAD_REQUEST,
+            "PLUGIN_CONFIG_INVALID",
+            "플러그인 설정이 스키마에 맞지 않습니다.",
+        ),
         S::InvalidPluginRequest(reason) => (
             StatusCode::BAD_REQUEST,
             "INVALID_PLUGIN_REQUEST",

@@ -42,6 +42,29 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// A plugin config call's 400: a problem, and when the config does not fit its schema
+/// (`PLUGIN_CONFIG_INVALID`) each field's error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigProblem {
+    /// The problem.
+    #[serde(flatten)]
+    pub problem: Problem,
+    /// What does not fit, field by field (`PLUGIN_CONFIG_INVALID` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// One field of a refused config.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON Pointer into the config (`""` for the whole object), e.g. `/max`.
+    #[schema(example = "/max")]
+    pub path: String,
+    /// What is wrong.
+    #[schema(example = "\"lots\" is not of type \"integer\"")]
+    pub message: String,
+}
+
 /// Every error an HTTP handler can return.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -123,16 +146,22 @@ pub struct NotReady {
     pub down: Vec<&'static str>,
 }
 
+impl Problem {
+    /// The problem of `status` with this code and detail.
+    fn new(status: StatusCode, code: &str, detail: String) -> Self {
+        Problem {
+            type_: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            code: code.to_owned(),
+            detail,
+        }
+    }
+}
+
 /// Serializes a problem body.
 fn problem_body(status: StatusCode, code: &str, detail: String) -> Bytes {
-    let problem = Problem {
-        type_: "about:blank",
-        title: status.canonical_reason().unwrap_or("Error").to_owned(),
-        status: status.as_u16(),
-        code: code.to_owned(),
-        detail,
-    };
-    Bytes::from(serde_json::to_vec(&problem).unwrap_or_default())
+    Bytes::from(serde_json::to_vec(&Problem::new(status, code, detail)).unwrap_or_default())
 }
 
 fn problem_response(status: StatusCode, code: &str, detail: String) -> Response {
@@ -169,6 +198,22 @@ impl IntoResponse for ApiError {
                 code: "NOT_READY",
                 detail,
                 down: names(down),
+            };
+            let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+            return with_problem_headers(status, body);
+        }
+        if let ApiError::Service(service::Error::PluginConfigInvalid(errors)) = &self {
+            let body = ConfigProblem {
+                problem: Problem::new(status, code, detail),
+                errors: Some(
+                    errors
+                        .iter()
+                        .map(|e| FieldError {
+                            path: e.path.clone(),
+                            message: e.message.clone(),
+                        })
+                        .collect(),
+                ),
             };
             let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
             return with_problem_headers(status, body);

@@ -53,7 +53,13 @@ async fn an_artifact_replaced_by_another_plugins_is_recompiled_and_the_rule_stil
         let plugin = runtime
             .compile(Hook::ChargeValidate, &charge_limits)
             .expect("charge-limits compiles from its own bytes");
-        let called = runtime.call(&plugin, &charge(999), &Vec::new()).await;
+        let called = runtime
+            .call(
+                &plugin,
+                &charge(999),
+                &crate::plugins::PluginConfig::default(),
+            )
+            .await;
 
         // Assert: charge-limits' rule decided, and its artifact was rewritten.
         match &called.outcome {
@@ -78,7 +84,13 @@ async fn a_cache_directory_others_may_write_is_not_used() {
             &component("plugins/dist/charge-limits.wasm"),
         )
         .expect("compiles without the cache");
-    let called = runtime.call(&plugin, &charge(5_000), &Vec::new()).await;
+    let called = runtime
+        .call(
+            &plugin,
+            &charge(5_000),
+            &crate::plugins::PluginConfig::default(),
+        )
+        .await;
     assert_eq!(called.outcome, Ok(Decision::Accept));
     let written: Vec<_> = fs::read_dir(cache.path()).unwrap().collect();
     assert!(written.is_empty(), "nothing written: {written:?}");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{HOSTILE, failure_kind, fixture, wat_fixture};
 use crate::{
-    plugins::{Called, FailureKind, Hook, HookInput, Limits, Runtime},
+    plugins::{Called, FailureKind, Hook, HookInput, Limits, PluginConfig, Runtime},
     rules::{Decision, OrderInput, OrderLineInput},
 };
 
@@ -19,7 +19,13 @@ fn order(quantity: i64) -> HookInput {
             product_id: 1,
             quantity,
             unit_price: 1_000,
+            name: String::new(),
+            attributes: Default::default(),
         }],
+        coupon: None,
+        user_attributes: Default::default(),
+        paid_orders: 0,
+        now_ms: 0,
     })
 }
 
@@ -31,7 +37,11 @@ async fn price(wasm: &[u8], quantities: &[i64]) -> Vec<Called> {
         .expect("the component compiles for order.price");
     let mut calls = Vec::new();
     for &quantity in quantities {
-        calls.push(runtime.call(&plugin, &order(quantity), &Vec::new()).await);
+        calls.push(
+            runtime
+                .call(&plugin, &order(quantity), &PluginConfig::default())
+                .await,
+        );
     }
     calls
 }

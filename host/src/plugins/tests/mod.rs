@@ -7,6 +7,7 @@
 //! the limits'.
 
 mod cache;
+mod contract;
 mod copies;
 mod pool;
 
@@ -79,6 +80,8 @@ fn charge(amount: i64) -> HookInput {
         user_id: 1,
         amount,
         balance: 0,
+        user_attributes: Default::default(),
+        now_ms: 0,
     })
 }
 
@@ -114,7 +117,13 @@ fn failure_kind(called: &Called) -> FailureKind {
 /// Calls the fixture `name` on the hostile amount under limits that only `kind` can break
 /// (after a harmless call), checks that the call failed as `kind`, and returns it.
 async fn fails_as(kind: FailureKind, name: &str) -> Called {
-    let called = call_after_an_accept(only(kind), &fixture(name), HOSTILE, &Vec::new()).await;
+    let called = call_after_an_accept(
+        only(kind),
+        &fixture(name),
+        HOSTILE,
+        &PluginConfig::default(),
+    )
+    .await;
     assert_eq!(failure_kind(&called), kind, "{name}: {called:?}");
     called
 }
@@ -174,14 +183,20 @@ async fn an_endless_loop_under_the_default_limits_runs_out_of_fuel() {
     // 11M fuel lasts a few milliseconds, far inside the 50 ms deadline.
     let limits = Limits::default();
     let budget = limits.fuel;
-    let called = call_after_an_accept(limits, &fixture("fx-loop"), HOSTILE, &Vec::new()).await;
+    let called = call_after_an_accept(
+        limits,
+        &fixture("fx-loop"),
+        HOSTILE,
+        &PluginConfig::default(),
+    )
+    .await;
     assert_eq!(failure_kind(&called), FailureKind::Fuel, "{called:?}");
     assert_eq!(called.fuel, budget);
 }
 
 #[tokio::test]
 async fn the_default_charge_limits_plugin_rejects_over_its_max_and_accepts_within() {
-    let config = vec![("max".to_owned(), "500000".to_owned())];
+    let config = PluginConfig::new(&serde_json::json!({"max": "500000"}));
     let wasm = component("plugins/dist/charge-limits.wasm");
     let over = call_after_an_accept(Limits::default(), &wasm, 600_000, &config).await;
     match &over.outcome {
@@ -206,8 +221,14 @@ async fn a_plugin_called_with_another_hooks_input_is_refused_as_contract() {
         user_id: 1,
         balance: 0,
         lines: Vec::new(),
+        coupon: None,
+        user_attributes: Default::default(),
+        paid_orders: 0,
+        now_ms: 0,
     });
-    let called = runtime.call(&plugin, &order, &Vec::new()).await;
+    let called = runtime
+        .call(&plugin, &order, &PluginConfig::default())
+        .await;
     assert_eq!(failure_kind(&called), FailureKind::Contract, "{called:?}");
     assert_eq!(called.fuel, 0, "it never ran");
 }

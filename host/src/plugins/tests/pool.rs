@@ -50,7 +50,13 @@ async fn the_template_within_its_share_compiles_and_accepts() {
             CORE_INSTANCES_PER_COMPONENT - MEMORIES_PER_COMPONENT,
         );
     let wasm = accept_charges(&extras);
-    let called = call_after_an_accept(Limits::default(), &wasm, HARMLESS + 1, &Vec::new()).await;
+    let called = call_after_an_accept(
+        Limits::default(),
+        &wasm,
+        HARMLESS + 1,
+        &crate::plugins::PluginConfig::default(),
+    )
+    .await;
     assert_eq!(called.outcome, Ok(Decision::Accept));
 }
 
@@ -87,7 +93,12 @@ fn a_module_with_two_memories_or_a_table_over_the_cap_is_refused() {
 
 #[tokio::test]
 async fn a_table_grown_past_the_cap_fails_that_call_as_memory() {
-    let called =
-        call_after_an_accept(Limits::default(), &accept_charges(""), HOSTILE, &Vec::new()).await;
+    let called = call_after_an_accept(
+        Limits::default(),
+        &accept_charges(""),
+        HOSTILE,
+        &crate::plugins::PluginConfig::default(),
+    )
+    .await;
     assert_eq!(failure_kind(&called), FailureKind::Memory, "{called:?}");
 }

@@ -149,8 +149,14 @@ impl Orders {
                     product_id,
                     quantity,
                     unit_price,
+                    name: String::new(),
+                    attributes: Default::default(),
                 })
                 .collect(),
+            coupon: None,
+            user_attributes: Default::default(),
+            paid_orders: 0,
+            now_ms: crate::rules::now_ms(),
         };
         if let Decision::Reject(rejection) = self.rules.validate_order(input.clone()).await? {
             return Err(Error::Rejected(rejection));

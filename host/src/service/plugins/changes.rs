@@ -4,13 +4,17 @@
 
 use deadpool_postgres::Transaction;
 
-use super::super::{Committed, Error, Work, commit, operators};
+use super::{
+    super::{Committed, Error, Work, commit, operators},
+    schema,
+};
 use crate::{
-    domain::{Operator, Plugin, Version},
+    domain::{OnFailure, Operator, Plugin, Version},
     plugins::Hook,
     store::{
         plugins as store,
         revisions::{self as store_revisions, Revision},
+        snapshots,
     },
 };
 
@@ -20,7 +24,7 @@ pub(super) enum Change<'a> {
     Activate(&'a str),
     Rollback,
     Deactivate,
-    Configure(&'a serde_json::Value, Option<i32>),
+    Configure(&'a serde_json::Value, Option<i32>, Option<OnFailure>),
     Shadow(Option<&'a str>),
 }
 
@@ -46,6 +50,7 @@ pub(super) struct Upload<'a> {
     pub(super) sha256: &'a str,
     pub(super) bytes: &'a [u8],
     pub(super) note: Option<&'a str>,
+    pub(super) config_schema: Option<&'a serde_json::Value>,
 }
 
 pub(super) fn change_in<'t>(
@@ -108,29 +113,35 @@ async fn apply(
             .ok_or(Error::PluginNotFound)?;
         match change {
             Change::Activate(version) => {
-                if !store::has_version(tx, name, version).await? {
-                    return Err(Error::PluginVersionNotFound);
-                }
+                fits(tx, name, version, &plugin.config).await?;
                 if plugin.active_version.as_deref() != Some(version) {
                     store::set_active(tx, name, Some(version)).await?;
-                    store::push_activation(tx, name, version).await?;
+                    snapshots::record(tx, &plugin, version, &operator.name).await?;
                 }
             }
             Change::Rollback => {
-                let previous = store::pop_activation(tx, name)
+                let previous = snapshots::roll_back(tx, name)
                     .await?
                     .ok_or(Error::NoPreviousVersion)?;
-                store::set_active(tx, name, Some(&previous)).await?;
+                store::set_active(tx, name, Some(&previous.version)).await?;
+                let config = previous.config.as_ref().unwrap_or(&plugin.config);
+                let priority = previous.priority.unwrap_or(plugin.priority);
+                let on_failure = previous.on_failure.unwrap_or(plugin.on_failure);
+                store::set_config(tx, name, config, priority, on_failure).await?;
             }
             Change::Deactivate => store::set_active(tx, name, None).await?,
-            Change::Configure(config, priority) => {
-                store::set_config(tx, name, config, priority.unwrap_or(plugin.priority)).await?
+            Change::Configure(config, priority, on_failure) => {
+                let running = [&plugin.active_version, &plugin.shadow_version];
+                for version in running.into_iter().flatten() {
+                    fits(tx, name, version, config).await?;
+                }
+                let priority = priority.unwrap_or(plugin.priority);
+                let on_failure = on_failure.unwrap_or(plugin.on_failure);
+                store::set_config(tx, name, config, priority, on_failure).await?
             }
             Change::Shadow(version) => {
-                if let Some(version) = version
-                    && !store::has_version(tx, name, version).await?
-                {
-                    return Err(Error::PluginVersionNotFound);
+                if let Some(version) = version {
+                    fits(tx, name, version, &plugin.config).await?;
                 }
                 store::set_shadow(tx, name, version).await?
             }
@@ -153,6 +164,20 @@ async fn apply(
     }
 }
 
+/// Refuses `config` for `version` of plugin `name` when it does not fit the version's schema
+/// (or, for a 0.1 version, is not all strings); 404 when there is no such version.
+async fn fits(
+    tx: &Transaction<'_>,
+    name: &str,
+    version: &str,
+    config: &serde_json::Value,
+) -> Result<(), Error> {
+    let stored = store::config_schema(tx, name, version)
+        .await?
+        .ok_or(Error::PluginVersionNotFound)?;
+    schema::check(stored.as_ref(), config)
+}
+
 /// Stores an uploaded version inside `tx` and records it.
 async fn store_version(
     tx: &Transaction<'_>,
@@ -164,6 +189,7 @@ async fn store_version(
         sha256,
         bytes,
         note,
+        config_schema,
     }: &Upload<'_>,
 ) -> Result<Version, Error> {
     {
@@ -173,11 +199,12 @@ async fn store_version(
                 "plugin {name} is on hook {stored_hook}, not {hook}"
             )));
         }
-        let stored = store::insert_version(tx, name, version, sha256, bytes, note)
+        let stored = store::insert_version(tx, name, version, sha256, bytes, note, config_schema)
             .await?
             .ok_or(Error::PluginVersionExists)?;
         let after = serde_json::json!({
             "version": version, "hook": hook.as_str(), "sha256": sha256, "size": stored.size,
+            "configSchema": config_schema,
         });
         let target = format!("plugin:{name}");
         operators::record(tx, operator, "plugin.upload", &target, None, Some(&after)).await?;
@@ -193,5 +220,6 @@ fn plugin_json(plugin: &Plugin) -> serde_json::Value {
         "shadowVersion": plugin.shadow_version,
         "priority": plugin.priority,
         "config": plugin.config,
+        "onFailure": plugin.on_failure.as_str(),
     })
 }

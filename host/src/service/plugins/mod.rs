@@ -7,15 +7,18 @@ use std::{collections::BTreeMap, path::Path};
 
 use super::{Database, Error};
 use crate::{
-    domain::{Operator, Plugin, Version},
-    plugins::{Called, Hook, HookInput, Registry, dry_run, registry::config_pairs, sync},
+    domain::{OnFailure, Operator, Plugin, Snapshot, Version},
+    plugins::{Called, Hook, HookInput, PluginConfig, Registry, dry_run, sync},
     redis::Redis,
-    store::plugins as store,
+    store::{plugins as store, snapshots},
     telemetry::chain,
 };
 
 mod changes;
+mod schema;
 mod validate;
+
+pub use schema::ConfigError;
 
 use changes::{Change, Upload, change_in, register_in, upload_in};
 use validate::{existing_name, existing_version, valid_name, valid_version};
@@ -82,7 +85,7 @@ impl Plugins {
                 bytes.len()
             )));
         }
-        self.validate(hook, &bytes).await?;
+        let config_schema = self.validate(hook, &bytes).await?;
         let sha256 = crate::plugins::sha256_hex(&bytes);
         let upload = Upload {
             operator,
@@ -92,6 +95,7 @@ impl Plugins {
             sha256: &sha256,
             bytes: &bytes,
             note,
+            config_schema: config_schema.as_ref(),
         };
         self.db.transaction(&upload, upload_in).await
     }
@@ -130,6 +134,17 @@ impl Plugins {
         Ok(PluginEntry { plugin, versions })
     }
 
+    /// Every activation's snapshot of a plugin, newest first.
+    #[tracing::instrument(name = "plugins.history", skip_all, fields(plugin = name))]
+    pub async fn history(&self, name: &str) -> Result<Vec<Snapshot>, Error> {
+        existing_name(name)?;
+        let client = self.db.pool().get().await?;
+        store::find(&client, name, false)
+            .await?
+            .ok_or(Error::PluginNotFound)?;
+        Ok(snapshots::history(&client, name).await?)
+    }
+
     /// Makes `version` the one that runs.
     #[tracing::instrument(name = "plugins.activate", skip_all, fields(plugin = name, version = version))]
     pub async fn activate(
@@ -153,7 +168,8 @@ impl Plugins {
         self.change(operator, name, Change::Deactivate).await
     }
 
-    /// Sets the config (string to string) and, when given, the priority.
+    /// Sets the config and, when given, the priority and the failure policy. The config must
+    /// fit the active and the shadow version: their schemas (0.2), or strings only (0.1).
     #[tracing::instrument(name = "plugins.configure", skip_all, fields(plugin = name, priority = ?priority))]
     pub async fn configure(
         &self,
@@ -161,20 +177,16 @@ impl Plugins {
         name: &str,
         config: &serde_json::Map<String, serde_json::Value>,
         priority: Option<i32>,
+        on_failure: Option<OnFailure>,
     ) -> Result<PluginEntry, Error> {
-        if config.values().any(|v| !v.is_string()) {
-            return Err(Error::InvalidPluginRequest(
-                "config values must be strings".into(),
-            ));
-        }
         let config = serde_json::Value::Object(config.clone());
         if config.to_string().len() > MAX_CONFIG_BYTES {
             return Err(Error::InvalidPluginRequest(format!(
                 "config is larger than {MAX_CONFIG_BYTES} bytes"
             )));
         }
-        self.change(operator, name, Change::Configure(&config, priority))
-            .await
+        let change = Change::Configure(&config, priority, on_failure);
+        self.change(operator, name, change).await
     }
 
     /// Runs `version` beside the active one (or stops, with `None`).
@@ -215,7 +227,7 @@ impl Plugins {
             .map_err(|_| Error::PluginInvalid("stored with an unknown hook".into()))?;
         let request = HookInput::parse(hook, input)
             .map_err(|e| Error::InvalidPluginRequest(e.to_string()))?;
-        let config = config_pairs(&serde_json::Value::Object(config.clone()));
+        let config = PluginConfig::new(&serde_json::Value::Object(config.clone()));
         let compiled = self
             .registry
             .compile(hook, bytes)
@@ -243,19 +255,20 @@ impl Plugins {
                     path.display()
                 ))
             })?;
-            self.validate(hook, &bytes).await?;
+            let schema = self.validate(hook, &bytes).await?;
             components.push((
                 name,
                 hook,
                 active,
                 crate::plugins::sha256_hex(&bytes),
                 bytes,
+                schema,
             ));
         }
         let system = Operator::system();
         let defaults: Vec<(Upload<'_>, bool)> = components
             .iter()
-            .map(|(name, hook, active, sha256, bytes)| {
+            .map(|(name, hook, active, sha256, bytes, schema)| {
                 let upload = Upload {
                     operator: &system,
                     name,
@@ -264,6 +277,7 @@ impl Plugins {
                     sha256,
                     bytes,
                     note: Some("default plugin"),
+                    config_schema: schema.as_ref(),
                 };
                 (upload, *active)
             })
@@ -302,9 +316,10 @@ impl Plugins {
         sync::announce(&self.redis, revision).await;
     }
 
-    /// Compiles a component for `hook` and smoke-calls it with a sample input: the checks an
-    /// upload must pass before anything is stored.
-    async fn validate(&self, hook: Hook, bytes: &[u8]) -> Result<(), Error> {
+    /// Compiles a component for `hook`, smoke-calls it with a sample input and, for a 0.2
+    /// component, takes its config schema: the checks an upload must pass before anything is
+    /// stored. The schema, when there is one.
+    async fn validate(&self, hook: Hook, bytes: &[u8]) -> Result<Option<serde_json::Value>, Error> {
         let compiled = self
             .registry
             .compile(hook, bytes.to_vec())
@@ -315,6 +330,13 @@ impl Plugins {
                 "the smoke call with a sample input failed: {failure}"
             )));
         }
-        Ok(())
+        let schema = self
+            .registry
+            .config_schema(&compiled)
+            .await?
+            .map_err(|failure| {
+                Error::PluginInvalid(format!("its config-schema call failed: {failure}"))
+            })?;
+        schema.as_deref().map(schema::parse).transpose()
     }
 }

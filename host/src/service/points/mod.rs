@@ -179,6 +179,8 @@ impl Points {
             user_id: user.get(),
             amount,
             balance: current.balance,
+            user_attributes: Default::default(),
+            now_ms: crate::rules::now_ms(),
         };
         if let Decision::Reject(rejection) = self.rules.validate_charge(input).await? {
             return Err(Error::Rejected(rejection));

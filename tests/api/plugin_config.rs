@@ -1,0 +1,275 @@
+//! Rule contract 0.2 through the HTTP API: a version's config schema taken at upload and
+//! shown with it, configs and activations checked against it (400 `PLUGIN_CONFIG_INVALID`
+//! with each field's path, nothing changed), a 0.2 plugin seeing its typed config, and the
+//! failure policy (`reject` fails the request, `skip` lets it through and is counted), and
+//! snapshots: a rollback restores the one before whole, the history keeps every one.
+
+use edgecart_tests::{TestApp, assert_client_error, fixture_wasm, plugin_wasm, spawn_app};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn entry(app: &TestApp, name: &str) -> Value {
+    let response = app
+        .admin(Method::GET, &format!("/admin/v1/plugins/{name}"))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("JSON")
+}
+
+async fn put_config(app: &TestApp, name: &str, body: Value) -> reqwest::Response {
+    app.admin(Method::PUT, &format!("/admin/v1/plugins/{name}/config"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request sent")
+}
+
+/// The field errors of a refused config.
+async fn refused(response: reqwest::Response, what: &str) -> Vec<(String, String)> {
+    let body = assert_client_error(response, what).await;
+    assert_eq!(body["code"], "PLUGIN_CONFIG_INVALID", "{what}: {body}");
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: no errors in {body}"))
+        .iter()
+        .map(|e| {
+            let text = |key: &str| e[key].as_str().unwrap_or_default().to_owned();
+            (text("path"), text("message"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_typed_config_is_checked_against_the_versions_schema_and_reaches_the_plugin() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+        .await;
+    app.deploy_plugin(
+        "echo",
+        "charge.validate",
+        "2.0.0",
+        fixture_wasm("fx-echo-charge"),
+    )
+    .await;
+    let shown = entry(&app, "echo").await;
+    assert_eq!(
+        shown["versions"][0]["configSchema"]["properties"]["max"]["type"], "integer",
+        "{shown}"
+    );
+    assert_eq!(shown["onFailure"], "reject");
+
+    let wrong_type = refused(
+        put_config(&app, "echo", json!({"config": {"max": "lots"}})).await,
+        "a string max",
+    )
+    .await;
+    assert_eq!(wrong_type.len(), 1, "{wrong_type:?}");
+    assert_eq!(wrong_type[0].0, "/max");
+    let unknown = refused(
+        put_config(&app, "echo", json!({"config": {"mx": 5}})).await,
+        "a typo",
+    )
+    .await;
+    assert!(unknown[0].1.contains("mx"), "{unknown:?}");
+    let below = refused(
+        put_config(&app, "echo", json!({"config": {"max": 0}})).await,
+        "max 0",
+    )
+    .await;
+    assert_eq!(below[0].0, "/max");
+    assert_eq!(
+        entry(&app, "echo").await["config"],
+        json!({}),
+        "nothing changed"
+    );
+
+    let saved = put_config(&app, "echo", json!({"config": {"max": 500}})).await;
+    assert_eq!(saved.status(), 200);
+    let charged = assert_client_error(app.charge_amount(user, 7).await, "the echo").await;
+    let message = charged["detail"].as_str().unwrap_or_default();
+    assert!(message.contains("amount=7"), "{charged}");
+    assert!(
+        message.contains(r#"config={"max":500}"#),
+        "typed, as JSON: {charged}"
+    );
+    let now: i64 = message
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("now="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no now in {message}"));
+    let wall = chrono::Utc::now().timestamp_millis();
+    assert!(
+        (wall - now).abs() < 60_000,
+        "now {now} is the request's time ({wall})"
+    );
+}
+
+#[tokio::test]
+async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing() {
+    let app = spawn_app().await;
+    // charge-limits 0.1.0 is active with the string config a 0.1 plugin takes.
+    let typed = refused(
+        put_config(&app, "charge-limits", json!({"config": {"max": 500000}})).await,
+        "a number for a 0.1 plugin",
+    )
+    .await;
+    assert_eq!(typed[0].0, "/max");
+    let saved = put_config(&app, "charge-limits", json!({"config": {"max": "500000"}})).await;
+    assert_eq!(saved.status(), 200);
+    let uploaded = app
+        .upload_plugin(
+            "charge-limits",
+            "charge.validate",
+            "2.0.0",
+            fixture_wasm("fx-echo-charge"),
+        )
+        .await;
+    assert_eq!(uploaded.status(), 201);
+    let before = entry(&app, "charge-limits").await;
+    for (path, body) in [
+        ("activate", json!({"version": "2.0.0"})),
+        ("shadow", json!({"version": "2.0.0"})),
+    ] {
+        let response = app
+            .admin_post(&format!("/admin/v1/plugins/charge-limits/{path}"), &body)
+            .await;
+        let errors = refused(response, path).await;
+        assert_eq!(errors[0].0, "/max", "{path}: the string max does not fit");
+    }
+    assert_eq!(
+        entry(&app, "charge-limits").await,
+        before,
+        "nothing changed"
+    );
+    assert_eq!(
+        app.charge_amount(app.create_user("b", 0).await, 5_000)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_failing_plugin_set_to_skip_lets_the_request_through_and_is_counted() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+        .await;
+    app.deploy_plugin(
+        "panics",
+        "charge.validate",
+        "1.0.0",
+        fixture_wasm("fx-panic"),
+    )
+    .await;
+    // amount 13 makes the fixture trap.
+    assert_eq!(
+        app.charge_amount(user, 13).await.status(),
+        503,
+        "reject by default"
+    );
+    let skip = put_config(&app, "panics", json!({"config": {}, "onFailure": "skip"})).await;
+    assert_eq!(skip.status(), 200);
+    assert_eq!(entry(&app, "panics").await["onFailure"], "skip");
+    assert_eq!(app.charge_amount(user, 13).await.status(), 200, "skipped");
+    assert_eq!(app.balance(user).await, 13);
+    let skipped = app
+        .metric("edgecart_plugin_skipped_total", &[("plugin", "panics")])
+        .await;
+    assert_eq!(skipped, 1.0);
+    let back = put_config(&app, "panics", json!({"config": {}, "onFailure": "reject"})).await;
+    assert_eq!(back.status(), 200);
+    assert_eq!(
+        app.charge_amount(user, 13).await.status(),
+        503,
+        "reject again"
+    );
+    assert_eq!(
+        app.balance(user).await,
+        13,
+        "nothing charged by the failed call"
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_restores_the_previous_snapshot_whole_and_the_history_keeps_every_one() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    let saved = put_config(&app, "charge-limits", json!({"config": {"max": "5000"}})).await;
+    assert_eq!(saved.status(), 200);
+    app.deploy_plugin(
+        "charge-limits",
+        "charge.validate",
+        "0.1.1",
+        plugin_wasm("charge-limits"),
+    )
+    .await;
+    let later = put_config(
+        &app,
+        "charge-limits",
+        json!({"config": {"max": "9000"}, "priority": 7, "onFailure": "skip"}),
+    )
+    .await;
+    assert_eq!(later.status(), 200);
+    assert_eq!(
+        app.charge_amount(user, 9_500).await.status(),
+        400,
+        "over 9,000"
+    );
+
+    let rolled = app
+        .admin_post("/admin/v1/plugins/charge-limits/rollback", &json!({}))
+        .await;
+    assert_eq!(rolled.status(), 200);
+    let rolled: Value = rolled.json().await.expect("JSON");
+    assert_eq!(rolled["activeVersion"], "0.1.0");
+    assert_eq!(
+        rolled["config"],
+        json!({}),
+        "0.1.0 ran with the default config"
+    );
+    assert_eq!(rolled["priority"], 100);
+    assert_eq!(rolled["onFailure"], "reject");
+    assert_eq!(
+        app.charge_amount(user, 9_500).await.status(),
+        200,
+        "the default max again"
+    );
+
+    let history = app
+        .admin(Method::GET, "/admin/v1/plugins/charge-limits/history")
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(history.status(), 200);
+    let history: Value = history.json().await.expect("JSON");
+    let versions: Vec<(&str, bool)> = history
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| (s["version"].as_str().unwrap_or(""), s["rolledBack"] == true))
+        .collect();
+    assert_eq!(versions, [("0.1.1", true), ("0.1.0", false)], "{history}");
+    assert_eq!(
+        history[0]["config"],
+        json!({"max": "5000"}),
+        "what 0.1.1 ran with"
+    );
+    assert_eq!(history[0]["actor"], "admin");
+    let again = app
+        .admin_post("/admin/v1/plugins/charge-limits/rollback", &json!({}))
+        .await;
+    assert_eq!(
+        assert_client_error(again, "nothing earlier").await["code"],
+        "NO_PREVIOUS_VERSION"
+    );
+    let missing = app
+        .admin(Method::GET, "/admin/v1/plugins/nope/history")
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(missing.status(), 404);
+}
