@@ -80,7 +80,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Sets the config (and the priority); the next call sees it. */
+        /**
+         * Sets the config (and the priority and failure policy); the next call sees it. The config
+         *     must fit the active and shadow versions' schemas (400 `PLUGIN_CONFIG_INVALID`).
+         */
         put: operations["configure_plugin"];
         post?: never;
         delete?: never;
@@ -100,6 +103,26 @@ export interface paths {
         put?: never;
         /** Stops running the plugin; its versions stay. */
         post: operations["deactivate_plugin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/plugins/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every activation of a plugin with the config, priority and failure policy it ran with,
+         *     newest first; a rollback restores the snapshot before the newest live one.
+         */
+        get: operations["plugin_history"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -598,13 +621,25 @@ export interface components {
          * @description An upload's body: the component's bytes (documentation only; the handler reads raw bytes).
          */
         ComponentBytes: string;
-        /** @description A new config, and optionally a new priority. */
+        /**
+         * @description A plugin config call's 400: a problem, and when the config does not fit its schema
+         *     (`PLUGIN_CONFIG_INVALID`) each field's error.
+         */
+        ConfigProblem: components["schemas"]["Problem"] & {
+            /** @description What does not fit, field by field (`PLUGIN_CONFIG_INVALID` only). */
+            errors?: components["schemas"]["FieldError"][] | null;
+        };
+        /** @description A new config, and optionally a new priority and failure policy. */
         ConfigRequest: {
-            /** @description String-to-string map, 16 KiB at most. */
+            /**
+             * @description A JSON object, 16 KiB at most: strings only for a 0.1 version; for a 0.2 version it
+             *     must fit the version's `configSchema`.
+             */
             config: Record<string, never>;
+            onFailure?: null | components["schemas"]["OnFailureView"];
             /**
              * Format: int32
-             * @description Lower runs first (default 100).
+             * @description Lower runs first (default 100; unchanged when left out).
              */
             priority?: number | null;
         };
@@ -678,6 +713,19 @@ export interface components {
             /** @description What the plugin logged. */
             logs: Record<string, never>[];
         };
+        /** @description One field of a refused config. */
+        FieldError: {
+            /**
+             * @description What is wrong.
+             * @example "lots" is not of type "integer"
+             */
+            message: string;
+            /**
+             * @description JSON Pointer into the config (`""` for the whole object), e.g. `/max`.
+             * @example /max
+             */
+            path: string;
+        };
         /** @description One balance change. */
         HistoryEntryView: {
             /**
@@ -736,6 +784,11 @@ export interface components {
             /** @description `about:blank`. */
             type: string;
         };
+        /**
+         * @description A plugin's failure policy.
+         * @enum {string}
+         */
+        OnFailureView: "reject" | "skip";
         /** @description One line of an order request. */
         OrderItem: {
             /**
@@ -821,10 +874,11 @@ export interface components {
         PluginView: {
             /** @description The version that runs, if any. */
             activeVersion?: string | null;
-            /** @description String-to-string config the active version sees. */
-            config: {
-                [key: string]: string;
-            };
+            /**
+             * @description The config the active version sees: strings for a 0.1 version, what its schema
+             *     allows for a 0.2 one.
+             */
+            config: Record<string, never>;
             /**
              * @description `charge.validate`, `order.validate` or `order.price`.
              * @example charge.validate
@@ -835,6 +889,11 @@ export interface components {
              * @example charge-limits
              */
             name: string;
+            /**
+             * @description What a failed call does: `reject` fails the request (503 `PLUGIN_FAILED`), `skip`
+             *     lets it through as if accepted.
+             */
+            onFailure: components["schemas"]["OnFailureView"];
             /**
              * Format: int32
              * @description Plugins on one hook run in ascending priority.
@@ -932,6 +991,28 @@ export interface components {
             /** @description An uploaded version, or null. */
             version?: string | null;
         };
+        /** @description One activation as the history lists it. */
+        SnapshotView: {
+            /** @description When (RFC 3339). */
+            activatedAt: string;
+            /** @description Who activated it. */
+            actor?: string | null;
+            /** @description The config in force then (null for activations recorded before snapshots existed). */
+            config?: Record<string, never> | null;
+            onFailure?: null | components["schemas"]["OnFailureView"];
+            /**
+             * Format: int32
+             * @description The priority then.
+             */
+            priority?: number | null;
+            /** @description Whether a rollback has since gone back past it. */
+            rolledBack: boolean;
+            /**
+             * @description The version activated.
+             * @example 1.2.0
+             */
+            version: string;
+        };
         /** @description The body of `/healthz` and a passing `/readyz`. */
         Status: {
             /**
@@ -989,6 +1070,11 @@ export interface components {
         };
         /** @description An uploaded version. */
         VersionView: {
+            /**
+             * @description The JSON Schema of its config (contract 0.2); absent for a 0.1 version, which takes
+             *     any string map.
+             */
+            configSchema?: Record<string, never> | null;
             /** @description When it was uploaded (RFC 3339). */
             createdAt: string;
             /**
@@ -1028,14 +1114,17 @@ export type AuditEntryView = components['schemas']['AuditEntryView'];
 export type AuditPage = components['schemas']['AuditPage'];
 export type ChargeRequest = components['schemas']['ChargeRequest'];
 export type ComponentBytes = components['schemas']['ComponentBytes'];
+export type ConfigProblem = components['schemas']['ConfigProblem'];
 export type ConfigRequest = components['schemas']['ConfigRequest'];
 export type CreateProduct = components['schemas']['CreateProduct'];
 export type CreateUser = components['schemas']['CreateUser'];
 export type EvaluateRequest = components['schemas']['EvaluateRequest'];
 export type EvaluateView = components['schemas']['EvaluateView'];
+export type FieldError = components['schemas']['FieldError'];
 export type HistoryEntryView = components['schemas']['HistoryEntryView'];
 export type HistoryPage = components['schemas']['HistoryPage'];
 export type NotReady = components['schemas']['NotReady'];
+export type OnFailureView = components['schemas']['OnFailureView'];
 export type OrderItem = components['schemas']['OrderItem'];
 export type OrderLineView = components['schemas']['OrderLineView'];
 export type OrderRequest = components['schemas']['OrderRequest'];
@@ -1046,6 +1135,7 @@ export type Problem = components['schemas']['Problem'];
 export type ProductPage = components['schemas']['ProductPage'];
 export type ProductView = components['schemas']['ProductView'];
 export type ShadowRequest = components['schemas']['ShadowRequest'];
+export type SnapshotView = components['schemas']['SnapshotView'];
 export type Status = components['schemas']['Status'];
 export type UpdateProduct = components['schemas']['UpdateProduct'];
 export type UpdateUser = components['schemas']['UpdateUser'];
@@ -1535,22 +1625,13 @@ export interface operations {
                     "application/json": components["schemas"]["PluginView"];
                 };
             };
-            /** @description INVALID_PLUGIN_REQUEST, INVALID_REQUEST_BODY or INVALID_TEXT */
+            /** @description PLUGIN_CONFIG_INVALID (with `errors`), INVALID_PLUGIN_REQUEST, INVALID_REQUEST_BODY or INVALID_TEXT */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "code": "INVALID_PLUGIN_REQUEST",
-                     *       "detail": "INVALID_PLUGIN_REQUEST, INVALID_REQUEST_BODY or INVALID_TEXT",
-                     *       "status": 400,
-                     *       "title": "Bad Request",
-                     *       "type": "about:blank"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["ConfigProblem"];
                 };
             };
             /** @description UNAUTHORIZED */
@@ -1682,6 +1763,119 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PluginView"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "UNAUTHORIZED",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "FORBIDDEN",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PLUGIN_NOT_FOUND, or the admin API is closed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "PLUGIN_NOT_FOUND",
+                     *       "detail": "PLUGIN_NOT_FOUND, or the admin API is closed",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a dependency is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "SERVICE_UNAVAILABLE",
+                     *       "detail": "SERVICE_UNAVAILABLE: a dependency is down",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plugin_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Plugin name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Snapshots, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotView"][];
+                };
+            };
+            /** @description INVALID_PLUGIN_REQUEST (the name) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_PLUGIN_REQUEST",
+                     *       "detail": "INVALID_PLUGIN_REQUEST (the name)",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description UNAUTHORIZED */
