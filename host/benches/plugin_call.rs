@@ -60,6 +60,7 @@ fn plugin_call(c: &mut Criterion) {
         user_id: 1,
         amount: 10_000,
         balance: 0,
+        ..Default::default()
     });
     let order = HookInput::OrderValidate(OrderInput {
         user_id: 1,
@@ -68,7 +69,9 @@ fn plugin_call(c: &mut Criterion) {
             product_id: 1,
             quantity: 1,
             unit_price: 1_000,
+            ..Default::default()
         }],
+        ..Default::default()
     });
     let config = vec![("max".to_owned(), "500000".to_owned())];
 

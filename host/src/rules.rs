@@ -4,8 +4,20 @@
 
 use futures_util::future::BoxFuture;
 
+use crate::domain::Attributes;
+
+/// The host's clock as rules see it: Unix milliseconds, read once per request by the service
+/// that builds the request's input (a plugin's only clock; runs record it, so a replay sees
+/// the same time).
+pub fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Input of a charge decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChargeInput {
     /// Who charges.
     pub user_id: i64,
@@ -13,6 +25,10 @@ pub struct ChargeInput {
     pub amount: i64,
     /// The balance before the charge.
     pub balance: i64,
+    /// The user's attributes.
+    pub user_attributes: Attributes,
+    /// When the request arrived, Unix milliseconds ([`now_ms`]).
+    pub now_ms: i64,
 }
 
 /// A rule's refusal: a stable machine-readable code and a human message.
@@ -50,7 +66,7 @@ impl RuleFailure {
 }
 
 /// One line of an order as rules see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderLineInput {
     /// The product.
     pub product_id: i64,
@@ -58,10 +74,14 @@ pub struct OrderLineInput {
     pub quantity: i64,
     /// The unit price so far (the list price, or the previous pricing rule's price).
     pub unit_price: i64,
+    /// The product's name.
+    pub name: String,
+    /// The product's attributes.
+    pub attributes: Attributes,
 }
 
 /// Input of order checks and pricing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderInput {
     /// Who orders.
     pub user_id: i64,
@@ -69,6 +89,14 @@ pub struct OrderInput {
     pub balance: i64,
     /// Lines, ascending product id, duplicates merged.
     pub lines: Vec<OrderLineInput>,
+    /// The request's `couponCode`, as sent; the host gives it no meaning.
+    pub coupon: Option<String>,
+    /// The payer's attributes.
+    pub user_attributes: Attributes,
+    /// How many PAID orders the payer has (before this one).
+    pub paid_orders: i64,
+    /// When the request arrived, Unix milliseconds ([`now_ms`]).
+    pub now_ms: i64,
 }
 
 /// One line's price as a pricing rule set it.

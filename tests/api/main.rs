@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_roles;
+mod attributes;
 mod auth;
 mod bad_input;
 mod batches;
@@ -16,6 +17,7 @@ mod in_flight_keys;
 mod log_secrets;
 mod monitoring;
 mod operations;
+mod order_inputs;
 mod orders;
 mod plugins;
 mod plugins_sandbox;

@@ -28,6 +28,7 @@ impl HookInput {
                     user_id: c.user_id,
                     amount: c.amount,
                     balance: c.balance,
+                    ..Default::default()
                 })
             }
             Hook::OrderValidate | Hook::OrderPrice => {
@@ -42,8 +43,10 @@ impl HookInput {
                             product_id: l.product_id,
                             quantity: l.quantity,
                             unit_price: l.unit_price,
+                            ..Default::default()
                         })
                         .collect(),
+                    ..Default::default()
                 };
                 if hook == Hook::OrderValidate {
                     HookInput::OrderValidate(order)
@@ -95,13 +98,16 @@ pub async fn smoke_call(
             product_id: 1,
             quantity: 1,
             unit_price: 1_000,
+            ..Default::default()
         }],
+        ..Default::default()
     };
     let sample = match hook {
         Hook::ChargeValidate => HookInput::Charge(ChargeInput {
             user_id: 1,
             amount: 10_000,
             balance: 0,
+            ..Default::default()
         }),
         Hook::OrderValidate => HookInput::OrderValidate(order),
         Hook::OrderPrice => HookInput::OrderPrice(order),

@@ -289,7 +289,9 @@ mod tests {
                 product_id: 1,
                 quantity: 1,
                 unit_price: 100,
+                ..Default::default()
             }],
+            ..Default::default()
         });
         checked(
             Answer::Pricing(Ok(vec![types::LinePrice {

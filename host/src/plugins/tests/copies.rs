@@ -19,7 +19,9 @@ fn order(quantity: i64) -> HookInput {
             product_id: 1,
             quantity,
             unit_price: 1_000,
+            ..Default::default()
         }],
+        ..Default::default()
     })
 }
 

@@ -79,6 +79,7 @@ fn charge(amount: i64) -> HookInput {
         user_id: 1,
         amount,
         balance: 0,
+        ..Default::default()
     })
 }
 
@@ -206,6 +207,7 @@ async fn a_plugin_called_with_another_hooks_input_is_refused_as_contract() {
         user_id: 1,
         balance: 0,
         lines: Vec::new(),
+        ..Default::default()
     });
     let called = runtime.call(&plugin, &order, &Vec::new()).await;
     assert_eq!(failure_kind(&called), FailureKind::Contract, "{called:?}");
