@@ -3,6 +3,13 @@
 //! beside the function that runs it. Statements are prepared once per connection
 //! (`prepare_cached`). Nothing here knows about HTTP or Redis.
 
+/// The column list `$t.a, $t.b, …` (`$t` a table alias with its dot, or `""`), as a literal.
+macro_rules! columns {
+    ($t:literal; $first:literal $(, $rest:literal)*) => {
+        concat!($t, $first $(, ", ", $t, $rest)*)
+    };
+}
+
 pub mod admin;
 pub mod connect;
 pub mod history;

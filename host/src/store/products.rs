@@ -7,20 +7,7 @@ use crate::domain::{Attributes, PageRequest, Patch, Product, ProductId};
 
 /// The columns [`Product`] is read from, in the order `From<&Row>` takes them.
 macro_rules! product_columns {
-    ($t:literal) => {
-        concat!(
-            $t,
-            "id, ",
-            $t,
-            "name, ",
-            $t,
-            "price, ",
-            $t,
-            "stock, ",
-            $t,
-            "attributes"
-        )
-    };
+    ($t:literal) => { columns!($t; "id", "name", "price", "stock", "attributes") };
 }
 
 impl From<&Row> for Product {

@@ -8,20 +8,7 @@ use crate::domain::{Attributes, User, UserId};
 
 /// The columns [`User`] is read from, in the order `From<&Row>` takes them.
 macro_rules! user_columns {
-    ($t:literal) => {
-        concat!(
-            $t,
-            "id, ",
-            $t,
-            "name, ",
-            $t,
-            "hp_no, ",
-            $t,
-            "balance, ",
-            $t,
-            "attributes"
-        )
-    };
+    ($t:literal) => { columns!($t; "id", "name", "hp_no", "balance", "attributes") };
 }
 
 impl From<&Row> for User {
