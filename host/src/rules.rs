@@ -6,13 +6,18 @@ use futures_util::future::BoxFuture;
 
 use crate::domain::Attributes;
 
-/// Unix milliseconds now: the `now` the host stamps once on a request's rule inputs.
+/// The host's clock as rules see it: Unix milliseconds, read once per request by the service
+/// that builds the request's input (a plugin's only clock; runs record it, so a replay sees
+/// the same time).
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Input of a charge decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChargeInput {
     /// Who charges.
     pub user_id: i64,
@@ -22,7 +27,7 @@ pub struct ChargeInput {
     pub balance: i64,
     /// The user's attributes.
     pub user_attributes: Attributes,
-    /// When the request arrived, Unix milliseconds.
+    /// When the request arrived, Unix milliseconds ([`now_ms`]).
     pub now_ms: i64,
 }
 
@@ -61,7 +66,7 @@ impl RuleFailure {
 }
 
 /// One line of an order as rules see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderLineInput {
     /// The product.
     pub product_id: i64,
@@ -76,7 +81,7 @@ pub struct OrderLineInput {
 }
 
 /// Input of order checks and pricing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderInput {
     /// Who orders.
     pub user_id: i64,
@@ -84,13 +89,13 @@ pub struct OrderInput {
     pub balance: i64,
     /// Lines, ascending product id, duplicates merged.
     pub lines: Vec<OrderLineInput>,
-    /// The request's `couponCode`, as sent.
+    /// The request's `couponCode`, as sent; the host gives it no meaning.
     pub coupon: Option<String>,
-    /// The user's attributes.
+    /// The payer's attributes.
     pub user_attributes: Attributes,
-    /// How many PAID orders the user has.
+    /// How many PAID orders the payer has (before this one).
     pub paid_orders: i64,
-    /// When the request arrived, Unix milliseconds.
+    /// When the request arrived, Unix milliseconds ([`now_ms`]).
     pub now_ms: i64,
 }
 

@@ -7,7 +7,7 @@ use crate::{
     app::App,
     config::Settings,
     domain::{Caller, Operator, Order},
-    service::{self, orders::NewOrder, points::NewUser},
+    service::{self, catalog::NewProduct, orders::NewOrder, points::NewUser},
 };
 
 /// The demo products: the seed's salads and americano among them.
@@ -56,7 +56,13 @@ pub async fn run(settings: &Settings) -> Result<(), SeedError> {
     let system = Operator::system();
     let mut products = Vec::new();
     for (name, price, stock) in PRODUCTS {
-        products.push(app.catalog().create(&system, name, *price, *stock).await?);
+        let new = NewProduct {
+            name: (*name).into(),
+            price: *price,
+            stock: *stock,
+            attributes: Default::default(),
+        };
+        products.push(app.catalog().create(&system, &new).await?);
     }
     let mut users = Vec::new();
     for (name, hp_no, amount) in USERS {
@@ -64,6 +70,7 @@ pub async fn run(settings: &Settings) -> Result<(), SeedError> {
             name: (*name).into(),
             hp_no: (*hp_no).into(),
             amount: *amount,
+            attributes: Default::default(),
         };
         users.push(app.points().create_user(&system, new).await?);
     }
@@ -79,7 +86,7 @@ pub async fn run(settings: &Settings) -> Result<(), SeedError> {
             .iter()
             .map(|&(id, q)| q * products.iter().find(|p| p.id == id).map_or(0, |p| p.price))
             .sum();
-        let order = NewOrder::parse(Caller::Anyone, Some(users[*user].id), &lines, total)?;
+        let order = NewOrder::parse(Caller::Anyone, Some(users[*user].id), &lines, total, None)?;
         app.orders().place(&order, None, render.clone()).await?;
     }
     tracing::info!(

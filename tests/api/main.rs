@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_roles;
+mod attributes;
 mod auth;
 mod bad_input;
 mod batches;
@@ -16,8 +17,10 @@ mod in_flight_keys;
 mod log_secrets;
 mod monitoring;
 mod operations;
+mod order_inputs;
 mod orders;
 mod plugin_config;
+mod plugin_inputs;
 mod plugins;
 mod plugins_sandbox;
 mod points;

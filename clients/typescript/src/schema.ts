@@ -227,7 +227,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Changes a product's name, price or stock. */
+        /** Changes a product's name, price, stock or attributes. */
         patch: operations["update_product"];
         trace?: never;
     };
@@ -261,7 +261,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Changes a user's name or phone number. */
+        /** Changes a user's name, phone number or attributes. */
         patch: operations["update_user"];
         trace?: never;
     };
@@ -646,6 +646,16 @@ export interface components {
         /** @description A new product. */
         CreateProduct: {
             /**
+             * @description String-to-string labels that rule plugins see; keys [a-z0-9_.-]{1,64}, at most 4096 bytes as compact JSON
+             * @example {
+             *       "brand": "빽다방",
+             *       "category": "salad"
+             *     }
+             */
+            attributes?: {
+                [key: string]: string;
+            };
+            /**
              * @description Display name, 1 to 200 characters.
              * @example 양배추 샐러드
              */
@@ -671,6 +681,16 @@ export interface components {
              * @example 0
              */
             amount?: number;
+            /**
+             * @description String-to-string labels that rule plugins see; keys [a-z0-9_.-]{1,64}, at most 4096 bytes as compact JSON
+             * @example {
+             *       "brand": "빽다방",
+             *       "category": "salad"
+             *     }
+             */
+            attributes?: {
+                [key: string]: string;
+            };
             /**
              * @description Phone number, 1 to 32 characters.
              * @example 010-1234-4112
@@ -825,6 +845,12 @@ export interface components {
         /** @description An order to place and pay (the seed's shape; extra fields are ignored). */
         OrderRequest: {
             /**
+             * @description A coupon code for the pricing and check plugins, passed to them as it is: 1 to 64
+             *     characters, no control character, not only whitespace.
+             * @example WELCOME10
+             */
+            couponCode?: string | null;
+            /**
              * Format: int64
              * @description What the client expects to pay; the server's total must match it.
              * @example 10000
@@ -963,6 +989,16 @@ export interface components {
         /** @description A product. */
         ProductView: {
             /**
+             * @description String-to-string labels that rule plugins see; keys [a-z0-9_.-]{1,64}, at most 4096 bytes as compact JSON
+             * @example {
+             *       "brand": "빽다방",
+             *       "category": "salad"
+             *     }
+             */
+            attributes?: {
+                [key: string]: string;
+            };
+            /**
              * Format: int64
              * @description The product's id.
              * @example 25
@@ -1023,6 +1059,16 @@ export interface components {
         };
         /** @description Changes to a product; absent fields stay as they are. */
         UpdateProduct: {
+            /**
+             * @description String-to-string labels that rule plugins see; keys [a-z0-9_.-]{1,64}, at most 4096 bytes as compact JSON
+             * @example {
+             *       "brand": "빽다방",
+             *       "category": "salad"
+             *     }
+             */
+            attributes?: {
+                [key: string]: string;
+            };
             /** @description New name, 1 to 200 characters. */
             name?: string | null;
             /**
@@ -1038,6 +1084,16 @@ export interface components {
         };
         /** @description Changes to a user; absent fields stay as they are. */
         UpdateUser: {
+            /**
+             * @description String-to-string labels that rule plugins see; keys [a-z0-9_.-]{1,64}, at most 4096 bytes as compact JSON
+             * @example {
+             *       "brand": "빽다방",
+             *       "category": "salad"
+             *     }
+             */
+            attributes?: {
+                [key: string]: string;
+            };
             /** @description New phone number, 1 to 32 characters. */
             hpNo?: string | null;
             /** @description New display name, 1 to 100 characters. */
@@ -1051,6 +1107,16 @@ export interface components {
              * @example 100000
              */
             amount: number;
+            /**
+             * @description String-to-string labels that rule plugins see; keys [a-z0-9_.-]{1,64}, at most 4096 bytes as compact JSON
+             * @example {
+             *       "brand": "빽다방",
+             *       "category": "salad"
+             *     }
+             */
+            attributes?: {
+                [key: string]: string;
+            };
             /**
              * @description Phone number.
              * @example 010-1234-4112

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Attributes;
+
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -15,6 +17,8 @@ pub struct User {
     pub hp_no: String,
     /// Points balance in won.
     pub balance: i64,
+    /// Labels rules see (`tier`, …); empty when none.
+    pub attributes: Attributes,
 }
 
 /// A product as stored.
@@ -28,6 +32,8 @@ pub struct Product {
     pub price: i64,
     /// Units in stock.
     pub stock: i64,
+    /// Labels rules see (`category`, `brand`, …); empty when none.
+    pub attributes: Attributes,
 }
 
 /// A partial update; `None` leaves a column as it is.
@@ -39,6 +45,8 @@ pub struct Patch {
     pub price: Option<i64>,
     /// New stock.
     pub stock: Option<i64>,
+    /// New attributes, replacing the old ones whole (empty clears them).
+    pub attributes: Option<Attributes>,
 }
 
 /// Where an order stands.

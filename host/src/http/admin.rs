@@ -8,7 +8,7 @@ use axum::{
     response::Response,
     routing::{get, patch, post},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use super::{
@@ -22,8 +22,12 @@ use super::{
 };
 use crate::{
     app::App,
-    domain::{Patch, ProductId, UserId},
-    service::points::{NewUser, UserPatch},
+    domain::{Attributes, AttributesError, Patch, ProductId, UserId},
+    service::{
+        self,
+        catalog::NewProduct,
+        points::{NewUser, UserPatch},
+    },
 };
 
 /// Routes of this module; [`super::router`] puts them behind the admin token check.
@@ -60,6 +64,10 @@ pub struct CreateUser {
     #[serde(default, deserialize_with = "extract::integer::required")]
     #[schema(minimum = 0, example = 0)]
     pub amount: i64,
+    /// Attributes (default: none).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = docs::attributes_schema)]
+    pub attributes: Option<serde_json::Value>,
 }
 
 /// A new product.
@@ -81,6 +89,10 @@ pub struct CreateProduct {
     #[serde(deserialize_with = "extract::integer::required")]
     #[schema(minimum = 0, example = 10)]
     pub stock: i64,
+    /// Attributes (default: none).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = docs::attributes_schema)]
+    pub attributes: Option<serde_json::Value>,
 }
 
 /// Changes to a product; absent fields stay as they are.
@@ -97,6 +109,10 @@ pub struct UpdateProduct {
     #[serde(default, deserialize_with = "extract::integer::optional")]
     #[schema(minimum = 0)]
     pub stock: Option<i64>,
+    /// New attributes, replacing the old ones whole; `{}` clears them.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = docs::attributes_schema)]
+    pub attributes: Option<serde_json::Value>,
 }
 
 /// Changes to a user; absent fields stay as they are.
@@ -109,6 +125,27 @@ pub struct UpdateUser {
     /// New phone number, 1 to 32 characters.
     #[schema(min_length = 1, max_length = 32, pattern = "^[^\\x00]*$")]
     pub hp_no: Option<String>,
+    /// New attributes, replacing the old ones whole; `{}` clears them.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = docs::attributes_schema)]
+    pub attributes: Option<serde_json::Value>,
+}
+
+/// A field that is there when given at all, `null` included (which attributes refuse): only
+/// an absent field is `None`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
+/// Validates given attributes; `invalid` names whose they are for the error.
+fn attributes(
+    value: Option<&serde_json::Value>,
+    invalid: fn(AttributesError) -> service::Error,
+) -> Result<Option<Attributes>, ApiError> {
+    value
+        .map(Attributes::parse)
+        .transpose()
+        .map_err(|error| ApiError::Service(invalid(error)))
 }
 
 impl RequestBody for UpdateUser {}
@@ -130,10 +167,15 @@ async fn create_user(
     Admin(operator): Admin,
     JsonBody(body): JsonBody<CreateUser>,
 ) -> Result<Response, ApiError> {
+    let attributes = attributes(
+        body.attributes.as_ref(),
+        service::Error::InvalidUserAttributes,
+    )?;
     let new = NewUser {
         name: body.name,
         hp_no: body.hp_no,
         amount: body.amount,
+        attributes: attributes.unwrap_or_default(),
     };
     let user = app.points().create_user(&operator, new).await?;
     Ok(render::created(&UserView::from(user)))
@@ -153,14 +195,21 @@ async fn create_product(
     Admin(operator): Admin,
     JsonBody(body): JsonBody<CreateProduct>,
 ) -> Result<Response, ApiError> {
-    let product = app
-        .catalog()
-        .create(&operator, &body.name, body.price, body.stock)
-        .await?;
+    let attributes = attributes(
+        body.attributes.as_ref(),
+        service::Error::InvalidProductAttributes,
+    )?;
+    let new = NewProduct {
+        name: body.name,
+        price: body.price,
+        stock: body.stock,
+        attributes: attributes.unwrap_or_default(),
+    };
+    let product = app.catalog().create(&operator, &new).await?;
     Ok(render::created(&ProductView::from(product)))
 }
 
-/// Changes a product's name, price or stock.
+/// Changes a product's name, price, stock or attributes.
 #[utoipa::path(patch, path = "/admin/v1/products/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "Product id")),
     request_body = UpdateProduct,
@@ -177,6 +226,10 @@ async fn update_product(
     JsonBody(body): JsonBody<UpdateProduct>,
 ) -> Result<Json<ProductView>, ApiError> {
     let patch = Patch {
+        attributes: attributes(
+            body.attributes.as_ref(),
+            service::Error::InvalidProductAttributes,
+        )?,
         name: body.name,
         price: body.price,
         stock: body.stock,
@@ -186,7 +239,7 @@ async fn update_product(
     ))
 }
 
-/// Changes a user's name or phone number.
+/// Changes a user's name, phone number or attributes.
 #[utoipa::path(patch, path = "/admin/v1/users/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "User id")),
     request_body = UpdateUser,
@@ -203,6 +256,10 @@ async fn update_user(
     JsonBody(body): JsonBody<UpdateUser>,
 ) -> Result<Json<UserView>, ApiError> {
     let patch = UserPatch {
+        attributes: attributes(
+            body.attributes.as_ref(),
+            service::Error::InvalidUserAttributes,
+        )?,
         name: body.name,
         hp_no: body.hp_no,
     };

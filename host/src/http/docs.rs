@@ -1,15 +1,15 @@
 //! The parts of the OpenAPI document every route shares, written once: the error responses
 //! many routes have (as utoipa [`IntoResponses`]), the problem+json body of every error
-//! response, the revalidation of the cached routes, and the seed's path aliases documented
-//! from their main routes.
+//! response, the revalidation of the cached routes, the schema of attributes, and the seed's
+//! path aliases documented from their main routes.
 
 use std::collections::BTreeMap;
 
 use utoipa::{
     IntoResponses, Modify,
     openapi::{
-        ContentBuilder, Object, OpenApi, PathItem, Ref, RefOr, Required, Response, ResponseBuilder,
-        Type,
+        ContentBuilder, Object, ObjectBuilder, OpenApi, PathItem, Ref, RefOr, Required, Response,
+        ResponseBuilder, Type,
         header::{Header, HeaderBuilder},
         path::{Operation, Parameter, ParameterBuilder, ParameterIn},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -23,6 +23,25 @@ pub const SEED_ALIASES: [(&str, &str); 2] = [
     ("/products/{productId}", "/api/v1/products/{productId}"),
     ("/products/popular", "/api/v1/products/popular"),
 ];
+
+/// The schema of attributes ([`crate::domain::Attributes`]): an object of strings whose keys
+/// are `[a-z0-9_.-]{1,64}`, 4 KiB in all as compact JSON (a bound JSON Schema cannot state,
+/// checked by the server with 400).
+pub fn attributes_schema() -> Object {
+    let key = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[a-z0-9_.-]{1,64}$"));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .property_names(Some(key))
+        .description(Some(
+            "String-to-string labels that rule plugins see; keys [a-z0-9_.-]{1,64}, \
+             at most 4096 bytes as compact JSON",
+        ))
+        .examples([serde_json::json!({"category": "salad", "brand": "빽다방"})])
+        .build()
+}
 
 fn described(rows: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
     rows.iter()

@@ -54,6 +54,16 @@ pub struct OrderRequest {
     )]
     #[schema(minimum = 0, example = 10000)]
     pub payment_amount: i64,
+    /// A coupon code for the pricing and check plugins, passed to them as it is: 1 to 64
+    /// characters, no control character, not only whitespace.
+    #[serde(rename = "couponCode", default)]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x1f\\x7f-\\x9f\\s][^\\x00-\\x1f\\x7f-\\x9f]*$",
+        example = "WELCOME10"
+    )]
+    pub coupon_code: Option<String>,
 }
 
 /// One line of an order request.
@@ -165,12 +175,22 @@ async fn place(
     // The key after the body: a malformed order is INVALID_ORDER whatever its key.
     let key = extract::optional_key(&headers)?;
     let lines: Vec<(i64, i64)> = body.products.iter().map(|p| (p.id, p.quantity)).collect();
-    let order = NewOrder::parse(caller, body.user_id, &lines, body.payment_amount)?;
+    let order = NewOrder::parse(
+        caller,
+        body.user_id,
+        &lines,
+        body.payment_amount,
+        body.coupon_code.as_deref(),
+    )?;
     let idempotency = key.map(|key| {
         // The order as parsed (lines merged and sorted), so equivalent bodies are one request.
-        let canonical = serde_json::json!({
+        // The coupon only when given, so orders without one keep the fingerprints they had.
+        let mut canonical = serde_json::json!({
             "user_id": order.user.get(), "products": order.lines, "paymentAmount": order.payment_amount,
         });
+        if let Some(coupon) = &order.coupon {
+            canonical["couponCode"] = coupon.as_str().into();
+        }
         IdempotentRequest::new(order.user, key, Method::POST.as_str(), "/api/v1/orders", &canonical)
     });
     let render = render::shared(StatusCode::CREATED, |order: &Order| OrderView::from(order));

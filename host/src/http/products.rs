@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     app::App,
-    domain::{Product, ProductId, Sold},
+    domain::{Attributes, Product, ProductId, Sold},
 };
 
 /// Routes of this module.
@@ -42,6 +42,10 @@ pub struct ProductView {
     /// Units in stock.
     #[schema(example = 9)]
     pub stock: i64,
+    /// The product's attributes; absent when it has none.
+    #[serde(skip_serializing_if = "Attributes::is_empty")]
+    #[schema(schema_with = docs::attributes_schema)]
+    pub attributes: Attributes,
 }
 
 impl From<Product> for ProductView {
@@ -51,6 +55,7 @@ impl From<Product> for ProductView {
             name: p.name,
             price: p.price,
             stock: p.stock,
+            attributes: p.attributes,
         }
     }
 }

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     app::App,
-    domain::{Entry, User, UserId},
+    domain::{Attributes, Entry, User, UserId},
     idempotency::IdempotentRequest,
 };
 
@@ -47,6 +47,10 @@ pub struct UserView {
     /// Points balance in won.
     #[schema(example = 100000)]
     pub amount: i64,
+    /// The user's attributes; absent when they have none.
+    #[serde(skip_serializing_if = "Attributes::is_empty")]
+    #[schema(schema_with = docs::attributes_schema)]
+    pub attributes: Attributes,
 }
 
 impl RequestBody for ChargeRequest {}
@@ -58,6 +62,7 @@ impl From<User> for UserView {
             name: user.name,
             hp_no: user.hp_no,
             amount: user.balance,
+            attributes: user.attributes,
         }
     }
 }

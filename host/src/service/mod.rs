@@ -51,6 +51,12 @@ pub enum Error {
     /// A product's fields are invalid (400).
     #[error("invalid product: {0}")]
     InvalidProduct(&'static str),
+    /// A user's attributes are invalid (400, `INVALID_USER` naming the bad key).
+    #[error("invalid user attributes")]
+    InvalidUserAttributes(#[source] crate::domain::AttributesError),
+    /// A product's attributes are invalid (400, `INVALID_PRODUCT` naming the bad key).
+    #[error("invalid product attributes")]
+    InvalidProductAttributes(#[source] crate::domain::AttributesError),
     /// The user of an order does not exist (404; the seed words it differently).
     #[error("order user not found")]
     OrderUserNotFound,
@@ -60,6 +66,10 @@ pub enum Error {
     /// The order is malformed: no lines, a quantity below 1, a total out of range (400).
     #[error("invalid order: {0}")]
     InvalidOrder(&'static str),
+    /// The order's `couponCode` is not 1 to 64 characters without control characters, or is
+    /// only whitespace (400, `INVALID_ORDER`).
+    #[error("invalid coupon code")]
+    InvalidCoupon,
     /// The balance does not cover the order (409).
     #[error("insufficient balance")]
     InsufficientBalance,

@@ -3,6 +3,13 @@
 //! beside the function that runs it. Statements are prepared once per connection
 //! (`prepare_cached`). Nothing here knows about HTTP or Redis.
 
+/// The column list `$t.a, $t.b, …` (`$t` a table alias with its dot, or `""`), as a literal.
+macro_rules! columns {
+    ($t:literal; $first:literal $(, $rest:literal)*) => {
+        concat!($t, $first $(, ", ", $t, $rest)*)
+    };
+}
+
 pub mod admin;
 pub mod connect;
 pub mod history;
@@ -16,11 +23,11 @@ pub mod snapshots;
 pub mod users;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::{error::SqlState, types::ToSql};
+use tokio_postgres::{Row, error::SqlState, types::ToSql};
 
 pub use connect::{PgConnection, PgTarget, UrlError};
 
-use crate::config::Settings;
+use crate::{config::Settings, domain::Attributes};
 
 /// The pool every request borrows its connection from.
 pub type PgPool = Pool;
@@ -45,6 +52,22 @@ pub fn one_statement<'a, const N: usize>(
         Vec::new()
     } else {
         vec![(sql, params.to_vec())]
+    }
+}
+
+/// The `attributes` column (`jsonb`) at `index` of `row`. Only the host writes it, after
+/// [`Attributes::parse`]; a value written some other way that does not fit is logged and read
+/// as empty rather than failing every read of its row.
+pub(crate) fn attributes_at(row: &Row, index: usize) -> Attributes {
+    match row.try_get::<_, serde_json::Value>(index) {
+        Ok(value) => Attributes::parse(&value).unwrap_or_else(|error| {
+            tracing::warn!(%error, "stored attributes do not fit the contract; read as empty");
+            Attributes::default()
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "stored attributes unreadable; read as empty");
+            Attributes::default()
+        }
     }
 }
 

@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
-use crate::domain::{Line, Order, OrderId, Product, Status, UserId};
+use crate::domain::{Attributes, Line, Order, OrderId, Product, Status, UserId};
 
-/// Inserts a paid order and its lines (one statement). `paid_at` is `None` for "now" (the transaction's
-/// time); tests and the demo seed pass past times.
+/// Inserts a paid order and its lines, and counts it in the user's PAID orders (one
+/// statement). `paid_at` is `None` for "now" (the transaction's time); tests and the demo
+/// seed pass past times.
 #[tracing::instrument(name = "store.orders.insert", level = "debug", skip_all)]
 pub async fn insert(
     db: &impl GenericClient,
@@ -22,7 +23,9 @@ pub async fn insert(
                        lines AS ( \
                            INSERT INTO order_lines (order_id, product_id, quantity, unit_price) \
                            SELECT placed.id, line.* FROM placed, \
-                               unnest($4::bigint[], $5::bigint[], $6::bigint[]) AS line) \
+                               unnest($4::bigint[], $5::bigint[], $6::bigint[]) AS line), \
+                       counted AS ( \
+                           UPDATE users SET paid_orders = paid_orders + 1 WHERE id = $1) \
                        SELECT id, created_at FROM placed";
     let products: Vec<i64> = lines.iter().map(|l| l.product_id).collect();
     let quantities: Vec<i64> = lines.iter().map(|l| l.quantity).collect();
@@ -52,15 +55,29 @@ pub async fn insert(
     })
 }
 
-/// What an order is priced from, in one statement: the payer's balance and the products with
-/// these ids, ascending (missing ids are simply absent); `None` when there is no such user.
+/// What an order is priced from: the payer's balance, attributes and PAID orders, and the
+/// products asked for (ascending id, missing ones simply absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inputs {
+    /// The payer's balance.
+    pub balance: i64,
+    /// The payer's attributes.
+    pub user_attributes: Attributes,
+    /// How many PAID orders the payer has.
+    pub paid_orders: i64,
+    /// The products found, ascending id.
+    pub products: Vec<Product>,
+}
+
+/// Reads an order's [`Inputs`] in one statement; `None` when there is no such user.
 #[tracing::instrument(name = "store.orders.inputs", level = "debug", skip_all)]
 pub async fn inputs(
     db: &impl GenericClient,
     user: UserId,
     product_ids: &[i64],
-) -> Result<Option<(i64, Vec<Product>)>, tokio_postgres::Error> {
-    const SQL: &str = "SELECT u.balance, p.id, p.name, p.price, p.stock \
+) -> Result<Option<Inputs>, tokio_postgres::Error> {
+    const SQL: &str = "SELECT u.balance, u.attributes, u.paid_orders, \
+                       p.id, p.name, p.price, p.stock, p.attributes \
                        FROM users u LEFT JOIN products p ON p.id = ANY($2) \
                        WHERE u.id = $1 ORDER BY p.id";
     let stmt = db.prepare_cached(SQL).await?;
@@ -72,14 +89,20 @@ pub async fn inputs(
         .iter()
         .filter_map(|row| {
             Some(Product {
-                id: row.get::<_, Option<i64>>(1)?,
-                name: row.get(2),
-                price: row.get(3),
-                stock: row.get(4),
+                id: row.get::<_, Option<i64>>(3)?,
+                name: row.get(4),
+                price: row.get(5),
+                stock: row.get(6),
+                attributes: super::attributes_at(row, 7),
             })
         })
         .collect();
-    Ok(Some((first.get(0), products)))
+    Ok(Some(Inputs {
+        balance: first.get(0),
+        user_attributes: super::attributes_at(first, 1),
+        paid_orders: first.get(2),
+        products,
+    }))
 }
 
 /// The transaction's time and `count` fresh order ids, in one statement: what a batch of

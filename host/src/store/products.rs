@@ -1,9 +1,14 @@
-//! The `products` table: name, unit price and stock.
+//! The `products` table: name, unit price, stock and attributes.
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::{Row, types::ToSql};
 
-use crate::domain::{PageRequest, Patch, Product, ProductId};
+use crate::domain::{Attributes, PageRequest, Patch, Product, ProductId};
+
+/// The columns [`Product`] is read from, in the order `From<&Row>` takes them.
+macro_rules! product_columns {
+    ($t:literal) => { columns!($t; "id", "name", "price", "stock", "attributes") };
+}
 
 impl From<&Row> for Product {
     fn from(row: &Row) -> Self {
@@ -12,6 +17,7 @@ impl From<&Row> for Product {
             name: row.get(1),
             price: row.get(2),
             stock: row.get(3),
+            attributes: super::attributes_at(row, 4),
         }
     }
 }
@@ -22,7 +28,11 @@ pub async fn find(
     db: &impl GenericClient,
     id: ProductId,
 ) -> Result<Option<Product>, tokio_postgres::Error> {
-    const SQL: &str = "SELECT id, name, price, stock FROM products WHERE id = $1";
+    const SQL: &str = concat!(
+        "SELECT ",
+        product_columns!(""),
+        " FROM products WHERE id = $1"
+    );
     let stmt = db.prepare_cached(SQL).await?;
     Ok(db
         .query_opt(&stmt, &[&id.get()])
@@ -37,8 +47,11 @@ pub async fn page(
     db: &impl GenericClient,
     page: PageRequest,
 ) -> Result<Vec<Product>, tokio_postgres::Error> {
-    const SQL: &str =
-        "SELECT id, name, price, stock FROM products WHERE id > $1 ORDER BY id LIMIT $2";
+    const SQL: &str = concat!(
+        "SELECT ",
+        product_columns!(""),
+        " FROM products WHERE id > $1 ORDER BY id LIMIT $2"
+    );
     let stmt = db.prepare_cached(SQL).await?;
     let after = page.after.unwrap_or(0);
     let rows = db.query(&stmt, &[&after, &(page.limit + 1)]).await?;
@@ -52,12 +65,17 @@ pub async fn insert(
     name: &str,
     price: i64,
     stock: i64,
+    attributes: &Attributes,
 ) -> Result<Product, tokio_postgres::Error> {
-    const SQL: &str = "INSERT INTO products (name, price, stock) VALUES ($1, $2, $3) \
-                       RETURNING id, name, price, stock";
+    const SQL: &str = concat!(
+        "INSERT INTO products (name, price, stock, attributes) VALUES ($1, $2, $3, $4) RETURNING ",
+        product_columns!("")
+    );
     let stmt = db.prepare_cached(SQL).await?;
+    let attributes = attributes.to_json();
     Ok(Product::from(
-        &db.query_one(&stmt, &[&name, &price, &stock]).await?,
+        &db.query_one(&stmt, &[&name, &price, &stock, &attributes])
+            .await?,
     ))
 }
 
@@ -69,22 +87,37 @@ pub async fn update(
     id: ProductId,
     patch: &Patch,
 ) -> Result<Option<(Product, Product)>, tokio_postgres::Error> {
-    const SQL: &str = "UPDATE products p SET name = COALESCE($2, p.name), \
-                       price = COALESCE($3, p.price), stock = COALESCE($4, p.stock), \
-                       updated_at = now() \
-                       FROM (SELECT id, name, price, stock FROM products WHERE id = $1 FOR UPDATE) old \
-                       WHERE p.id = old.id \
-                       RETURNING p.id, p.name, p.price, p.stock, old.name, old.price, old.stock";
+    const SQL: &str = concat!(
+        "UPDATE products p SET name = COALESCE($2, p.name), \
+         price = COALESCE($3, p.price), stock = COALESCE($4, p.stock), \
+         attributes = COALESCE($5, p.attributes), updated_at = now() \
+         FROM (SELECT id, name, price, stock, attributes FROM products WHERE id = $1 FOR UPDATE) old \
+         WHERE p.id = old.id RETURNING ",
+        product_columns!("p."),
+        ", ",
+        product_columns!("old.")
+    );
     let stmt = db.prepare_cached(SQL).await?;
+    let attributes = patch.attributes.as_ref().map(Attributes::to_json);
     let row = db
-        .query_opt(&stmt, &[&id.get(), &patch.name, &patch.price, &patch.stock])
+        .query_opt(
+            &stmt,
+            &[
+                &id.get(),
+                &patch.name,
+                &patch.price,
+                &patch.stock,
+                &attributes,
+            ],
+        )
         .await?;
     Ok(row.map(|row| {
         let before = Product {
-            id: row.get(0),
-            name: row.get(4),
-            price: row.get(5),
-            stock: row.get(6),
+            id: row.get(5),
+            name: row.get(6),
+            price: row.get(7),
+            stock: row.get(8),
+            attributes: super::attributes_at(&row, 9),
         };
         (before, Product::from(&row))
     }))
@@ -98,8 +131,11 @@ pub async fn lock_many(
     db: &impl GenericClient,
     ids: &[i64],
 ) -> Result<Vec<Product>, tokio_postgres::Error> {
-    const SQL: &str =
-        "SELECT id, name, price, stock FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+    const SQL: &str = concat!(
+        "SELECT ",
+        product_columns!(""),
+        " FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+    );
     let stmt = db.prepare_cached(SQL).await?;
     Ok(db
         .query(&stmt, &[&ids])

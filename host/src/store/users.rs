@@ -1,9 +1,15 @@
-//! The `users` table: a user and their points balance.
+//! The `users` table: a user, their points balance, their attributes and how many PAID
+//! orders they have.
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::{Row, types::ToSql};
 
-use crate::domain::{User, UserId};
+use crate::domain::{Attributes, User, UserId};
+
+/// The columns [`User`] is read from, in the order `From<&Row>` takes them.
+macro_rules! user_columns {
+    ($t:literal) => { columns!($t; "id", "name", "hp_no", "balance", "attributes") };
+}
 
 impl From<&Row> for User {
     fn from(row: &Row) -> Self {
@@ -12,6 +18,7 @@ impl From<&Row> for User {
             name: row.get(1),
             hp_no: row.get(2),
             balance: row.get(3),
+            attributes: super::attributes_at(row, 4),
         }
     }
 }
@@ -22,7 +29,7 @@ pub async fn find(
     db: &impl GenericClient,
     id: UserId,
 ) -> Result<Option<User>, tokio_postgres::Error> {
-    const SQL: &str = "SELECT id, name, hp_no, balance FROM users WHERE id = $1";
+    const SQL: &str = concat!("SELECT ", user_columns!(""), " FROM users WHERE id = $1");
     let stmt = db.prepare_cached(SQL).await?;
     Ok(db
         .query_opt(&stmt, &[&id.get()])
@@ -31,32 +38,42 @@ pub async fn find(
         .map(User::from))
 }
 
-/// Inserts a user with an opening balance.
+/// Inserts a user with an opening balance and attributes.
 #[tracing::instrument(name = "store.users.insert", level = "debug", skip_all)]
 pub async fn insert(
     db: &impl GenericClient,
     name: &str,
     hp_no: &str,
     balance: i64,
+    attributes: &Attributes,
 ) -> Result<User, tokio_postgres::Error> {
-    const SQL: &str = "INSERT INTO users (name, hp_no, balance) VALUES ($1, $2, $3) \
-                       RETURNING id, name, hp_no, balance";
+    const SQL: &str = concat!(
+        "INSERT INTO users (name, hp_no, balance, attributes) VALUES ($1, $2, $3, $4) RETURNING ",
+        user_columns!("")
+    );
     let stmt = db.prepare_cached(SQL).await?;
+    let attributes = attributes.to_json();
     Ok(User::from(
-        &db.query_one(&stmt, &[&name, &hp_no, &balance]).await?,
+        &db.query_one(&stmt, &[&name, &hp_no, &balance, &attributes])
+            .await?,
     ))
 }
 
-/// Adds `amount` to the balance and returns the user after it; `None` when there is no such
-/// user. Overflowing `BIGINT` is a `numeric_value_out_of_range` error.
-#[tracing::instrument(name = "store.users.add_balance", level = "debug", skip_all)]
-pub async fn add_balance(
+/// Refunds a cancelled order: adds `amount` to the balance and counts one PAID order fewer;
+/// returns the user after it, `None` when there is no such user. Overflowing `BIGINT` is a
+/// `numeric_value_out_of_range` error. The count never goes below zero (an order placed by a
+/// node that did not count yet, during a rolling upgrade, is not counted back).
+#[tracing::instrument(name = "store.users.refund_order", level = "debug", skip_all)]
+pub async fn refund_order(
     db: &impl GenericClient,
     id: UserId,
     amount: i64,
 ) -> Result<Option<User>, tokio_postgres::Error> {
-    const SQL: &str = "UPDATE users SET balance = balance + $2 WHERE id = $1 \
-                       RETURNING id, name, hp_no, balance";
+    const SQL: &str = concat!(
+        "UPDATE users SET balance = balance + $2, paid_orders = GREATEST(paid_orders - 1, 0) \
+         WHERE id = $1 RETURNING ",
+        user_columns!("")
+    );
     let stmt = db.prepare_cached(SQL).await?;
     Ok(db
         .query_opt(&stmt, &[&id.get(), &amount])
@@ -73,8 +90,11 @@ pub async fn lock_many(
     db: &impl GenericClient,
     ids: &[i64],
 ) -> Result<Vec<User>, tokio_postgres::Error> {
-    const SQL: &str = "SELECT id, name, hp_no, balance FROM users WHERE id = ANY($1) \
-                       ORDER BY id FOR UPDATE";
+    const SQL: &str = concat!(
+        "SELECT ",
+        user_columns!(""),
+        " FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+    );
     let stmt = db.prepare_cached(SQL).await?;
     Ok(db
         .query(&stmt, &[&ids])
@@ -84,25 +104,38 @@ pub async fn lock_many(
         .collect())
 }
 
-/// The balance changes of a batch, one row per user (negative for payments): bind
-/// [`BalanceChanges::params`] to [`BalanceChanges::SQL`]. The rows are already locked by
-/// [`lock_many`], and the batch checked every change against the balance it read.
+/// The balance changes of a batch, one row per user (negative for payments), with the PAID
+/// orders each user gains: bind [`BalanceChanges::params`] to [`BalanceChanges::SQL`]. The
+/// rows are already locked by [`lock_many`], and the batch checked every change against the
+/// balance it read.
 #[derive(Debug, Default)]
 pub struct BalanceChanges {
     ids: Vec<i64>,
     deltas: Vec<i64>,
+    orders: Vec<i64>,
 }
 
 impl BalanceChanges {
     /// One `UPDATE` for every user of the batch.
-    pub const SQL: &'static str = "UPDATE users u SET balance = u.balance + c.delta \
-                                   FROM unnest($1::bigint[], $2::bigint[]) AS c(id, delta) \
-                                   WHERE u.id = c.id";
+    pub const SQL: &'static str = "UPDATE users u SET balance = u.balance + c.delta, \
+                                   paid_orders = u.paid_orders + c.orders \
+                                   FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) \
+                                   AS c(id, delta, orders) WHERE u.id = c.id";
 
-    /// `(user id, change)`, each user once.
+    /// `(user id, change)`, each user once, with no order paid (charges).
     pub fn new(per_user: impl IntoIterator<Item = (i64, i64)>) -> Self {
-        let (ids, deltas) = per_user.into_iter().unzip();
-        Self { ids, deltas }
+        Self::with_orders(per_user.into_iter().map(|(id, delta)| (id, delta, 0)))
+    }
+
+    /// `(user id, change, orders paid)`, each user once (a batch of orders).
+    pub fn with_orders(per_user: impl IntoIterator<Item = (i64, i64, i64)>) -> Self {
+        let mut changes = Self::default();
+        for (id, delta, orders) in per_user {
+            changes.ids.push(id);
+            changes.deltas.push(delta);
+            changes.orders.push(orders);
+        }
+        changes
     }
 
     /// Whether nothing changes.
@@ -111,8 +144,8 @@ impl BalanceChanges {
     }
 
     /// The parameters of [`BalanceChanges::SQL`].
-    pub fn params(&self) -> [&(dyn ToSql + Sync); 2] {
-        [&self.ids, &self.deltas]
+    pub fn params(&self) -> [&(dyn ToSql + Sync); 3] {
+        [&self.ids, &self.deltas, &self.orders]
     }
 }
 
@@ -122,26 +155,35 @@ impl super::BatchRows for BalanceChanges {
     }
 }
 
-/// Changes a user's name and phone number (`None` keeps one); returns the user before and
-/// after, `None` when there is no such user.
+/// Changes a user's name, phone number and attributes (`None` keeps one; attributes are
+/// replaced whole); returns the user before and after, `None` when there is no such user.
 #[tracing::instrument(name = "store.users.update", level = "debug", skip_all)]
 pub async fn update(
     db: &impl GenericClient,
     id: UserId,
     name: Option<&str>,
     hp_no: Option<&str>,
+    attributes: Option<&Attributes>,
 ) -> Result<Option<(User, User)>, tokio_postgres::Error> {
-    const SQL: &str = "UPDATE users u SET name = COALESCE($2, u.name), hp_no = COALESCE($3, u.hp_no) \
-                       FROM (SELECT id, name, hp_no FROM users WHERE id = $1 FOR UPDATE) old \
-                       WHERE u.id = old.id \
-                       RETURNING u.id, u.name, u.hp_no, u.balance, old.name, old.hp_no";
+    const SQL: &str = concat!(
+        "UPDATE users u SET name = COALESCE($2, u.name), hp_no = COALESCE($3, u.hp_no), \
+         attributes = COALESCE($4, u.attributes) \
+         FROM (SELECT id, name, hp_no, attributes FROM users WHERE id = $1 FOR UPDATE) old \
+         WHERE u.id = old.id RETURNING ",
+        user_columns!("u."),
+        ", old.name, old.hp_no, old.attributes"
+    );
     let stmt = db.prepare_cached(SQL).await?;
-    let row = db.query_opt(&stmt, &[&id.get(), &name, &hp_no]).await?;
+    let attributes = attributes.map(Attributes::to_json);
+    let row = db
+        .query_opt(&stmt, &[&id.get(), &name, &hp_no, &attributes])
+        .await?;
     Ok(row.map(|row| {
         let after = User::from(&row);
         let before = User {
-            name: row.get(4),
-            hp_no: row.get(5),
+            name: row.get(5),
+            hp_no: row.get(6),
+            attributes: super::attributes_at(&row, 7),
             ..after.clone()
         };
         (before, after)

@@ -125,6 +125,11 @@ pub(super) fn service_parts(error: &service::Error) -> (StatusCode, &str, String
             "INVALID_ORDER",
             "주문 정보가 올바르지 않습니다.",
         ),
+        S::InvalidCoupon => fixed(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ORDER",
+            "주문 정보가 올바르지 않습니다: 쿠폰 코드(couponCode)는 제어 문자 없이 1~64자여야 하며 공백만으로 이루어질 수 없습니다.",
+        ),
         S::InsufficientBalance => fixed(
             StatusCode::CONFLICT,
             "INSUFFICIENT_BALANCE",
@@ -149,6 +154,16 @@ pub(super) fn service_parts(error: &service::Error) -> (StatusCode, &str, String
             StatusCode::BAD_REQUEST,
             "INVALID_PRODUCT",
             "상품 정보가 올바르지 않습니다.",
+        ),
+        S::InvalidUserAttributes(error) => (
+            StatusCode::BAD_REQUEST,
+            "INVALID_USER",
+            format!("유저 정보가 올바르지 않습니다: {error}"),
+        ),
+        S::InvalidProductAttributes(error) => (
+            StatusCode::BAD_REQUEST,
+            "INVALID_PRODUCT",
+            format!("상품 정보가 올바르지 않습니다: {error}"),
         ),
         S::Rejected(rejection) => (
             StatusCode::BAD_REQUEST,

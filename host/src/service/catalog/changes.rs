@@ -10,7 +10,7 @@ use deadpool_postgres::Transaction;
 
 use super::Catalog;
 use crate::{
-    domain::{Operator, Patch, Product, ProductId},
+    domain::{Attributes, Operator, Patch, Product, ProductId},
     revisions::{self as sync, Follower},
     service::{Committed, Error, Work, commit, operators, valid_text},
     store::{
@@ -25,27 +25,31 @@ pub const CHANNEL: &str = "products";
 /// Longest accepted product name, in characters.
 const MAX_NAME_CHARS: usize = 200;
 
+/// A new product as an operator submits it.
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    /// Display name, 1 to 200 characters.
+    pub name: String,
+    /// Unit price in won, at least 0.
+    pub price: i64,
+    /// Units in stock, at least 0.
+    pub stock: i64,
+    /// Attributes (empty when none).
+    pub attributes: Attributes,
+}
+
 impl Catalog {
     /// Adds a product.
     #[tracing::instrument(name = "catalog.create", skip_all)]
-    pub async fn create(
-        &self,
-        operator: &Operator,
-        name: &str,
-        price: i64,
-        stock: i64,
-    ) -> Result<Product, Error> {
-        let name = valid_name(name)?;
-        valid_amounts(Some(price), Some(stock))?;
-        let (product, revision) = self
-            .db
-            .transaction(&(operator, name, price, stock), create_in)
-            .await?;
+    pub async fn create(&self, operator: &Operator, new: &NewProduct) -> Result<Product, Error> {
+        valid_name(&new.name)?;
+        valid_amounts(Some(new.price), Some(new.stock))?;
+        let (product, revision) = self.db.transaction(&(operator, new), create_in).await?;
         self.changed(revision).await;
         Ok(product)
     }
 
-    /// Changes any of name, price and stock.
+    /// Changes any of name, price, stock and attributes.
     #[tracing::instrument(name = "catalog.update", skip_all, fields(product = %id))]
     pub async fn update(
         &self,
@@ -96,10 +100,11 @@ impl Follower for Catalog {
 
 fn create_in<'t>(
     tx: &'t Transaction<'t>,
-    &(operator, name, price, stock): &'t (&Operator, &str, i64, i64),
+    &(operator, new): &'t (&Operator, &NewProduct),
 ) -> Work<'t, ((Product, i64), Committed)> {
     Box::pin(async move {
-        let product = products::insert(tx, name, price, stock).await?;
+        let product =
+            products::insert(tx, &new.name, new.price, new.stock, &new.attributes).await?;
         let after = product_json(&product);
         let target = format!("product:{}", product.id);
         operators::record(tx, operator, "product.create", &target, None, Some(&after)).await?;
@@ -136,6 +141,7 @@ fn update_in<'t>(
 fn product_json(product: &Product) -> serde_json::Value {
     serde_json::json!({
         "id": product.id, "name": product.name, "price": product.price, "stock": product.stock,
+        "attributes": product.attributes,
     })
 }
 

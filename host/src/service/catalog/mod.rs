@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-pub use changes::CHANNEL;
+pub use changes::{CHANNEL, NewProduct};
 
 use super::{Database, Error};
 use crate::{

@@ -1,10 +1,10 @@
 //! The group commit of orders: one transaction for every order of a batch. It claims the
 //! keys, locks the products (ascending id) and then the payers (ascending id), admits the
 //! orders first come first served against the stock and the balances it read, and writes what
-//! the admitted ones change with one statement per table: stock, balances, orders, lines,
-//! history, the hourly rollup, the outbox and the idempotency records; then commits. Each
-//! order keeps its own all-or-nothing outcome: one that lacks stock or points is refused and
-//! changes nothing, and never fails another.
+//! the admitted ones change with one statement per table: stock, balances with the payers'
+//! counts of PAID orders, orders, lines, history, the hourly rollup, the outbox and the
+//! idempotency records; then commits. Each order keeps its own all-or-nothing outcome: one
+//! that lacks stock or points is refused and changes nothing, and never fails another.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -101,7 +101,12 @@ impl Batch for PlaceOrders {
             let (answers, records) = keys.settle(outcomes, &self.metrics);
             let takes = StockTakes::new(ledger.taken.iter().map(|(&id, &q)| (id, q)));
             let sales = SalesRows::new(paid_at, ledger.taken.iter().map(|(&id, &q)| (id, q)));
-            let payments = BalanceChanges::new(ledger.paid.iter().map(|(&id, &a)| (id, -a)));
+            let payments = BalanceChanges::with_orders(
+                ledger
+                    .paid
+                    .iter()
+                    .map(|(&id, &(amount, orders))| (id, -amount, orders)),
+            );
             let committed = commit_rows(
                 tx,
                 &[
@@ -134,8 +139,8 @@ struct Ledger {
     balances: HashMap<i64, i64>,
     /// Units taken per product.
     taken: BTreeMap<i64, i64>,
-    /// Points paid per user.
-    paid: BTreeMap<i64, i64>,
+    /// Points paid and orders placed, per user.
+    paid: BTreeMap<i64, (i64, i64)>,
     orders: NewOrders,
     history: HistoryRows,
     events: Events,
@@ -173,7 +178,9 @@ impl Ledger {
         }
         let balance_after = balance - quote.total;
         self.balances.insert(user, balance_after);
-        *self.paid.entry(user).or_default() += quote.total;
+        let paid = self.paid.entry(user).or_default();
+        paid.0 += quote.total;
+        paid.1 += 1;
         let order = Order {
             id,
             user_id: user,

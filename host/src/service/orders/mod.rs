@@ -22,7 +22,7 @@ use crate::{
     events::signal::OutboxSignal,
     idempotency::IdempotentRequest,
     metrics::{Metrics, OrderOutcome, RejectReason},
-    rules::{Decision, OrderInput, OrderLineInput, RuleFailure, Rules},
+    rules::{self, Decision, OrderInput, OrderLineInput, RuleFailure, Rules},
     store::{history, orders, outbox, products, sales, users},
     telemetry,
 };
@@ -89,6 +89,8 @@ impl Orders {
             count(&metrics, outcome);
             render(outcome)
         });
+        // One clock reading per request, however often the order is priced.
+        let now_ms = rules::now_ms();
         let submit = |quote| {
             self.batcher.submit(OrderJob {
                 quote,
@@ -98,7 +100,7 @@ impl Orders {
             })
         };
         self.db
-            .answer(idempotency, &*counted, || self.quote(order), submit)
+            .answer(idempotency, &*counted, || self.quote(order, now_ms), submit)
             .await
     }
 
@@ -112,7 +114,8 @@ impl Orders {
             .ok_or(Error::OrderNotFound)
     }
 
-    /// Cancels a paid order: stock back, points refunded, rollup reversed, event stored.
+    /// Cancels a paid order: stock back, points refunded and one PAID order fewer counted,
+    /// rollup reversed, event stored.
     /// Cancelling a cancelled order changes nothing and returns it.
     #[tracing::instrument(name = "orders.cancel", skip(self))]
     pub async fn cancel(&self, caller: Caller, id: OrderId) -> Result<Order, Error> {
@@ -124,39 +127,39 @@ impl Orders {
         Ok(order)
     }
 
-    /// Reads the payer and the products, asks the rules, and checks the client's amount;
-    /// outside any transaction.
-    async fn quote(&self, order: &NewOrder) -> Result<Quote, Error> {
+    /// Reads the payer and the products (one statement), asks the rules, and checks the
+    /// client's amount; outside any transaction. `now_ms` is the request's clock reading.
+    async fn quote(&self, order: &NewOrder, now_ms: i64) -> Result<Quote, Error> {
         let ids: Vec<i64> = order.lines.iter().map(|(id, _)| *id).collect();
-        let (balance, found) = {
+        let inputs = {
             let client = self.db.pool().get().await?;
             orders::inputs(&client, order.user, &ids)
                 .await?
                 .ok_or(Error::OrderUserNotFound)?
         };
-        if found.len() != ids.len() {
+        if inputs.products.len() != ids.len() {
             return Err(Error::ProductNotFound);
         }
-        let list_prices: Vec<i64> = found.iter().map(|p| p.price).collect();
+        let list_prices: Vec<i64> = inputs.products.iter().map(|p| p.price).collect();
         let input = OrderInput {
             user_id: order.user.get(),
-            balance,
+            balance: inputs.balance,
             lines: order
                 .lines
                 .iter()
-                .zip(&list_prices)
-                .map(|(&(product_id, quantity), &unit_price)| OrderLineInput {
+                .zip(inputs.products)
+                .map(|(&(product_id, quantity), product)| OrderLineInput {
                     product_id,
                     quantity,
-                    unit_price,
-                    name: String::new(),
-                    attributes: Default::default(),
+                    unit_price: product.price,
+                    name: product.name,
+                    attributes: product.attributes,
                 })
                 .collect(),
-            coupon: None,
-            user_attributes: Default::default(),
-            paid_orders: 0,
-            now_ms: crate::rules::now_ms(),
+            coupon: order.coupon.clone(),
+            user_attributes: inputs.user_attributes,
+            paid_orders: inputs.paid_orders,
+            now_ms,
         };
         if let Decision::Reject(rejection) = self.rules.validate_order(input.clone()).await? {
             return Err(Error::Rejected(rejection));
@@ -218,7 +221,7 @@ fn count(metrics: &Metrics, outcome: Result<&Order, &Error>) {
         Err(Error::Rejected(_)) => RejectReason::Rule,
         Err(Error::ProductNotFound) => RejectReason::ProductNotFound,
         Err(Error::OrderUserNotFound) => RejectReason::UserNotFound,
-        Err(Error::InvalidOrder(_)) => RejectReason::Invalid,
+        Err(Error::InvalidOrder(_) | Error::InvalidCoupon) => RejectReason::Invalid,
         Err(_) => RejectReason::Other,
     };
     metrics.order(OrderOutcome::Rejected(reason));
@@ -245,7 +248,7 @@ fn cancel_in<'t>(
             sales::record(tx, order.created_at, line.product_id, -line.quantity).await?;
         }
         let user = UserId::new(order.user_id).map_err(|_| Error::OrderUserNotFound)?;
-        let refunded = users::add_balance(tx, user, order.total_amount)
+        let refunded = users::refund_order(tx, user, order.total_amount)
             .await
             .map_err(overflow_as(Error::BalanceOverflow))?
             .ok_or(Error::OrderUserNotFound)?;

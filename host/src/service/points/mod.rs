@@ -11,10 +11,10 @@ use super::{
 };
 use crate::{
     config::Batching,
-    domain::{Caller, Entry, Kind, Operator, Page, PageRequest, User, UserId},
+    domain::{Attributes, Caller, Entry, Kind, Operator, Page, PageRequest, User, UserId},
     idempotency::IdempotentRequest,
     metrics::{ChargeResult, Metrics},
-    rules::{ChargeInput, Decision, Rules},
+    rules::{self, ChargeInput, Decision, Rules},
     store::{history, users},
 };
 
@@ -35,15 +35,19 @@ pub struct NewUser {
     pub hp_no: String,
     /// Opening balance, at least 0; recorded in the history as a charge.
     pub amount: i64,
+    /// Attributes (empty when none).
+    pub attributes: Attributes,
 }
 
-/// A change to a user's name or phone number; `None` keeps one.
+/// A change to a user's name, phone number or attributes; `None` keeps one.
 #[derive(Debug, Clone, Default)]
 pub struct UserPatch {
     /// New display name.
     pub name: Option<String>,
     /// New phone number.
     pub hp_no: Option<String>,
+    /// New attributes, replacing the old ones whole (empty clears them).
+    pub attributes: Option<Attributes>,
 }
 
 /// The points use cases.
@@ -92,6 +96,8 @@ impl Points {
         render: SharedRender<User>,
     ) -> Result<Answer, Error> {
         acting_for(caller, user)?;
+        // One clock reading per request, however often the charge is checked.
+        let now_ms = rules::now_ms();
         let submit = |()| {
             self.batcher.submit(ChargeJob {
                 user,
@@ -105,7 +111,7 @@ impl Points {
             .answer(
                 Some(req),
                 &*render,
-                || self.check_charge(user, amount),
+                || self.check_charge(user, amount, now_ms),
                 submit,
             )
             .await?;
@@ -137,17 +143,14 @@ impl Points {
     /// Opens an account; a positive opening balance is recorded as a charge.
     #[tracing::instrument(name = "points.create_user", skip_all)]
     pub async fn create_user(&self, operator: &Operator, new: NewUser) -> Result<User, Error> {
-        let (name, hp_no) = (new.name.as_str(), new.hp_no.as_str());
-        valid_user_text(Some(name), Some(hp_no))?;
+        valid_user_text(Some(&new.name), Some(&new.hp_no))?;
         if new.amount < 0 {
             return Err(Error::InvalidUser("amount must not be negative"));
         }
-        self.db
-            .transaction(&(operator, name, hp_no, new.amount), open_account)
-            .await
+        self.db.transaction(&(operator, &new), open_account).await
     }
 
-    /// Changes a user's name or phone number.
+    /// Changes a user's name, phone number or attributes.
     #[tracing::instrument(name = "points.update_user", skip_all, fields(user = %user))]
     pub async fn update_user(
         &self,
@@ -155,7 +158,7 @@ impl Points {
         user: UserId,
         patch: UserPatch,
     ) -> Result<User, Error> {
-        if patch.name.is_none() && patch.hp_no.is_none() {
+        if patch.name.is_none() && patch.hp_no.is_none() && patch.attributes.is_none() {
             return Err(Error::InvalidUser("nothing to change"));
         }
         valid_user_text(patch.name.as_deref(), patch.hp_no.as_deref())?;
@@ -166,9 +169,9 @@ impl Points {
 }
 
 impl Points {
-    /// Asks the charge rule about a charge, with the user's balance as it is now; outside
-    /// any transaction.
-    async fn check_charge(&self, user: UserId, amount: i64) -> Result<(), Error> {
+    /// Asks the charge rule about a charge, with the user's balance and attributes as they
+    /// are now (one read); outside any transaction. `now_ms` is the request's clock reading.
+    async fn check_charge(&self, user: UserId, amount: i64, now_ms: i64) -> Result<(), Error> {
         let current = {
             let client = self.db.pool().get().await?;
             users::find(&client, user)
@@ -179,8 +182,8 @@ impl Points {
             user_id: user.get(),
             amount,
             balance: current.balance,
-            user_attributes: Default::default(),
-            now_ms: crate::rules::now_ms(),
+            user_attributes: current.attributes,
+            now_ms,
         };
         if let Decision::Reject(rejection) = self.rules.validate_charge(input).await? {
             return Err(Error::Rejected(rejection));
@@ -204,10 +207,11 @@ fn acting_for(caller: Caller, user: UserId) -> Result<(), Error> {
 /// Inserts a user and records a positive opening balance as a charge.
 fn open_account<'t>(
     tx: &'t Transaction<'t>,
-    &(operator, name, hp_no, amount): &'t (&Operator, &str, &str, i64),
+    &(operator, new): &'t (&Operator, &NewUser),
 ) -> Work<'t, (User, Committed)> {
     Box::pin(async move {
-        let user = users::insert(tx, name, hp_no, amount).await?;
+        let amount = new.amount;
+        let user = users::insert(tx, &new.name, &new.hp_no, amount, &new.attributes).await?;
         if amount > 0 {
             let id = UserId::new(user.id).map_err(|_| Error::UserNotFound)?;
             history::record(tx, id, Kind::Charge, amount, user.balance, None).await?;
@@ -224,9 +228,15 @@ fn update_in<'t>(
     &(operator, id, patch): &'t (&Operator, UserId, &UserPatch),
 ) -> Work<'t, (User, Committed)> {
     Box::pin(async move {
-        let (before, after) = users::update(tx, id, patch.name.as_deref(), patch.hp_no.as_deref())
-            .await?
-            .ok_or(Error::UserNotFound)?;
+        let (before, after) = users::update(
+            tx,
+            id,
+            patch.name.as_deref(),
+            patch.hp_no.as_deref(),
+            patch.attributes.as_ref(),
+        )
+        .await?
+        .ok_or(Error::UserNotFound)?;
         let (before_json, after_json) = (user_json(&before), user_json(&after));
         let target = format!("user:{}", after.id);
         operators::record(
@@ -246,6 +256,7 @@ fn update_in<'t>(
 fn user_json(user: &User) -> serde_json::Value {
     serde_json::json!({
         "id": user.id, "name": user.name, "hpNo": user.hp_no, "amount": user.balance,
+        "attributes": user.attributes,
     })
 }
 

@@ -1,0 +1,99 @@
+//! Every field of rule contract 0.2 reaches a plugin through a real request: the echo
+//! fixtures (tests/fixtures/plugins/fx-echo-*) refuse each call with their input written into
+//! the message, so the client's 400 shows what the host gave them: the coupon as sent, the
+//! product's name and attributes, the user's attributes and PAID-order count, and the time.
+
+use edgecart_tests::{TestApp, assert_client_error, fixture_wasm, spawn_app};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn patch(app: &TestApp, path: &str, body: Value) {
+    let response = app
+        .admin(Method::PATCH, path)
+        .json(&body)
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(response.status(), 200, "PATCH {path}");
+}
+
+/// The echo's message for an order of one `product` by `user`.
+async fn echoed_order(app: &TestApp, user: i64, product: i64, coupon: Option<&str>) -> String {
+    let mut body = json!({"user_id": user, "products": [{"id": product, "quantity": 1}], "paymentAmount": 2500});
+    if let Some(coupon) = coupon {
+        body["couponCode"] = json!(coupon);
+    }
+    let refused = assert_client_error(app.order(&body, None).await, "the echo").await;
+    assert_eq!(refused["code"], "ECHO", "{refused}");
+    refused["detail"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn an_order_plugin_of_contract_0_2_sees_coupon_names_attributes_and_paid_orders() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 100_000).await;
+    let product = app.create_product("양배추 샐러드", 2_500, 10).await;
+    patch(
+        &app,
+        &format!("/admin/v1/products/{product}"),
+        json!({"attributes": {"category": "salad", "brand": "빽다방"}}),
+    )
+    .await;
+    patch(
+        &app,
+        &format!("/admin/v1/users/{user}"),
+        json!({"attributes": {"tier": "gold"}}),
+    )
+    .await;
+    for _ in 0..2 {
+        let placed = app
+            .order(&json!({"user_id": user, "products": [{"id": product, "quantity": 1}], "paymentAmount": 2500}), None)
+            .await;
+        assert_eq!(placed.status(), 201);
+    }
+    app.deploy_plugin(
+        "echo",
+        "order.validate",
+        "1.0.0",
+        fixture_wasm("fx-echo-order"),
+    )
+    .await;
+
+    let message = echoed_order(&app, user, product, Some("SPRING25")).await;
+    assert!(message.contains("coupon=SPRING25"), "{message}");
+    assert!(message.contains("paid=2"), "two PAID orders: {message}");
+    assert!(message.contains("user={tier=gold}"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "lines=[{product}:양배추 샐러드:{{brand=빽다방,category=salad}}:2500]"
+        )),
+        "{message}"
+    );
+    let without = echoed_order(&app, user, product, None).await;
+    assert!(without.contains("coupon=-"), "no coupon: {without}");
+}
+
+#[tokio::test]
+async fn a_charge_plugin_of_contract_0_2_sees_the_users_attributes() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    patch(
+        &app,
+        &format!("/admin/v1/users/{user}"),
+        json!({"attributes": {"tier": "silver"}}),
+    )
+    .await;
+    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+        .await;
+    app.deploy_plugin(
+        "echo",
+        "charge.validate",
+        "1.0.0",
+        fixture_wasm("fx-echo-charge"),
+    )
+    .await;
+    let refused = assert_client_error(app.charge_amount(user, 5_000).await, "the echo").await;
+    let message = refused["detail"].as_str().unwrap_or_default();
+    assert!(message.contains("user={tier=silver}"), "{message}");
+    assert!(message.contains("amount=5000"), "{message}");
+}
