@@ -321,11 +321,14 @@ async fn a_readyz_flood_needs_no_pooled_connection_while_orders_hold_them_all() 
     let user = app.create_user("a", 100_000).await;
     let product = app.create_product("p", 1_000, 100).await;
     let lock = app.lock_user_row(user).await;
-    let charges: Vec<_> = (0..2)
-        .map(|i| {
-            let app = app.clone();
-            tokio::spawn(async move {
-                app.charge(
+    // One at a time: charges that arrive together share one batch and one connection, so
+    // the second is sent once the first waits, and takes the second batch worker.
+    let mut charges = Vec::new();
+    for i in 0..2 {
+        let charging = app.clone();
+        charges.push(tokio::spawn(async move {
+            charging
+                .charge(
                     user,
                     &json!({"chargeAmount": 5_000}),
                     Some(&format!("held-{i}")),
@@ -333,10 +336,9 @@ async fn a_readyz_flood_needs_no_pooled_connection_while_orders_hold_them_all() 
                 .await
                 .status()
                 .as_u16()
-            })
-        })
-        .collect();
-    wait_for_lock_waiters(&app, 2).await;
+        }));
+        wait_for_lock_waiters(&app, i + 1).await;
+    }
     let pool = "edgecart_db_pool_connections";
     assert_eq!(
         app.metric(pool, &[("state", "size")]).await,
