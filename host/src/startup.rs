@@ -96,12 +96,13 @@ impl App {
         );
         let db = Database::new(pool.clone(), fast.clone(), metrics.clone());
         let cache_dir =
-            Some(settings.plugin_cache_dir.clone()).filter(|d| !d.as_os_str().is_empty());
-        let runtime = Runtime::new(settings.plugin_limits(), cache_dir)?;
+            Some(settings.plugins.cache_dir.clone()).filter(|d| !d.as_os_str().is_empty());
+        let runtime = Runtime::new(settings.plugins.limits(), cache_dir)?;
         let registry = Registry::new(runtime, metrics.clone());
+        registry.record_runs(pool.clone(), settings.plugins.run_sample);
         let plugins = Plugins::new(db.clone(), registry.clone(), redis.clone());
         plugins
-            .register_defaults(&settings.plugin_dir)
+            .register_defaults(&settings.plugins.dir)
             .await
             .map_err(StartError::Plugins)?;
         if let Err(e) = registry.sync(&pool).await {
@@ -288,7 +289,7 @@ fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> 
         parts.registry.clone(),
         parts.pool.clone(),
         parts.redis.clone(),
-        Duration::from_millis(settings.plugin_sync_ms),
+        settings.plugins.sync_interval(),
         background.token(),
     ));
     background.spawn(crate::revisions::keep_in_sync(

@@ -40,8 +40,8 @@ async fn no_secret_or_client_token_appears_in_the_server_log() {
     let cache = tempfile::tempdir().expect("temporary folder");
     let mut settings = Settings::with_urls(&database_url, &redis_url);
     settings.redis_prefix = "logtest:".into();
-    settings.plugin_dir = repo_path("plugins/dist");
-    settings.plugin_cache_dir = cache.path().to_owned();
+    settings.plugins.dir = repo_path("plugins/dist");
+    settings.plugins.cache_dir = cache.path().to_owned();
     settings.db_timeout_ms = 1_000;
     let server = ServerProcess::start_with_env(
         &settings,

@@ -702,7 +702,7 @@ async fn a_node_that_misses_the_announcement_converges_from_postgres() {
     let mut redis = PrivateRedis::start().await;
     let a = spawn_app_with(|s| {
         s.redis_url = redis.url().into();
-        s.plugin_sync_ms = 1_000;
+        s.plugins.sync_ms = 1_000;
     })
     .await;
     let b = a.spawn_node().await;
@@ -725,7 +725,7 @@ async fn a_node_that_misses_the_announcement_converges_from_postgres() {
 async fn a_restart_loads_compiled_artifacts_instead_of_compiling() {
     let cache = tempfile::tempdir().unwrap();
     let dir = cache.path().to_owned();
-    let app = spawn_app_with(|s| s.plugin_cache_dir = dir.clone()).await;
+    let app = spawn_app_with(|s| s.plugins.cache_dir = dir.clone()).await;
     let artifacts = || {
         let mut files: Vec<(String, std::time::SystemTime)> = std::fs::read_dir(&dir)
             .unwrap()
@@ -767,8 +767,8 @@ async fn a_long_plugin_call_does_not_stall_the_server() {
     // may run for a whole second: other requests must still be answered meanwhile.
     let app = Arc::new(
         spawn_app_with(|s| {
-            s.plugin_fuel = 100_000_000_000;
-            s.plugin_timeout_ms = 1_000;
+            s.plugins.fuel = 100_000_000_000;
+            s.plugins.timeout_ms = 1_000;
         })
         .await,
     );
@@ -867,7 +867,7 @@ async fn a_change_on_one_host_process_holds_on_another_within_a_second() {
 /// slot, with two plugins of different components on one request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_never_runs_out_of_plugin_slots_at_a_small_concurrency() {
-    let app = Arc::new(spawn_app_with(|s| s.plugin_concurrency = 2).await);
+    let app = Arc::new(spawn_app_with(|s| s.plugins.concurrency = 2).await);
     let user = app.create_user("a", 100_000_000).await;
     let product = app.create_product("p", 1_000, 100_000).await;
     let response = app

@@ -10,7 +10,7 @@ async fn a_cached_artifact_replaced_by_another_plugins_is_not_loaded() {
     // Arrange: node a caches charge-limits and the template (no minimum), both genuine.
     let cache = tempfile::tempdir().unwrap();
     let dir = cache.path().to_owned();
-    let app = spawn_app_with(|s| s.plugin_cache_dir = dir.clone()).await;
+    let app = spawn_app_with(|s| s.plugins.cache_dir = dir.clone()).await;
     let uploaded = app
         .upload_plugin(
             "charge-limits",

@@ -81,9 +81,9 @@ pub async fn try_spawn_app_with(
     // Tests check invariants under real concurrency on a shared machine, not latency: a
     // request waits for a connection rather than failing.
     settings.db_timeout_ms = 30_000;
-    settings.plugin_dir = repo_path("plugins/dist");
-    settings.plugin_cache_dir = repo_path("target/plugin-cache");
-    settings.plugin_sync_ms = 200;
+    settings.plugins.dir = repo_path("plugins/dist");
+    settings.plugins.cache_dir = repo_path("target/plugin-cache");
+    settings.plugins.sync_ms = 200;
     configure(&mut settings);
     let leftovers = Leftovers {
         database_url: (settings.database_url.expose() == database_url).then_some(database_url),

@@ -68,6 +68,17 @@ impl TestApp {
         assert_eq!(activated.status(), 200, "activate {name} {version}");
     }
 
+    /// A plugin's entry from the admin API, asserting it exists.
+    pub async fn plugin_entry(&self, name: &str) -> Value {
+        let response = self
+            .admin(reqwest::Method::GET, &format!("/admin/v1/plugins/{name}"))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "plugin {name}");
+        response.json().await.expect("json")
+    }
+
     /// Sets a plugin's config (and priority), asserting success.
     pub async fn configure_plugin(&self, name: &str, config: Value, priority: Option<i32>) {
         let response = self

@@ -44,11 +44,11 @@ impl ServerProcess {
             ("EDGECART_ADMIN_TOKEN".to_owned(), ADMIN_TOKEN.to_owned()),
             (
                 "EDGECART_PLUGIN_DIR".to_owned(),
-                settings.plugin_dir.display().to_string(),
+                settings.plugins.dir.display().to_string(),
             ),
             (
                 "EDGECART_PLUGIN_CACHE_DIR".to_owned(),
-                settings.plugin_cache_dir.display().to_string(),
+                settings.plugins.cache_dir.display().to_string(),
             ),
             (
                 "EDGECART_DB_TIMEOUT_MS".to_owned(),

@@ -1,5 +1,5 @@
 //! The commands that talk to a server's admin API (`deploy`, `list`, `activate`, `rollback`,
-//! `config`, `shadow`): one request each (two for `deploy --activate`), the JSON answer
+//! `config`, `shadow`; `replay` in [`super::replay`]): one request each (two for `deploy --activate`), the JSON answer
 //! printed, a non-2xx answer an [`Error::Refused`] carrying the server's problem.
 
 use std::path::Path;
@@ -99,7 +99,7 @@ impl Admin {
     }
 
     /// A request to `path` on this server, with the bearer token.
-    fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, Error> {
+    pub(super) fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, Error> {
         let token = self.token.as_deref().ok_or(Error::MissingToken)?;
         let url = format!("{}{path}", self.url.trim_end_matches('/'));
         Ok(reqwest::Client::new()
@@ -110,21 +110,32 @@ impl Admin {
 
 /// Sends a request and prints the JSON answer; a non-2xx answer is an error (its problem
 /// printed).
-async fn print_answer(request: RequestBuilder) -> Result<(), Error> {
+pub(super) async fn print_answer(request: RequestBuilder) -> Result<(), Error> {
+    println!("{}", pretty(&json_answer(request).await?));
+    Ok(())
+}
+
+/// JSON pretty-printed; a string as it is.
+fn pretty(answer: &Value) -> String {
+    match answer {
+        Value::String(text) => text.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+/// Sends a request and returns its JSON answer (a non-JSON one as a string); a non-2xx
+/// answer is an error carrying it.
+pub(super) async fn json_answer(request: RequestBuilder) -> Result<Value, Error> {
     let response = request.send().await.map_err(Error::Request)?;
     let status = response.status();
     let body = response.text().await.map_err(Error::Answer)?;
-    let pretty = serde_json::from_str::<Value>(&body)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or(body);
+    let answer = serde_json::from_str::<Value>(&body).unwrap_or(Value::String(body));
     if status.is_success() {
-        println!("{pretty}");
-        Ok(())
+        Ok(answer)
     } else {
         Err(Error::Refused {
             status,
-            body: pretty,
+            body: pretty(&answer),
         })
     }
 }

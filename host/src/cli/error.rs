@@ -6,7 +6,7 @@ use std::{path::PathBuf, process::ExitStatus};
 
 use reqwest::StatusCode;
 
-use crate::plugins::{Hook, Invalid, RuntimeError, dry_run::InputMismatch};
+use crate::plugins::{Hook, Invalid, RuntimeError, json::InputMismatch};
 
 /// Why an `edgecart plugin` command failed.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +76,9 @@ pub enum Error {
     /// The admin API's answer could not be read.
     #[error("answer")]
     Answer(#[source] reqwest::Error),
+    /// The admin API answered 2xx with something other than what was asked for.
+    #[error("unexpected answer: {0}")]
+    UnexpectedAnswer(String),
     /// The admin API answered with a status other than 2xx.
     #[error("{status}: {body}")]
     Refused {

@@ -1,11 +1,12 @@
 //! `edgecart plugin …`: the business teams' command line. `new`, `build`, `test` and `run`
 //! work on a plugin crate on this machine (`run` executes a component in the same sandbox the
 //! server uses, like Shopify's function-runner); `deploy`, `list`, `activate`, `rollback`,
-//! `config` and `shadow` talk to a server's admin API.
+//! `config`, `shadow` and `replay` talk to a server's admin API.
 //!
 //! - this file: the clap commands and their dispatch.
 //! - [`local`]: `new`, `build`, `test` and `run`, on this machine.
 //! - [`admin`]: the admin API calls, and where to reach it ([`Admin`]).
+//! - [`replay`]: `replay`, of an uploaded version on the server or of a local component here.
 //! - [`error`]: the one [`Error`] of every command, its causes kept as sources.
 //! - [`admin_tokens`]: `edgecart admin-token create|list|revoke`, named admin tokens.
 //! - [`tokens`]: `edgecart token issue`, end-user tokens for local testing.
@@ -18,6 +19,7 @@ mod error;
 pub mod events;
 mod local;
 pub mod openapi;
+mod replay;
 pub mod tokens;
 
 pub use admin::Admin;
@@ -131,6 +133,26 @@ pub enum PluginCommand {
         #[command(flatten)]
         admin: Admin,
     },
+    /// Replay a version on the plugin's recorded runs and report how it agrees with them.
+    Replay {
+        /// Plugin name.
+        name: String,
+        /// An uploaded version (replayed by the server).
+        #[arg(required_unless_present = "wasm")]
+        version: Option<String>,
+        /// A component not yet uploaded, replayed here on runs fetched from the server.
+        #[arg(long, conflicts_with = "version")]
+        wasm: Option<PathBuf>,
+        /// The newest this many runs (default 1,000, at most 10,000).
+        #[arg(long)]
+        limit: Option<i64>,
+        /// A config for every run (`key=text` or `key:=json`; repeat for more); by default
+        /// each run replays with its own.
+        #[arg(long = "config", value_parser = key_value)]
+        config: Vec<(String, serde_json::Value)>,
+        #[command(flatten)]
+        admin: Admin,
+    },
 }
 
 /// Runs one `edgecart plugin` command; `main` prints the error with its sources.
@@ -174,6 +196,21 @@ pub async fn run(command: PluginCommand) -> Result<(), Error> {
             stop,
             admin,
         } => admin.shadow(&name, version.as_deref(), stop).await,
+        PluginCommand::Replay {
+            name,
+            version,
+            wasm,
+            limit,
+            config,
+            admin,
+        } => {
+            let target = match (&version, &wasm) {
+                (_, Some(wasm)) => replay::Target::Wasm(wasm),
+                (version, None) => replay::Target::Version(version.as_deref().unwrap_or_default()),
+            };
+            let config = (!config.is_empty()).then(|| config.into_iter().collect());
+            replay::replay(&admin, &name, target, limit, config).await
+        }
     }
 }
 

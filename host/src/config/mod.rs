@@ -7,9 +7,11 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 mod batch;
+mod plugins;
 mod secrets;
 
 pub use batch::Batching;
+pub use plugins::PluginSettings;
 pub use secrets::{Secret, ServiceUrl};
 
 /// Settings shared by `serve`, `migrate` and `seed`.
@@ -187,47 +189,6 @@ pub struct Settings {
     )]
     pub idempotency_retention_secs: u64,
 
-    /// Folder with the default plugins' components (`<name>.wasm`), registered into an empty
-    /// plugin table at first start; `scripts/build-plugins` fills it.
-    #[arg(long, env = "EDGECART_PLUGIN_DIR", default_value = "plugins/dist")]
-    pub plugin_dir: PathBuf,
-
-    /// Folder of compiled plugin artifacts, kept across restarts; empty disables the cache.
-    /// Artifacts are native code: a folder another user owns or group or others may write is
-    /// not used (a warning says so), a missing one is made with mode 0700, and an artifact
-    /// whose MAC (key in the folder) does not check out is recompiled.
-    #[arg(
-        long,
-        env = "EDGECART_PLUGIN_CACHE_DIR",
-        default_value = "target/plugin-cache"
-    )]
-    pub plugin_cache_dir: PathBuf,
-
-    /// Fuel per plugin call (about one wasm instruction each).
-    #[arg(long, env = "EDGECART_PLUGIN_FUEL", default_value_t = 11_000_000)]
-    pub plugin_fuel: u64,
-
-    /// Linear memory per plugin instance, in bytes.
-    #[arg(long, env = "EDGECART_PLUGIN_MEMORY_BYTES", default_value_t = 10 << 20)]
-    pub plugin_memory_bytes: usize,
-
-    /// Wall-clock deadline of one plugin call, in milliseconds.
-    #[arg(long, env = "EDGECART_PLUGIN_TIMEOUT_MS", default_value_t = 50)]
-    pub plugin_timeout_ms: u64,
-
-    /// Largest input of one plugin call (records plus config), in bytes.
-    #[arg(long, env = "EDGECART_PLUGIN_INPUT_BYTES", default_value_t = 128 << 10)]
-    pub plugin_input_bytes: usize,
-
-    /// Plugin instances that may run at once on this node.
-    #[arg(long, env = "EDGECART_PLUGIN_CONCURRENCY", default_value_t = 64)]
-    pub plugin_concurrency: u32,
-
-    /// How often a node checks PostgreSQL for plugin changes it was not told about, in
-    /// milliseconds (changes are also announced on Redis).
-    #[arg(long, env = "EDGECART_PLUGIN_SYNC_MS", default_value_t = 500)]
-    pub plugin_sync_ms: u64,
-
     /// Run the outbox relay in this process.
     #[arg(long, env = "EDGECART_RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub relay_enabled: bool,
@@ -294,6 +255,10 @@ pub struct Settings {
     /// Group commit of orders and charges.
     #[command(flatten)]
     pub batch: Batching,
+
+    /// The rule-plugin sandbox and its bookkeeping.
+    #[command(flatten)]
+    pub plugins: PluginSettings,
 }
 
 impl Settings {
@@ -355,18 +320,6 @@ impl Settings {
     /// The shutdown drain deadline.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
-    }
-
-    /// The limits of one plugin call.
-    pub fn plugin_limits(&self) -> crate::plugins::Limits {
-        crate::plugins::Limits {
-            fuel: self.plugin_fuel,
-            memory_bytes: self.plugin_memory_bytes,
-            deadline: Duration::from_millis(self.plugin_timeout_ms),
-            input_bytes: self.plugin_input_bytes,
-            log_bytes: 1024,
-            concurrency: self.plugin_concurrency,
-        }
     }
 
     /// The idempotency retention.

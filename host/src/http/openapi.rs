@@ -22,6 +22,7 @@ use super::{
         plugins::upload_version, plugins::list_plugins, plugins::show_plugin, plugins::plugin_history,
         plugins::activate_version, plugins::rollback_plugin, plugins::deactivate_plugin,
         plugins::configure_plugin, plugins::shadow_version, plugins::evaluate_version,
+        plugins::list_runs, plugins::replay_version,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi, reference::api_reference,
     ),
     components(schemas(problem::Problem)),

@@ -132,6 +132,18 @@ label! {
 }
 
 label! {
+    /// What became of a live call picked to be recorded as a run.
+    RunRecording {
+        /// Written to PostgreSQL.
+        Recorded => "recorded",
+        /// The queue was full; not recorded.
+        Dropped => "dropped",
+        /// Writing its batch failed; not recorded.
+        Failed => "failed",
+    }
+}
+
+label! {
     /// What the notification consumer did with an event.
     ConsumerResult {
         /// Notified.

@@ -14,7 +14,7 @@ mod record;
 
 pub use labels::{
     Cache, CallResult, ChargeResult, ConsumerResult, Dependency, IdempotencyOutcome, MarkerOutcome,
-    OrderOutcome, PoolState, RejectReason, ShadowResult, TxResult,
+    OrderOutcome, PoolState, RejectReason, RunRecording, ShadowResult, TxResult,
 };
 pub use plugin_calls::PluginCalls;
 
@@ -51,6 +51,7 @@ struct Inner {
     plugin_duration: HistogramVec,
     plugin_fuel: HistogramVec,
     plugin_shadow: IntCounterVec,
+    plugin_runs: IntCounterVec,
     events_relayed: IntCounterVec,
     relay_errors: IntCounterVec,
     outbox_backlog: IntGauge,
@@ -246,6 +247,11 @@ impl Metrics {
                 "edgecart_plugin_shadow_runs_total",
                 "Shadow runs, by plugin, shadow version and result (agree, disagree, failed, dropped).",
                 &["plugin", "version", "result"],
+            ),
+            plugin_runs: counter(
+                "edgecart_plugin_runs_total",
+                "Live plugin calls picked to be recorded as runs, by plugin and what became of them (recorded, dropped, failed).",
+                &["plugin", "result"],
             ),
             events_relayed: counter(
                 "edgecart_events_relayed_total",

@@ -7,7 +7,7 @@ use prometheus::IntGauge;
 
 use super::{
     Cache, ChargeResult, ConsumerResult, Dependency, IdempotencyOutcome, MarkerOutcome, Metrics,
-    OrderOutcome, PluginCalls, PoolState, ShadowResult, TxResult,
+    OrderOutcome, PluginCalls, PoolState, RunRecording, ShadowResult, TxResult,
 };
 
 impl Metrics {
@@ -132,6 +132,14 @@ impl Metrics {
             .plugin_shadow
             .with_label_values(&[plugin, version, result.as_str()])
             .inc();
+    }
+
+    /// Counts `n` live calls of `plugin` picked to be recorded as runs, by what became of them.
+    pub fn plugin_runs(&self, plugin: &str, result: RunRecording, n: usize) {
+        self.0
+            .plugin_runs
+            .with_label_values(&[plugin, result.as_str()])
+            .inc_by(n as u64);
     }
 
     /// Counts one answered HTTP request and records its latency.

@@ -14,9 +14,13 @@
 //! - [`error`]: how a call fails, classified from wasmtime's typed errors.
 //! - [`registry`]: what runs on this node, swapped atomically; implements
 //!   [`crate::rules::Rules`].
+//! - [`runs`]: a sample of live calls and every rejection and failure, recorded off the
+//!   request path for listing and replay.
+//! - [`replay`]: a version run again on recorded runs, and the tally of how it agreed.
 //! - [`shadow`]: a candidate version run beside the active one, compared off the request path.
 //! - [`sync`]: announcements on Redis and the PostgreSQL poll that keep nodes in step.
-//! - [`dry_run`]: a hook's input as JSON, and the smoke call an upload must pass.
+//! - [`json`]: a call's input and outcome as JSON (dry runs, recorded runs, replay).
+//! - [`dry_run`]: the smoke call an upload must pass.
 
 #![deny(missing_docs)]
 
@@ -30,7 +34,10 @@ pub mod hook;
 pub mod host;
 pub mod input;
 pub mod instance;
+pub mod json;
 pub mod registry;
+pub mod replay;
+pub mod runs;
 mod runtime;
 mod shadow;
 pub mod sync;

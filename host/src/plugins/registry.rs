@@ -7,7 +7,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
 };
@@ -19,6 +19,7 @@ use tracing::Instrument;
 
 use super::{
     Called, Compiled, Hook, HookInput, Invalid, PluginConfig, Runtime,
+    runs::{self, LiveRun, Recorder},
     shadow::{ShadowRun, Shadows},
 };
 use crate::{
@@ -104,6 +105,8 @@ pub(super) struct Inner {
     slots: Arc<Semaphore>,
     pub(super) metrics: Metrics,
     shadows: Shadows,
+    /// Set by [`Registry::record_runs`]; without it no run is recorded.
+    runs: OnceLock<Recorder>,
 }
 
 impl Registry {
@@ -118,8 +121,17 @@ impl Registry {
             compiled: Mutex::new(HashMap::new()),
             syncing: tokio::sync::Mutex::new(()),
             shadows: Shadows::start(weak.clone(), metrics.clone()),
+            runs: OnceLock::new(),
             metrics,
         }))
+    }
+
+    /// Records live calls as runs in `pool` from now on: every rejection and failure, and
+    /// the share `sample` of accepted calls. Only the first call has an effect.
+    pub fn record_runs(&self, pool: PgPool, sample: f64) {
+        self.0
+            .runs
+            .get_or_init(|| Recorder::start(pool, sample, self.0.metrics.clone()));
     }
 
     /// The sandbox.
@@ -314,8 +326,8 @@ impl Inner {
         })
     }
 
-    /// One call of an active plugin: in a slot, traced, counted, logged when it fails, and
-    /// queued for its shadow version.
+    /// One call of an active plugin: in a slot, traced, counted, logged when it fails,
+    /// queued for its shadow version, and for recording when it is picked.
     async fn call_active(
         &self,
         plugin: &Arc<Active>,
@@ -339,6 +351,15 @@ impl Inner {
         plugin.calls.record(result, called.duration, called.fuel);
         if let Err(failure) = &called.outcome {
             tracing::warn!(plugin = %plugin.name, version = %plugin.version, %hook, kind = %failure.kind, error = %failure.message, "plugin call failed");
+        }
+        if let Some(recorder) = self.runs.get()
+            && recorder.wants(runs::outcome_of(&called))
+        {
+            recorder.queue(LiveRun {
+                plugin: plugin.clone(),
+                input: input.clone(),
+                called: called.clone(),
+            });
         }
         if plugin.shadow.is_some() {
             self.shadows.queue(ShadowRun {

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod plugins;
 pub mod products;
 pub mod revisions;
+pub mod runs;
 pub mod sales;
 pub mod snapshots;
 pub mod users;

@@ -1,5 +1,6 @@
 //! The rule-plugin admin API under `/admin/v1/plugins`: upload, list, show, activate,
-//! rollback, deactivate, config and priority, shadow, and dry-run evaluation. Behind
+//! rollback, deactivate, config and priority, shadow, dry-run evaluation, and recorded runs
+//! with their replay (`runs`). Behind
 //! [`require_admin`](super::super::admin_auth::require_admin) like the rest of the admin API
 //! (applied in [`super::router`]).
 
@@ -24,8 +25,10 @@ use crate::{
     service::{self, plugins::MAX_COMPONENT_BYTES},
 };
 
+mod runs;
 mod views;
 
+pub use runs::*;
 pub use views::*;
 
 /// Routes of this module; [`super::router`] puts them behind the admin token check.
@@ -50,6 +53,11 @@ pub fn router() -> Router<App> {
         .route(
             "/admin/v1/plugins/{name}/versions/{version}/evaluate",
             post(evaluate_version),
+        )
+        .route("/admin/v1/plugins/{name}/runs", get(list_runs))
+        .route(
+            "/admin/v1/plugins/{name}/versions/{version}/replay",
+            post(replay_version),
         )
 }
 

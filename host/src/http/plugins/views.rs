@@ -8,8 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::super::extract::RequestBody;
 use crate::{
     domain::{OnFailure, Snapshot, Version},
-    plugins::{Called, LogLine},
-    rules::Decision,
+    plugins::{Called, LogLine, json},
     service::plugins::PluginEntry,
 };
 
@@ -247,19 +246,7 @@ pub struct EvaluateView {
 
 impl From<Called> for EvaluateView {
     fn from(called: Called) -> Self {
-        let decision = match &called.outcome {
-            Ok(Decision::Accept) => serde_json::json!({"accept": true}),
-            Ok(Decision::Reject(r)) => {
-                serde_json::json!({"reject": {"code": r.code, "message": r.message}})
-            }
-            Ok(Decision::Prices(prices)) => serde_json::json!({"prices": prices
-                .iter()
-                .map(|p| serde_json::json!({"unitPrice": p.unit_price, "reason": p.reason}))
-                .collect::<Vec<_>>()}),
-            Err(f) => {
-                serde_json::json!({"failure": {"kind": f.kind.as_str(), "message": f.message}})
-            }
-        };
+        let decision = json::outcome_json(&called.outcome);
         Self {
             decision,
             fuel: called.fuel,
@@ -274,6 +261,7 @@ impl RequestBody for ConfigRequest {}
 impl RequestBody for ShadowRequest {}
 impl RequestBody for EvaluateRequest {}
 
-fn rfc3339(at: DateTime<Utc>) -> String {
+/// Formats a timestamp as RFC 3339 with milliseconds.
+pub(super) fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }

@@ -1,20 +1,21 @@
 //! The plugin lifecycle business teams drive through the admin API: upload (validated and
-//! smoke-called), list, activate, roll back, deactivate, configure, shadow and dry-run
-//! evaluation. Every change commits with a bumped plugin revision, is loaded by this node at
+//! smoke-called), list, activate, roll back, deactivate, configure, shadow, dry-run
+//! evaluation, and recorded runs with their replay (`runs`). Every change commits with a bumped plugin revision, is loaded by this node at
 //! once and announced so that the other nodes load it too.
 
-use std::{collections::BTreeMap, path::Path};
+use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use super::{Database, Error};
 use crate::{
     domain::{OnFailure, Operator, Plugin, Snapshot, Version},
-    plugins::{Called, Hook, HookInput, PluginConfig, Registry, dry_run, sync},
+    plugins::{Called, Compiled, Hook, HookInput, PluginConfig, Registry, dry_run, sync},
     redis::Redis,
     store::{plugins as store, snapshots},
     telemetry::chain,
 };
 
 mod changes;
+mod runs;
 mod schema;
 mod validate;
 
@@ -53,6 +54,8 @@ pub struct Plugins {
     db: Database,
     registry: Registry,
     redis: Redis,
+    /// One replay at a time on a node: like the shadow runs, it takes one instance slot.
+    replaying: Arc<tokio::sync::Semaphore>,
 }
 
 impl Plugins {
@@ -62,6 +65,7 @@ impl Plugins {
             db,
             registry,
             redis,
+            replaying: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -209,30 +213,10 @@ impl Plugins {
         input: &serde_json::Value,
         config: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Called, Error> {
-        existing_name(name)?;
-        existing_version(version)?;
-        let (plugin, bytes) = {
-            let client = self.db.pool().get().await?;
-            let plugin = store::find(&client, name, false)
-                .await?
-                .ok_or(Error::PluginNotFound)?;
-            let (_, bytes) = store::version_bytes(&client, name, version)
-                .await?
-                .ok_or(Error::PluginVersionNotFound)?;
-            (plugin, bytes)
-        };
-        let hook: Hook = plugin
-            .hook
-            .parse()
-            .map_err(|_| Error::PluginInvalid("stored with an unknown hook".into()))?;
+        let (hook, compiled) = self.stored_version(name, version).await?;
         let request = HookInput::parse(hook, input)
             .map_err(|e| Error::InvalidPluginRequest(e.to_string()))?;
         let config = PluginConfig::new(&serde_json::Value::Object(config.clone()));
-        let compiled = self
-            .registry
-            .compile(hook, bytes)
-            .await
-            .map_err(|e| Error::PluginInvalid(e.0))?;
         Ok(self.registry.call(&compiled, &request, &config).await?)
     }
 
@@ -306,6 +290,32 @@ impl Plugins {
             .await?;
         self.loaded(revision).await;
         self.show(name).await
+    }
+
+    /// A stored version of a plugin, compiled (or found compiled), with its plugin's hook.
+    async fn stored_version(&self, name: &str, version: &str) -> Result<(Hook, Compiled), Error> {
+        existing_name(name)?;
+        existing_version(version)?;
+        let (plugin, bytes) = {
+            let client = self.db.pool().get().await?;
+            let plugin = store::find(&client, name, false)
+                .await?
+                .ok_or(Error::PluginNotFound)?;
+            let (_, bytes) = store::version_bytes(&client, name, version)
+                .await?
+                .ok_or(Error::PluginVersionNotFound)?;
+            (plugin, bytes)
+        };
+        let hook: Hook = plugin
+            .hook
+            .parse()
+            .map_err(|_| Error::PluginInvalid("stored with an unknown hook".into()))?;
+        let compiled = self
+            .registry
+            .compile(hook, bytes)
+            .await
+            .map_err(|e| Error::PluginInvalid(e.0))?;
+        Ok((hook, compiled))
     }
 
     /// Loads a committed plugin revision on this node and announces it to the others.
