@@ -146,6 +146,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/plugins/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A plugin's recorded live calls, newest first: a sample of the accepted ones
+         *     (`EDGECART_PLUGIN_RUN_SAMPLE`) and every rejection and failure, the newest 10,000 kept.
+         */
+        get: operations["list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/plugins/{name}/shadow": {
         parameters: {
             query?: never;
@@ -191,6 +211,26 @@ export interface paths {
         put?: never;
         /** A dry run of one version with a given input and config; nothing is stored. */
         post: operations["evaluate_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/plugins/{name}/versions/{version}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs a version on the newest recorded runs, in the sandbox, and compares its decisions
+         *     with the recorded ones; nothing is stored.
+         */
+        post: operations["replay_version"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1022,6 +1062,95 @@ export interface components {
              */
             stock: number;
         };
+        /** @description What a replay runs. */
+        ReplayRequest: {
+            /**
+             * @description A config for every run, checked against the version's schema; left out, each run
+             *     replays with its own.
+             */
+            config?: Record<string, never> | null;
+            /**
+             * Format: int64
+             * @description The newest this many recorded runs, 1 to 10,000 (default 1,000).
+             * @example 1000
+             */
+            limit?: number | null;
+        };
+        /** @description A run whose replay disagreed or failed. */
+        ReplaySampleView: {
+            /** @description Its recorded decision. */
+            recorded: Record<string, never>;
+            /** @description The replay's decision (or failure). */
+            replayed: Record<string, never>;
+            /**
+             * Format: int64
+             * @description The recorded run.
+             */
+            runId: number;
+        };
+        /** @description What a replay found; nothing was stored. */
+        ReplayView: {
+            /** @description Runs that came to the recorded outcome (prices compared without their reasons). */
+            agreed: number;
+            /** @description Runs that came to another decision. */
+            disagreed: number;
+            /** @description Runs whose replay failed. */
+            failed: number;
+            /** @description Runs replayed. */
+            runs: number;
+            /** @description The first 20 disagreements and failures. */
+            samples: components["schemas"]["ReplaySampleView"][];
+        };
+        /** @description One recorded live call. */
+        RunView: {
+            /** @description The config it ran with. */
+            config: Record<string, never>;
+            /** @description What it decided, as `evaluate` shows it. */
+            decision: Record<string, never>;
+            /**
+             * Format: int64
+             * @description Time of instantiate + call, in microseconds.
+             */
+            durationMicros: number;
+            /**
+             * Format: int64
+             * @description Fuel burnt.
+             */
+            fuel: number;
+            /**
+             * @description Its hook.
+             * @example order.price
+             */
+            hook: string;
+            /**
+             * Format: int64
+             * @description The run's id (the replay's `runId`).
+             */
+            id: number;
+            /** @description The input, as `evaluate` takes it, with the `now` the host stamped. */
+            input: Record<string, never>;
+            /** @description What the plugin logged. */
+            logs: Record<string, never>[];
+            /**
+             * @description `accepted`, `rejected` or `failed`.
+             * @example rejected
+             */
+            outcome: string;
+            /** @description When it was recorded (RFC 3339). */
+            recordedAt: string;
+            /**
+             * @description The version that ran.
+             * @example 1.2.0
+             */
+            version: string;
+        };
+        /** @description A page of recorded runs. */
+        RunsPage: {
+            /** @description Newest first. */
+            items: components["schemas"]["RunView"][];
+            /** @description Pass as `?cursor=` for the next page; null on the last page. */
+            nextCursor?: string | null;
+        };
         /** @description The version to shadow, or null to stop. */
         ShadowRequest: {
             /** @description An uploaded version, or null. */
@@ -1200,6 +1329,11 @@ export type PopularView = components['schemas']['PopularView'];
 export type Problem = components['schemas']['Problem'];
 export type ProductPage = components['schemas']['ProductPage'];
 export type ProductView = components['schemas']['ProductView'];
+export type ReplayRequest = components['schemas']['ReplayRequest'];
+export type ReplaySampleView = components['schemas']['ReplaySampleView'];
+export type ReplayView = components['schemas']['ReplayView'];
+export type RunView = components['schemas']['RunView'];
+export type RunsPage = components['schemas']['RunsPage'];
 export type ShadowRequest = components['schemas']['ShadowRequest'];
 export type SnapshotView = components['schemas']['SnapshotView'];
 export type Status = components['schemas']['Status'];
@@ -2131,6 +2265,126 @@ export interface operations {
             };
         };
     };
+    list_runs: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Only runs that were `accepted`, `rejected` or `failed`. */
+                outcome?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Plugin name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunsPage"];
+                };
+            };
+            /** @description INVALID_PLUGIN_REQUEST, INVALID_QUERY, INVALID_LIMIT or INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_PLUGIN_REQUEST",
+                     *       "detail": "INVALID_PLUGIN_REQUEST, INVALID_QUERY, INVALID_LIMIT or INVALID_CURSOR",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "UNAUTHORIZED",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "FORBIDDEN",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PLUGIN_NOT_FOUND, or the admin API is closed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "PLUGIN_NOT_FOUND",
+                     *       "detail": "PLUGIN_NOT_FOUND, or the admin API is closed",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a dependency is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "SERVICE_UNAVAILABLE",
+                     *       "detail": "SERVICE_UNAVAILABLE: a dependency is down",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     shadow_version: {
         parameters: {
             query?: never;
@@ -2506,6 +2760,152 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "UNAUTHORIZED",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "FORBIDDEN",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PLUGIN_NOT_FOUND, PLUGIN_VERSION_NOT_FOUND, or the admin API is closed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "PLUGIN_NOT_FOUND",
+                     *       "detail": "PLUGIN_NOT_FOUND, PLUGIN_VERSION_NOT_FOUND, or the admin API is closed",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "PAYLOAD_TOO_LARGE",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a dependency is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "SERVICE_UNAVAILABLE",
+                     *       "detail": "SERVICE_UNAVAILABLE: a dependency is down",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replay_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Plugin name */
+                name: string;
+                /** @description Version */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayRequest"];
+            };
+        };
+        responses: {
+            /** @description How the version agreed with the recorded runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayView"];
+                };
+            };
+            /** @description PLUGIN_CONFIG_INVALID (with `errors`), INVALID_PLUGIN_REQUEST or INVALID_REQUEST_BODY */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ConfigProblem"];
                 };
             };
             /** @description UNAUTHORIZED */
