@@ -2,7 +2,9 @@
 //! the version's `InstancePre`, the call, and the drop, with the production limits (fuel,
 //! epoch deadline, memory cap, pooling allocator). Criterion measures the mean; the
 //! percentiles the performance table reports (p50, p99) are measured over 20,000 single calls
-//! and printed first.
+//! and printed first. The default plugins are contract 0.2 (config as JSON text, parsed by the
+//! guest); a 0.1 component of the same size of rule (the `fx-disagree` fixture: one
+//! comparison, string-map config) is measured beside them.
 //!
 //! `scripts/build-plugins && cargo bench -p edgecart --bench plugin_call`
 
@@ -17,16 +19,20 @@ use edgecart::{
     rules::{ChargeInput, OrderInput, OrderLineInput},
 };
 
-fn component(name: &str) -> Vec<u8> {
-    let path = format!("{}/../plugins/dist/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
+/// A built component: `plugins/dist/NAME.wasm`, or a test fixture's when `dir` says so.
+fn component(dir: &str, name: &str) -> Vec<u8> {
+    let path = format!("{}/../{dir}/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (run scripts/build-plugins)"))
 }
 
-fn compiled(runtime: &Runtime, name: &str, hook: Hook) -> Compiled {
+fn compiled(runtime: &Runtime, dir: &str, name: &str, hook: Hook) -> Compiled {
     runtime
-        .compile(hook, &component(name))
+        .compile(hook, &component(dir, name))
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
+
+const DEFAULTS: &str = "plugins/dist";
+const FIXTURES: &str = "tests/fixtures/plugins/dist";
 
 /// Prints p50 and p99 of `call` over many single runs.
 fn percentiles(label: &str, mut call: impl FnMut()) {
@@ -54,8 +60,10 @@ fn plugin_call(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     let runtime = Runtime::new(Limits::default(), None).expect("engine");
-    let limits = compiled(&runtime, "charge-limits", Hook::ChargeValidate);
-    let checks = compiled(&runtime, "order-checks", Hook::OrderValidate);
+    let limits = compiled(&runtime, DEFAULTS, "charge-limits", Hook::ChargeValidate);
+    let checks = compiled(&runtime, DEFAULTS, "order-checks", Hook::OrderValidate);
+    let promotions = compiled(&runtime, DEFAULTS, "promotions", Hook::OrderPrice);
+    let v01 = compiled(&runtime, FIXTURES, "fx-disagree", Hook::ChargeValidate);
     let charge = HookInput::Charge(ChargeInput {
         user_id: 1,
         amount: 10_000,
@@ -63,7 +71,7 @@ fn plugin_call(c: &mut Criterion) {
         user_attributes: Default::default(),
         now_ms: 0,
     });
-    let order = HookInput::OrderValidate(OrderInput {
+    let order = OrderInput {
         user_id: 1,
         balance: 100_000,
         lines: vec![OrderLineInput {
@@ -75,18 +83,35 @@ fn plugin_call(c: &mut Criterion) {
         }],
         coupon: None,
         user_attributes: Default::default(),
-        paid_orders: 0,
-        now_ms: 0,
+        paid_orders: 3,
+        now_ms: 1_767_225_600_000,
+    };
+    let priced = HookInput::OrderPrice(OrderInput {
+        coupon: Some("SPRING25".into()),
+        ..order.clone()
     });
+    let order = HookInput::OrderValidate(order);
+    // Every kind of promotion, one of them applying (the coupon).
+    let offers = PluginConfig::new(&serde_json::json!({
+        "productAttributes": [{"key": "category", "value": "salad", "percent": 10}],
+        "coupons": [{"code": "SPRING25", "percent": 25, "validUntil": 1_806_505_200_000_i64}],
+        "userAttributes": [{"key": "tier", "value": "gold", "percent": 5}],
+        "firstOrder": {"percent": 20},
+    }));
     let config = PluginConfig::new(&serde_json::json!({"max": "500000"}));
     let none = PluginConfig::default();
 
-    percentiles("charge-limits", || {
-        black_box(executor.block_on(runtime.call(&limits, &charge, &config)));
-    });
-    percentiles("order-checks", || {
-        black_box(executor.block_on(runtime.call(&checks, &order, &none)));
-    });
+    let mut once = |label: &str, compiled: &Compiled, input: &HookInput, config: &PluginConfig| {
+        let called = executor.block_on(runtime.call(compiled, input, config));
+        assert!(called.outcome.is_ok(), "{label}: {:?}", called.outcome);
+        percentiles(label, || {
+            black_box(executor.block_on(runtime.call(compiled, input, config)));
+        });
+    };
+    once("charge-limits (0.2)", &limits, &charge, &config);
+    once("order-checks (0.2)", &checks, &order, &none);
+    once("promotions (0.2)", &promotions, &priced, &offers);
+    once("fx-disagree (0.1)", &v01, &charge, &none);
 
     c.bench_function(
         "plugin call: charge-limits (fresh instance, call, drop)",
