@@ -27,6 +27,7 @@ mod points;
 mod popular;
 mod product_cache;
 mod products;
+mod promotions;
 mod reference;
 mod slow_clients;
 mod stale_if_error;
