@@ -124,7 +124,10 @@ fn new_writes_a_standalone_plugin_crate() {
     let component = std::fs::read_to_string(root.join("src/component.rs")).unwrap();
     assert!(component.contains("path: \"wit/rules.wit\""));
     let wit = std::fs::read_to_string(root.join("wit/rules.wit")).unwrap();
-    assert!(wit.contains("package edgecart:rules@0.2.0;"), "contract 0.2");
+    assert!(
+        wit.contains("package edgecart:rules@0.2.0;"),
+        "contract 0.2"
+    );
     assert!(manifest.contains("serde_json"), "reads its JSON config");
     assert!(
         std::fs::read_to_string(root.join(".cargo/config.toml"))

@@ -30,6 +30,15 @@ async fn put_config(app: &TestApp, name: &str, body: Value) -> reqwest::Response
         .expect("request sent")
 }
 
+/// Deploys the fixture `fixture` as plugin `name` at `version`, the only charge rule (the
+/// default charge-limits deactivated).
+async fn charge_rule_alone(app: &TestApp, name: &str, version: &str, fixture: &str) {
+    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+        .await;
+    app.deploy_plugin(name, "charge.validate", version, fixture_wasm(fixture))
+        .await;
+}
+
 /// The field errors of a refused config.
 async fn refused(response: reqwest::Response, what: &str) -> Vec<(String, String)> {
     let body = assert_client_error(response, what).await;
@@ -49,15 +58,7 @@ async fn refused(response: reqwest::Response, what: &str) -> Vec<(String, String
 async fn a_typed_config_is_checked_against_the_versions_schema_and_reaches_the_plugin() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
-        .await;
-    app.deploy_plugin(
-        "echo",
-        "charge.validate",
-        "2.0.0",
-        fixture_wasm("fx-echo-charge"),
-    )
-    .await;
+    charge_rule_alone(&app, "echo", "2.0.0", "fx-echo-charge").await;
     let shown = entry(&app, "echo").await;
     assert_eq!(
         shown["versions"][0]["configSchema"]["properties"]["max"]["type"], "integer",
@@ -148,7 +149,11 @@ async fn the_charge_limits_plugin_with_a_config_typo_can_no_longer_be_saved() {
         let over = assert_client_error(app.charge_amount(user, 500_001).await, "over").await;
         assert_eq!(over["code"], "CHARGE_AMOUNT_TOO_LARGE", "{max}: {over}");
         assert_eq!(over["detail"], "최대 충전 금액은 500,000원 입니다.");
-        assert_eq!(app.charge_amount(user, 500_000).await.status(), 200, "{max}");
+        assert_eq!(
+            app.charge_amount(user, 500_000).await.status(),
+            200,
+            "{max}"
+        );
     }
     assert_eq!(app.balance(user).await, 2_000_000);
 }
@@ -196,16 +201,11 @@ async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing(
 async fn a_0_1_plugin_takes_only_strings_and_sees_them_as_pairs() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
-        .await;
-    app.deploy_plugin(
-        "pairs",
-        "charge.validate",
-        "1.0.0",
-        fixture_wasm("fx-echo-pairs"),
-    )
-    .await;
-    assert_eq!(entry(&app, "pairs").await["versions"][0]["configSchema"], Value::Null);
+    charge_rule_alone(&app, "pairs", "1.0.0", "fx-echo-pairs").await;
+    assert_eq!(
+        entry(&app, "pairs").await["versions"][0]["configSchema"],
+        Value::Null
+    );
     let typed = refused(
         put_config(&app, "pairs", json!({"config": {"max": 500000}})).await,
         "a number for a 0.1 plugin",
@@ -222,15 +222,7 @@ async fn a_0_1_plugin_takes_only_strings_and_sees_them_as_pairs() {
 async fn a_failing_plugin_set_to_skip_lets_the_request_through_and_is_counted() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
-        .await;
-    app.deploy_plugin(
-        "panics",
-        "charge.validate",
-        "1.0.0",
-        fixture_wasm("fx-panic"),
-    )
-    .await;
+    charge_rule_alone(&app, "panics", "1.0.0", "fx-panic").await;
     // amount 13 makes the fixture trap.
     assert_eq!(
         app.charge_amount(user, 13).await.status(),

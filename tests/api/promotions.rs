@@ -11,14 +11,15 @@ use serde_json::{Value, json};
 
 const HOUR_MS: i64 = 3_600_000;
 
-async fn patch(app: &TestApp, path: &str, body: Value) {
+/// The plugin entry of `promotions`.
+async fn entry(app: &TestApp) -> Value {
     let response = app
-        .admin(Method::PATCH, path)
-        .json(&body)
+        .admin(Method::GET, "/admin/v1/plugins/promotions")
         .send()
         .await
         .expect("request sent");
-    assert_eq!(response.status(), 200, "PATCH {path}");
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("JSON")
 }
 
 async fn put_config(app: &TestApp, config: Value) -> reqwest::Response {
@@ -78,7 +79,11 @@ async fn pays_exactly(
         "결제 금액이 일치하지 않습니다.",
     )
     .await;
-    assert_eq!(app.balance(user).await, before, "nothing paid for {refused}");
+    assert_eq!(
+        app.balance(user).await,
+        before,
+        "nothing paid for {refused}"
+    );
     assert_eq!(app.stock(lines[0].0).await, stock_before, "no stock taken");
     let placed = app.order(&order(user, lines, coupon, total), None).await;
     assert_eq!(
@@ -114,14 +119,7 @@ async fn returning_user(app: &TestApp, amount: i64) -> i64 {
 #[tokio::test]
 async fn promotions_is_uploaded_but_not_active_on_a_fresh_deployment() {
     let app = spawn_app().await;
-    let entry: Value = app
-        .admin(Method::GET, "/admin/v1/plugins/promotions")
-        .send()
-        .await
-        .expect("request sent")
-        .json()
-        .await
-        .expect("JSON");
+    let entry = entry(&app).await;
     assert_eq!(entry["hook"], "order.price");
     assert_eq!(entry["activeVersion"], Value::Null);
     assert_eq!(entry["versions"][0]["version"], DEFAULT_VERSION);
@@ -142,16 +140,14 @@ async fn lines_whose_product_has_the_attribute_are_discounted_and_the_total_is_g
     let user = returning_user(&app, 100_000).await;
     let salad = app.create_product("양배추 샐러드", 2_500, 10).await;
     let soup = app.create_product("soup", 3_000, 10).await;
-    patch(
-        &app,
+    app.admin_patch(
         &format!("/admin/v1/products/{salad}"),
-        json!({"attributes": {"category": "salad"}}),
+        &json!({"attributes": {"category": "salad"}}),
     )
     .await;
-    patch(
-        &app,
+    app.admin_patch(
         &format!("/admin/v1/products/{soup}"),
-        json!({"attributes": {"category": "soup"}}),
+        &json!({"attributes": {"category": "soup"}}),
     )
     .await;
     promote(
@@ -188,8 +184,7 @@ async fn a_coupon_counts_inside_its_window_by_the_requests_time_and_not_outside(
     assert_eq!(unit_price(&placed, product), 7_500);
     // Expired and not yet valid: list price, and the discounted amount is the mismatch.
     for code in ["GONE50", "SOON50", "UNKNOWN"] {
-        let placed =
-            pays_exactly(&app, user, &[(product, 1)], Some(code), (5_000, 10_000)).await;
+        let placed = pays_exactly(&app, user, &[(product, 1)], Some(code), (5_000, 10_000)).await;
         assert_eq!(unit_price(&placed, product), 10_000, "{code}");
     }
 }
@@ -200,10 +195,9 @@ async fn a_user_with_the_tier_attribute_gets_its_discount_and_others_do_not() {
     let gold = returning_user(&app, 100_000).await;
     let silver = returning_user(&app, 100_000).await;
     for (user, tier) in [(gold, "gold"), (silver, "silver")] {
-        patch(
-            &app,
+        app.admin_patch(
             &format!("/admin/v1/users/{user}"),
-            json!({"attributes": {"tier": tier}}),
+            &json!({"attributes": {"tier": tier}}),
         )
         .await;
     }
@@ -242,7 +236,10 @@ async fn a_promotions_config_outside_its_schema_is_refused_naming_the_field() {
             "/coupons/0/percent",
         ),
         (json!({"coupons": [{"percent": 10}]}), "/coupons/0"),
-        (json!({"firstOrder": {"percent": "20"}}), "/firstOrder/percent"),
+        (
+            json!({"firstOrder": {"percent": "20"}}),
+            "/firstOrder/percent",
+        ),
         (json!({"coupon": []}), ""),
     ];
     for (config, path) in cases {
@@ -250,13 +247,6 @@ async fn a_promotions_config_outside_its_schema_is_refused_naming_the_field() {
         assert_eq!(refused["code"], "PLUGIN_CONFIG_INVALID", "{refused}");
         assert_eq!(refused["errors"][0]["path"], path, "{config}: {refused}");
     }
-    let entry: Value = app
-        .admin(Method::GET, "/admin/v1/plugins/promotions")
-        .send()
-        .await
-        .expect("request sent")
-        .json()
-        .await
-        .expect("JSON");
+    let entry = entry(&app).await;
     assert_eq!(entry["config"], json!({}), "nothing changed");
 }

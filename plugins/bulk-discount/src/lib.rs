@@ -291,7 +291,11 @@ mod tests {
             r#"{"percent": "010"}"#,
             r#"{"percent": "10%"}"#,
         ] {
-            assert_eq!(schema_errors(CONFIG_SCHEMA, refused), ["/percent"], "{refused}");
+            assert_eq!(
+                schema_errors(CONFIG_SCHEMA, refused),
+                ["/percent"],
+                "{refused}"
+            );
         }
         assert_eq!(schema_errors(CONFIG_SCHEMA, r#"{"treshold": 3}"#), [""]);
     }

@@ -130,8 +130,7 @@ mod tests {
         ConfigNumbers::parse("some-plugin", "a whole number of won", json)
     }
 
-    const CONFIG: &str =
-        r#"{"n": "7", "typed": 7, "five": 5.0, "big": 101, "neg": "-3", "bad": "7%", "half": 2.5, "yes": true}"#;
+    const CONFIG: &str = r#"{"n": "7", "typed": 7, "five": 5.0, "big": 101, "neg": "-3", "bad": "7%", "half": 2.5, "yes": true}"#;
 
     #[test]
     fn numbers_in_range_typed_or_text_or_default() {
@@ -206,10 +205,24 @@ mod tests {
             "}}}"
         );
         let errors = |config: &str| crate::testing::schema_errors(schema, config);
-        for fits in [r#"{"n": 0}"#, r#"{"n": 500000}"#, r#"{"n": "500000"}"#, r#"{"n": "999999999999999999"}"#] {
+        for fits in [
+            r#"{"n": 0}"#,
+            r#"{"n": 500000}"#,
+            r#"{"n": "500000"}"#,
+            r#"{"n": "999999999999999999"}"#,
+        ] {
             assert_eq!(errors(fits), [""; 0], "{fits}");
         }
-        for refused in [r#"{"n": "lots"}"#, r#"{"n": -1}"#, r#"{"n": "-1"}"#, r#"{"n": "1,000"}"#, r#"{"n": ""}"#, r#"{"n": 2.5}"#, r#"{"n": "9999999999999999999"}"#, r#"{"n": null}"#] {
+        for refused in [
+            r#"{"n": "lots"}"#,
+            r#"{"n": -1}"#,
+            r#"{"n": "-1"}"#,
+            r#"{"n": "1,000"}"#,
+            r#"{"n": ""}"#,
+            r#"{"n": 2.5}"#,
+            r#"{"n": "9999999999999999999"}"#,
+            r#"{"n": null}"#,
+        ] {
             assert_eq!(errors(refused), ["/n"], "{refused}");
         }
     }

@@ -242,9 +242,8 @@ mod tests {
 
     #[test]
     fn configured_caps_are_applied_and_named_in_the_messages() {
-        let limits = Limits::from_config(
-            r#"{"max-lines": "2", "max-quantity": 5, "max-total": "1000000"}"#,
-        );
+        let limits =
+            Limits::from_config(r#"{"max-lines": "2", "max-quantity": 5, "max-total": "1000000"}"#);
         assert_eq!(code(&lines(2, 5, 100_000), &limits), None);
         let too_many = validate_order(&lines(3, 1, 1), &limits).unwrap_err();
         assert_eq!(too_many.message, "주문 상품 종류는 최대 2개 입니다.");

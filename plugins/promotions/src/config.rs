@@ -258,7 +258,10 @@ mod tests {
                 r#"{"coupons": [{"code": "X", "percent": 10, "validTo": 5}]}"#,
                 "/coupons/0",
             ),
-            (r#"{"firstOrder": {"percent": "20"}}"#, "/firstOrder/percent"),
+            (
+                r#"{"firstOrder": {"percent": "20"}}"#,
+                "/firstOrder/percent",
+            ),
             (r#"{"firstOrder": {}}"#, "/firstOrder"),
             (
                 r#"{"productAttributes": [{"key": "Category", "value": "x", "percent": 5}]}"#,

@@ -120,7 +120,10 @@ async fn the_default_plugins_are_0_2_components_with_a_schema_that_forbids_unkno
         ("template", Hook::ChargeValidate),
     ] {
         let plugin = runtime
-            .compile(hook, &super::component(&format!("plugins/dist/{name}.wasm")))
+            .compile(
+                hook,
+                &super::component(&format!("plugins/dist/{name}.wasm")),
+            )
             .unwrap_or_else(|e| panic!("{name} compiles: {e}"));
         assert_eq!(plugin.contract(), Contract::V0_2, "{name}");
         let schema = runtime
