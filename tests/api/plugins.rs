@@ -474,6 +474,8 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
         "config"
     );
 
+    // The template's schema knows only `limit`, and an activation checks the config in force.
+    a.configure_plugin("charge-limits", json!({}), None).await;
     a.deploy_plugin(
         "charge-limits",
         "charge.validate",
@@ -751,8 +753,9 @@ async fn a_restart_loads_compiled_artifacts_instead_of_compiling() {
         files
     };
     let first = artifacts();
-    // One per default plugin, named by content hash and engine compatibility.
-    assert_eq!(first.len(), 3, "{first:?}");
+    // One per default plugin (charge-limits, order-checks, bulk-discount, promotions), named
+    // by content hash and engine compatibility.
+    assert_eq!(first.len(), 4, "{first:?}");
     let charge_limits = edgecart::plugins::sha256_hex(&plugin_wasm("charge-limits"));
     assert!(
         first
@@ -844,6 +847,8 @@ async fn a_change_on_one_host_process_holds_on_another_within_a_second() {
         .await,
         "config change in force on the other process"
     );
+    // The template's schema knows only `limit`, and an activation checks the config in force.
+    a.configure_plugin("charge-limits", json!({}), None).await;
     a.deploy_plugin(
         "charge-limits",
         "charge.validate",
