@@ -123,7 +123,12 @@ fn new_writes_a_standalone_plugin_crate() {
     assert!(manifest.contains("[workspace]"));
     let component = std::fs::read_to_string(root.join("src/component.rs")).unwrap();
     assert!(component.contains("path: \"wit/rules.wit\""));
-    assert!(root.join("wit/rules.wit").exists());
+    let wit = std::fs::read_to_string(root.join("wit/rules.wit")).unwrap();
+    assert!(
+        wit.contains("package edgecart:rules@0.2.0;"),
+        "contract 0.2"
+    );
+    assert!(manifest.contains("serde_json"), "reads its JSON config");
     assert!(
         std::fs::read_to_string(root.join(".cargo/config.toml"))
             .unwrap()

@@ -2,7 +2,9 @@
 //! changes nothing, an editor changes plugins but not users), a revocation that holds on
 //! every node at once, authentication before routing, and the audit log of every change.
 
-use edgecart_tests::{ADMIN_TOKEN, TestApp, assert_problem, edgecart_command, spawn_app_with};
+use edgecart_tests::{
+    ADMIN_TOKEN, DEFAULT_VERSION, TestApp, assert_problem, edgecart_command, spawn_app_with,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -313,7 +315,7 @@ async fn the_audit_log_holds_every_change_with_its_actor_before_and_after() {
         (
             Method::POST,
             format!("{plugin}/activate"),
-            Some(json!({"version": "0.1.0"})),
+            Some(json!({"version": DEFAULT_VERSION})),
         ),
     ] {
         assert_eq!(

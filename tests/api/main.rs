@@ -28,6 +28,7 @@ mod points;
 mod popular;
 mod product_cache;
 mod products;
+mod promotions;
 mod reference;
 mod replay;
 mod slow_clients;

@@ -1,10 +1,14 @@
 //! Rule contract 0.2 through the HTTP API: a version's config schema taken at upload and
 //! shown with it, configs and activations checked against it (400 `PLUGIN_CONFIG_INVALID`
-//! with each field's path, nothing changed), a 0.2 plugin seeing its typed config, and the
-//! failure policy (`reject` fails the request, `skip` lets it through and is counted), and
-//! snapshots: a rollback restores the one before whole, the history keeps every one.
+//! with each field's path, nothing changed; the default charge-limits refuses `max: "lots"`
+//! and takes 500000 as a number or as text), a 0.1 plugin taking only strings, seen as pairs,
+//! a 0.2 plugin seeing its typed config, the failure policy (`reject` fails the request,
+//! `skip` lets it through and is counted), and snapshots: a rollback restores the one before
+//! whole, the history keeps every one.
 
-use edgecart_tests::{TestApp, assert_client_error, fixture_wasm, plugin_wasm, spawn_app};
+use edgecart_tests::{
+    DEFAULT_VERSION, TestApp, assert_client_error, fixture_wasm, plugin_wasm, spawn_app,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -26,6 +30,15 @@ async fn put_config(app: &TestApp, name: &str, body: Value) -> reqwest::Response
         .expect("request sent")
 }
 
+/// Deploys the fixture `fixture` as plugin `name` at `version`, the only charge rule (the
+/// default charge-limits deactivated).
+async fn charge_rule_alone(app: &TestApp, name: &str, version: &str, fixture: &str) {
+    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+        .await;
+    app.deploy_plugin(name, "charge.validate", version, fixture_wasm(fixture))
+        .await;
+}
+
 /// The field errors of a refused config.
 async fn refused(response: reqwest::Response, what: &str) -> Vec<(String, String)> {
     let body = assert_client_error(response, what).await;
@@ -45,15 +58,7 @@ async fn refused(response: reqwest::Response, what: &str) -> Vec<(String, String
 async fn a_typed_config_is_checked_against_the_versions_schema_and_reaches_the_plugin() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
-        .await;
-    app.deploy_plugin(
-        "echo",
-        "charge.validate",
-        "2.0.0",
-        fixture_wasm("fx-echo-charge"),
-    )
-    .await;
+    charge_rule_alone(&app, "echo", "2.0.0", "fx-echo-charge").await;
     let shown = entry(&app, "echo").await;
     assert_eq!(
         shown["versions"][0]["configSchema"]["properties"]["max"]["type"], "integer",
@@ -108,15 +113,55 @@ async fn a_typed_config_is_checked_against_the_versions_schema_and_reaches_the_p
 }
 
 #[tokio::test]
-async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing() {
+async fn the_charge_limits_plugin_with_a_config_typo_can_no_longer_be_saved() {
     let app = spawn_app().await;
-    // charge-limits 0.1.0 is active with the string config a 0.1 plugin takes.
-    let typed = refused(
-        put_config(&app, "charge-limits", json!({"config": {"max": 500000}})).await,
-        "a number for a 0.1 plugin",
+    let user = app.create_user("a", 0).await;
+    let before = entry(&app, "charge-limits").await;
+    let typo = refused(
+        put_config(&app, "charge-limits", json!({"config": {"max": "lots"}})).await,
+        "max lots",
     )
     .await;
-    assert_eq!(typed[0].0, "/max");
+    assert_eq!(typo.len(), 1, "{typo:?}");
+    assert_eq!(typo[0].0, "/max", "{typo:?}");
+    let unknown = refused(
+        put_config(&app, "charge-limits", json!({"config": {"maximum": 5}})).await,
+        "an unknown key",
+    )
+    .await;
+    assert!(unknown[0].1.contains("maximum"), "{unknown:?}");
+    assert_eq!(
+        entry(&app, "charge-limits").await,
+        before,
+        "nothing changed"
+    );
+    assert_eq!(
+        app.charge_amount(user, 1_000_000).await.status(),
+        200,
+        "charges go on"
+    );
+
+    // The same max as a number or as the text of one: both saved, both in force.
+    for max in [json!(500000), json!("500000")] {
+        let saved = put_config(&app, "charge-limits", json!({"config": {"max": max}})).await;
+        assert_eq!(saved.status(), 200, "{max}");
+        assert_eq!(entry(&app, "charge-limits").await["config"]["max"], max);
+        let over = assert_client_error(app.charge_amount(user, 500_001).await, "over").await;
+        assert_eq!(over["code"], "CHARGE_AMOUNT_TOO_LARGE", "{max}: {over}");
+        assert_eq!(over["detail"], "최대 충전 금액은 500,000원 입니다.");
+        assert_eq!(
+            app.charge_amount(user, 500_000).await.status(),
+            200,
+            "{max}"
+        );
+    }
+    assert_eq!(app.balance(user).await, 2_000_000);
+}
+
+#[tokio::test]
+async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing() {
+    let app = spawn_app().await;
+    // The default charge-limits (0.2) takes a digit string; the echo's schema wants an integer.
     let saved = put_config(&app, "charge-limits", json!({"config": {"max": "500000"}})).await;
     assert_eq!(saved.status(), 200);
     let uploaded = app
@@ -153,18 +198,31 @@ async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing(
 }
 
 #[tokio::test]
+async fn a_0_1_plugin_takes_only_strings_and_sees_them_as_pairs() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    charge_rule_alone(&app, "pairs", "1.0.0", "fx-echo-pairs").await;
+    assert_eq!(
+        entry(&app, "pairs").await["versions"][0]["configSchema"],
+        Value::Null
+    );
+    let typed = refused(
+        put_config(&app, "pairs", json!({"config": {"max": 500000}})).await,
+        "a number for a 0.1 plugin",
+    )
+    .await;
+    assert_eq!(typed[0].0, "/max");
+    let saved = put_config(&app, "pairs", json!({"config": {"max": "500000"}})).await;
+    assert_eq!(saved.status(), 200);
+    let charged = assert_client_error(app.charge_amount(user, 7).await, "the echo").await;
+    assert_eq!(charged["detail"], "amount=7 config=max=500000", "{charged}");
+}
+
+#[tokio::test]
 async fn a_failing_plugin_set_to_skip_lets_the_request_through_and_is_counted() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
-        .await;
-    app.deploy_plugin(
-        "panics",
-        "charge.validate",
-        "1.0.0",
-        fixture_wasm("fx-panic"),
-    )
-    .await;
+    charge_rule_alone(&app, "panics", "1.0.0", "fx-panic").await;
     // amount 13 makes the fixture trap.
     assert_eq!(
         app.charge_amount(user, 13).await.status(),
@@ -203,7 +261,7 @@ async fn a_rollback_restores_the_previous_snapshot_whole_and_the_history_keeps_e
     app.deploy_plugin(
         "charge-limits",
         "charge.validate",
-        "0.1.1",
+        "0.2.1",
         plugin_wasm("charge-limits"),
     )
     .await;
@@ -225,11 +283,11 @@ async fn a_rollback_restores_the_previous_snapshot_whole_and_the_history_keeps_e
         .await;
     assert_eq!(rolled.status(), 200);
     let rolled: Value = rolled.json().await.expect("JSON");
-    assert_eq!(rolled["activeVersion"], "0.1.0");
+    assert_eq!(rolled["activeVersion"], DEFAULT_VERSION);
     assert_eq!(
         rolled["config"],
         json!({}),
-        "0.1.0 ran with the default config"
+        "the default version ran with the default config"
     );
     assert_eq!(rolled["priority"], 100);
     assert_eq!(rolled["onFailure"], "reject");
@@ -252,11 +310,15 @@ async fn a_rollback_restores_the_previous_snapshot_whole_and_the_history_keeps_e
         .iter()
         .map(|s| (s["version"].as_str().unwrap_or(""), s["rolledBack"] == true))
         .collect();
-    assert_eq!(versions, [("0.1.1", true), ("0.1.0", false)], "{history}");
+    assert_eq!(
+        versions,
+        [("0.2.1", true), (DEFAULT_VERSION, false)],
+        "{history}"
+    );
     assert_eq!(
         history[0]["config"],
         json!({"max": "5000"}),
-        "what 0.1.1 ran with"
+        "what 0.2.1 ran with"
     );
     assert_eq!(history[0]["actor"], "admin");
     let again = app

@@ -4,18 +4,7 @@
 //! product's name and attributes, the user's attributes and PAID-order count, and the time.
 
 use edgecart_tests::{TestApp, assert_client_error, fixture_wasm, spawn_app};
-use reqwest::Method;
-use serde_json::{Value, json};
-
-async fn patch(app: &TestApp, path: &str, body: Value) {
-    let response = app
-        .admin(Method::PATCH, path)
-        .json(&body)
-        .send()
-        .await
-        .expect("request sent");
-    assert_eq!(response.status(), 200, "PATCH {path}");
-}
+use serde_json::json;
 
 /// The echo's message for an order of one `product` by `user`.
 async fn echoed_order(app: &TestApp, user: i64, product: i64, coupon: Option<&str>) -> String {
@@ -33,16 +22,14 @@ async fn an_order_plugin_of_contract_0_2_sees_coupon_names_attributes_and_paid_o
     let app = spawn_app().await;
     let user = app.create_user("a", 100_000).await;
     let product = app.create_product("양배추 샐러드", 2_500, 10).await;
-    patch(
-        &app,
+    app.admin_patch(
         &format!("/admin/v1/products/{product}"),
-        json!({"attributes": {"category": "salad", "brand": "빽다방"}}),
+        &json!({"attributes": {"category": "salad", "brand": "빽다방"}}),
     )
     .await;
-    patch(
-        &app,
+    app.admin_patch(
         &format!("/admin/v1/users/{user}"),
-        json!({"attributes": {"tier": "gold"}}),
+        &json!({"attributes": {"tier": "gold"}}),
     )
     .await;
     for _ in 0..2 {
@@ -77,10 +64,9 @@ async fn an_order_plugin_of_contract_0_2_sees_coupon_names_attributes_and_paid_o
 async fn a_charge_plugin_of_contract_0_2_sees_the_users_attributes() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    patch(
-        &app,
+    app.admin_patch(
         &format!("/admin/v1/users/{user}"),
-        json!({"attributes": {"tier": "silver"}}),
+        &json!({"attributes": {"tier": "silver"}}),
     )
     .await;
     app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))

@@ -4,8 +4,8 @@
 use std::{sync::Arc, time::Duration};
 
 use edgecart_tests::{
-    PrivateRedis, TestApp, assert_client_error, assert_problem, eventually, fixture_wasm,
-    plugin_wasm, spawn_app, spawn_app_with,
+    DEFAULT_VERSION, PrivateRedis, TestApp, assert_client_error, assert_problem, eventually,
+    fixture_wasm, plugin_wasm, spawn_app, spawn_app_with,
 };
 use futures_util::future::join_all;
 use reqwest::Method;
@@ -50,15 +50,24 @@ async fn a_fresh_deployment_runs_the_default_plugins() {
             (
                 "charge-limits".into(),
                 "charge.validate".into(),
-                json!("0.1.0")
+                json!(DEFAULT_VERSION)
             ),
             (
                 "order-checks".into(),
                 "order.validate".into(),
-                json!("0.1.0")
+                json!(DEFAULT_VERSION)
             ),
+            ("promotions".into(), "order.price".into(), Value::Null),
         ]
     );
+    for plugin in list.as_array().unwrap() {
+        let version = &plugin["versions"][0];
+        assert_eq!(version["version"], DEFAULT_VERSION, "{plugin}");
+        assert_eq!(
+            version["configSchema"]["additionalProperties"], false,
+            "a 0.2 component with a closed schema: {plugin}"
+        );
+    }
     let version = &list[1]["versions"][0];
     assert_eq!(version["sha256"].as_str().unwrap().len(), 64);
     assert!(version["size"].as_i64().unwrap() > 1000);
@@ -155,7 +164,7 @@ async fn order_checks_and_bulk_discount_price_orders() {
     let activated = app
         .admin_post(
             "/admin/v1/plugins/bulk-discount/activate",
-            &json!({"version": "0.1.0"}),
+            &json!({"version": DEFAULT_VERSION}),
         )
         .await;
     assert_eq!(activated.status(), 200);
@@ -341,15 +350,15 @@ async fn admin_errors_name_what_is_missing() {
         "되돌릴 이전 버전이 없습니다.",
     )
     .await;
-    let not_strings = app
+    let wrong_type = app
         .admin(Method::PUT, "/admin/v1/plugins/charge-limits/config")
-        .json(&json!({"config": {"max": 5}}))
+        .json(&json!({"config": {"max": true}}))
         .send()
         .await
         .unwrap();
-    let not_strings = assert_client_error(not_strings, "config").await;
-    assert_eq!(not_strings["code"], "PLUGIN_CONFIG_INVALID");
-    assert_eq!(not_strings["errors"][0]["path"], "/max", "{not_strings}");
+    let wrong_type = assert_client_error(wrong_type, "config").await;
+    assert_eq!(wrong_type["code"], "PLUGIN_CONFIG_INVALID");
+    assert_eq!(wrong_type["errors"][0]["path"], "/max", "{wrong_type}");
     let unauthenticated = app
         .http
         .get(app.url("/admin/v1/plugins"))
@@ -363,11 +372,11 @@ async fn admin_errors_name_what_is_missing() {
 async fn activation_rollback_and_evaluate() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    // 0.2.0 is the template: at most 1,000,000, and no minimum.
+    // 0.3.0 is the template: at most 1,000,000, and no minimum.
     app.deploy_plugin(
         "charge-limits",
         "charge.validate",
-        "0.2.0",
+        "0.3.0",
         plugin_wasm("template"),
     )
     .await;
@@ -377,7 +386,7 @@ async fn activation_rollback_and_evaluate() {
         .await;
     assert_eq!(entry.status(), 200);
     let entry: Value = entry.json().await.unwrap();
-    assert_eq!(entry["activeVersion"], "0.1.0");
+    assert_eq!(entry["activeVersion"], DEFAULT_VERSION);
     assert_eq!(
         assert_client_error(app.charge_amount(user, 500).await, "rolled back").await["code"],
         "CHARGE_AMOUNT_TOO_SMALL"
@@ -386,7 +395,7 @@ async fn activation_rollback_and_evaluate() {
     // A dry run: decision, fuel, duration and the plugin's log; nothing stored.
     let evaluated = app
         .admin_post(
-            "/admin/v1/plugins/charge-limits/versions/0.1.0/evaluate",
+            &format!("/admin/v1/plugins/charge-limits/versions/{DEFAULT_VERSION}/evaluate"),
             &json!({"input": {"userId": 1, "amount": 999, "balance": 0}, "config": {"min": "500"}}),
         )
         .await;
@@ -396,7 +405,7 @@ async fn activation_rollback_and_evaluate() {
     assert!(evaluated["fuel"].as_u64().unwrap() > 0);
     let rejected: Value = app
         .admin_post(
-            "/admin/v1/plugins/charge-limits/versions/0.1.0/evaluate",
+            &format!("/admin/v1/plugins/charge-limits/versions/{DEFAULT_VERSION}/evaluate"),
             &json!({"input": {"userId": 1, "amount": 999, "balance": 0}}),
         )
         .await
@@ -421,7 +430,7 @@ async fn a_hot_swap_under_traffic_fails_no_request() {
     app.upload_plugin(
         "charge-limits",
         "charge.validate",
-        "0.2.0",
+        "0.3.0",
         plugin_wasm("template"),
     )
     .await;
@@ -431,7 +440,7 @@ async fn a_hot_swap_under_traffic_fails_no_request() {
         async move { app.charge_amount(user, 1_500).await.status().as_u16() }
     });
     let swaps = async {
-        for version in ["0.2.0", "0.1.0", "0.2.0"] {
+        for version in ["0.3.0", DEFAULT_VERSION, "0.3.0"] {
             let response = app
                 .admin_post(
                     "/admin/v1/plugins/charge-limits/activate",
@@ -465,10 +474,12 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
         "config"
     );
 
+    // The template's schema knows only `limit`, and an activation checks the config in force.
+    a.configure_plugin("charge-limits", json!({}), None).await;
     a.deploy_plugin(
         "charge-limits",
         "charge.validate",
-        "0.2.0",
+        "0.3.0",
         plugin_wasm("template"),
     )
     .await;
@@ -488,15 +499,15 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
         "rollback"
     );
 
-    // A node started afterwards has the same active set, with the config 0.1.0 was
-    // activated with (the rollback restored its snapshot whole).
+    // A node started afterwards has the same active set, with the config the default version
+    // was activated with (the rollback restored its snapshot whole).
     let c = a.spawn_node().await;
     assert_eq!(
         assert_client_error(c.charge_amount(user, 10).await, "third node").await["code"],
         "CHARGE_AMOUNT_TOO_SMALL"
     );
     let entry = plugin(&c, "charge-limits").await;
-    assert_eq!(entry["activeVersion"], "0.1.0");
+    assert_eq!(entry["activeVersion"], DEFAULT_VERSION);
     assert_eq!(entry["config"], json!({}));
 }
 
@@ -608,24 +619,24 @@ async fn a_thousand_failing_calls_leak_nothing() {
 async fn a_disagreeing_shadow_is_counted_and_never_changes_an_answer() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    // 0.2.0 refuses everything over 2,000; charge-limits 0.1.0 stays active.
+    // 0.3.0 refuses everything over 2,000; the default charge-limits stays active.
     app.upload_plugin(
         "charge-limits",
         "charge.validate",
-        "0.2.0",
+        "0.3.0",
         fixture_wasm("fx-disagree"),
     )
     .await;
     let shadowed = app
         .admin_post(
             "/admin/v1/plugins/charge-limits/shadow",
-            &json!({"version": "0.2.0"}),
+            &json!({"version": "0.3.0"}),
         )
         .await;
     assert_eq!(shadowed.status(), 200);
     assert_eq!(
         plugin(&app, "charge-limits").await["shadowVersion"],
-        "0.2.0"
+        "0.3.0"
     );
 
     for _ in 0..3 {
@@ -635,7 +646,7 @@ async fn a_disagreeing_shadow_is_counted_and_never_changes_an_answer() {
     let labels = |result| {
         [
             ("plugin", "charge-limits"),
-            ("version", "0.2.0"),
+            ("version", "0.3.0"),
             ("result", result),
         ]
     };
@@ -742,8 +753,9 @@ async fn a_restart_loads_compiled_artifacts_instead_of_compiling() {
         files
     };
     let first = artifacts();
-    // One per default plugin, named by content hash and engine compatibility.
-    assert_eq!(first.len(), 3, "{first:?}");
+    // One per default plugin (charge-limits, order-checks, bulk-discount, promotions), named
+    // by content hash and engine compatibility.
+    assert_eq!(first.len(), 4, "{first:?}");
     let charge_limits = edgecart::plugins::sha256_hex(&plugin_wasm("charge-limits"));
     assert!(
         first
@@ -835,10 +847,12 @@ async fn a_change_on_one_host_process_holds_on_another_within_a_second() {
         .await,
         "config change in force on the other process"
     );
+    // The template's schema knows only `limit`, and an activation checks the config in force.
+    a.configure_plugin("charge-limits", json!({}), None).await;
     a.deploy_plugin(
         "charge-limits",
         "charge.validate",
-        "0.2.0",
+        "0.3.0",
         plugin_wasm("template"),
     )
     .await;
@@ -873,7 +887,7 @@ async fn a_burst_never_runs_out_of_plugin_slots_at_a_small_concurrency() {
     let response = app
         .admin_post(
             "/admin/v1/plugins/bulk-discount/activate",
-            &json!({"version": "0.1.0"}),
+            &json!({"version": DEFAULT_VERSION}),
         )
         .await;
     assert_eq!(response.status(), 200);

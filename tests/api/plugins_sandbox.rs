@@ -15,7 +15,7 @@ async fn a_cached_artifact_replaced_by_another_plugins_is_not_loaded() {
         .upload_plugin(
             "charge-limits",
             "charge.validate",
-            "0.2.0",
+            "0.3.0",
             plugin_wasm("template"),
         )
         .await;
@@ -34,7 +34,7 @@ async fn a_cached_artifact_replaced_by_another_plugins_is_not_loaded() {
     let swapped = std::fs::read(artifact("charge-limits")).unwrap();
     let b = app.spawn_node().await;
 
-    // Assert: charge-limits 0.1.0 (minimum 1,000) decides on b, from a rewritten artifact.
+    // Assert: the default charge-limits (minimum 1,000) decides on b, from a rewritten artifact.
     let user = b.create_user("a", 0).await;
     assert_eq!(
         assert_client_error(b.charge_amount(user, 999).await, "swapped artifact").await["code"],

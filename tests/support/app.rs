@@ -183,6 +183,17 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// PATCHes an admin path (a product or a user) with `body`, asserting 200.
+    pub async fn admin_patch(&self, path: &str, body: &Value) {
+        let response = self
+            .admin(reqwest::Method::PATCH, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), StatusCode::OK, "PATCH {path}");
+    }
+
     /// Creates a user through the admin API and returns its id.
     pub async fn create_user(&self, name: &str, amount: i64) -> i64 {
         let response = self

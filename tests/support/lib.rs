@@ -22,7 +22,7 @@ pub use assert::{answer_parts, assert_client_error, assert_problem, eventually};
 pub use environment::{edgecart_command, free_port, repo_path, serve_locally};
 pub use events::spawn_notifying;
 pub use otlp::{OtlpReceiver, ReceivedSpan};
-pub use plugins::{fixture_wasm, plugin_wasm, wat_fixture};
+pub use plugins::{DEFAULT_VERSION, fixture_wasm, plugin_wasm, wat_fixture};
 pub use postgres::{PrivatePostgres, RowLock};
 pub use process::ServerProcess;
 pub use redis::PrivateRedis;

@@ -6,6 +6,11 @@ use serde_json::Value;
 
 use crate::{TestApp, repo_path};
 
+/// The version a fresh deployment registers its default plugins as (`charge-limits`,
+/// `order-checks`, `bulk-discount`, `promotions`, all of rule contract 0.2). Tests that upload
+/// another version of a default plugin use a later one.
+pub const DEFAULT_VERSION: &str = "0.2.0";
+
 /// A default plugin's component, as `scripts/build-plugins` built it.
 pub fn plugin_wasm(name: &str) -> Vec<u8> {
     let path = repo_path(&format!("plugins/dist/{name}.wasm"));

@@ -15,10 +15,11 @@ use crate::{
     plugins::{Hook, HookInput, Limits, PluginConfig, Runtime},
 };
 
-/// The template, embedded so that `new` works from the binary alone.
+/// The template, embedded so that `new` works from the binary alone: a plugin of contract 0.2,
+/// whose WIT the new crate gets as `wit/rules.wit`.
 const TEMPLATE_LIB: &str = include_str!("../../../plugins/template/src/lib.rs");
 const TEMPLATE_COMPONENT: &str = include_str!("../../../plugins/template/src/component.rs");
-const WIT: &str = include_str!("../../../wit/rules.wit");
+const WIT: &str = include_str!("../../../wit/v0.2/rules.wit");
 const CARGO_CONFIG: &str = include_str!("../../../plugins/.cargo/config.toml");
 
 /// Creates the plugin crate `dir/name` from the template.
@@ -48,6 +49,8 @@ crate-type = ["cdylib", "rlib"]
 
 [dependencies]
 wit-bindgen = {{ version = "0.63", default-features = false, features = ["macros", "realloc"] }}
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
 
 # Small components; a panic traps the call (503 PLUGIN_FAILED) instead of unwinding.
 [profile.release]
@@ -61,7 +64,7 @@ panic = "abort"
 [workspace]
 "#
     );
-    let component = TEMPLATE_COMPONENT.replace("../../wit/rules.wit", "wit/rules.wit");
+    let component = TEMPLATE_COMPONENT.replace("../../wit/v0.2/rules.wit", "wit/rules.wit");
     let files = [
         ("Cargo.toml", manifest.as_str()),
         ("src/lib.rs", TEMPLATE_LIB),

@@ -1,12 +1,17 @@
-//! The component glue: binds `price-order` of world `order-price` to [`crate::price_lines`]
-//! and logs each discount. No rule lives here.
+//! The component glue: binds `price-order` of world `order-price` (contract 0.2) to
+//! [`crate::price_lines`], logs each discount, and returns [`crate::CONFIG_SCHEMA`] as
+//! `config-schema`. No rule lives here.
+
+// The generated export glue takes a flattened `order` record (thirteen values): not ours to
+// shorten.
+#![allow(clippy::too_many_arguments)]
 
 wit_bindgen::generate!({
     world: "order-price",
-    path: "../../wit/rules.wit",
+    path: "../../wit/v0.2",
 });
 
-use alloc::{format, vec::Vec};
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 use edgecart::rules::host::{Level, log};
 
@@ -14,6 +19,10 @@ use edgecart::rules::host::{Level, log};
 struct Component;
 
 impl Guest for Component {
+    fn config_schema() -> String {
+        crate::CONFIG_SCHEMA.to_owned()
+    }
+
     fn price_order(order: Order, config: Config) -> Result<Vec<LinePrice>, Rejection> {
         let discount = crate::Discount::from_config(&config);
         let lines: Vec<crate::Line> = order

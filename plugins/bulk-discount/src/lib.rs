@@ -1,5 +1,6 @@
-//! Rule plugin for the `order.price` hook (world `order-price` in `wit/rules.wit`): a line
-//! ordered in bulk gets a percentage off its unit price. It never refuses an order.
+//! Rule plugin for the `order.price` hook (world `order-price` of contract 0.2,
+//! `wit/v0.2/rules.wit`): a line ordered in bulk gets a percentage off its unit price. It never
+//! refuses an order.
 //!
 //! | config key | default | meaning |
 //! |---|---|---|
@@ -10,8 +11,11 @@
 //! rounded down to whole won, with the reason "10% off from 10 units". Every other line keeps
 //! its unit price with no reason, and so does a discounted line whose price does not change
 //! (`percent` 0, or a price of 0). The answer has one entry per input line, in the same order.
-//! A config value that is not a whole number in range panics: the host then fails the request
-//! with 503 `PLUGIN_FAILED` instead of guessing a price.
+//! Each value is a JSON integer or a string of digits (`{"percent": 15}` or
+//! `{"percent": "15"}`); [`CONFIG_SCHEMA`] says so, with the ranges, and refuses any other
+//! key. A config value that is not a whole number in range (one a dry run passed unchecked)
+//! panics: the host then fails the request with 503 `PLUGIN_FAILED` instead of guessing a
+//! price.
 //!
 //! The rule ([`price_lines`]) is plain Rust and tested natively; `component.rs` only turns WIT
 //! values into these types and back.
@@ -27,9 +31,32 @@ extern crate edgecart_guest;
 
 use alloc::{format, string::String, vec::Vec};
 
-use edgecart_guest::ConfigNumbers;
+use edgecart_guest::{ConfigNumbers, whole};
 
 mod component;
+
+/// The JSON Schema (draft 2020-12) of the config, returned by `config-schema`.
+pub const CONFIG_SCHEMA: &str = concat!(
+    r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "bulk-discount",
+  "description": "A percentage off lines ordered in bulk.",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "threshold": {"description": "Least quantity on a line for the discount (default 10).", "#,
+    whole!(),
+    r#"},
+    "percent": {
+      "description": "Discount in percent, 0 to 100 (default 10).",
+      "type": ["integer", "string"],
+      "pattern": "^(100|[1-9]?[0-9])$",
+      "minimum": 0,
+      "maximum": 100
+    }
+  }
+}"#
+);
 
 /// The discount one call applies, read from the plugin's config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,18 +77,15 @@ impl Default for Discount {
 }
 
 impl Discount {
-    /// Reads `threshold` and `percent`; a missing key keeps its default.
+    /// Reads `threshold` and `percent` from the config (JSON text); a missing key keeps its
+    /// default.
     ///
     /// # Panics
-    /// When a value is not a whole number, `threshold` is negative, or `percent` is outside
-    /// 0 to 100.
-    pub fn from_config(config: &[(String, String)]) -> Self {
+    /// When the config is not a JSON object, a value is not a whole number, `threshold` is
+    /// negative, or `percent` is outside 0 to 100.
+    pub fn from_config(config: &str) -> Self {
         let defaults = Self::default();
-        let numbers = ConfigNumbers {
-            plugin: "bulk-discount",
-            kind: "a whole number",
-            config,
-        };
+        let numbers = ConfigNumbers::parse("bulk-discount", "a whole number", config);
         Self {
             threshold: numbers.get("threshold", defaults.threshold, 0..=i64::MAX),
             percent: numbers.get("percent", defaults.percent, 0..=100),
@@ -122,7 +146,7 @@ fn discounted(line: &Line, discount: &Discount) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgecart_guest::testing::config;
+    use edgecart_guest::testing::schema_errors;
 
     fn line(quantity: i64, unit_price: i64) -> Line {
         Line {
@@ -148,7 +172,7 @@ mod tests {
     #[test]
     fn defaults_when_config_is_empty() {
         assert_eq!(
-            Discount::from_config(&[]),
+            Discount::from_config("{}"),
             Discount {
                 threshold: 10,
                 percent: 10
@@ -182,7 +206,7 @@ mod tests {
             price_lines(&[line(10, 1)], &discount),
             [off(0, "10% off from 10 units")]
         );
-        let third = Discount::from_config(&config(&[("percent", "33")]));
+        let third = Discount::from_config(r#"{"percent": "33"}"#);
         assert_eq!(
             price_lines(&[line(10, 100)], &third),
             [off(67, "33% off from 10 units")]
@@ -193,7 +217,7 @@ mod tests {
     fn huge_prices_do_not_overflow() {
         let priced = price_lines(&[line(i64::MAX, i64::MAX)], &Discount::default());
         assert_eq!(priced[0].unit_price, 8_301_034_833_169_298_226);
-        let half = Discount::from_config(&config(&[("percent", "50")]));
+        let half = Discount::from_config(r#"{"percent": 50}"#);
         assert_eq!(
             price_lines(&[line(10, i64::MAX)], &half)[0].unit_price,
             i64::MAX / 2
@@ -202,7 +226,7 @@ mod tests {
 
     #[test]
     fn unchanged_prices_carry_no_reason() {
-        let none_off = Discount::from_config(&config(&[("percent", "0")]));
+        let none_off = Discount::from_config(r#"{"percent": 0}"#);
         assert_eq!(price_lines(&[line(50, 1_000)], &none_off), [kept(1_000)]);
         assert_eq!(price_lines(&[line(50, 0)], &Discount::default()), [kept(0)]);
         assert_eq!(
@@ -213,7 +237,7 @@ mod tests {
 
     #[test]
     fn configured_discount_is_applied_and_named_in_the_reason() {
-        let discount = Discount::from_config(&config(&[("threshold", "3"), ("percent", "100")]));
+        let discount = Discount::from_config(r#"{"threshold": 3, "percent": "100"}"#);
         assert_eq!(
             price_lines(&[line(2, 500), line(3, 500)], &discount),
             [kept(500), off(0, "100% off from 3 units")]
@@ -228,24 +252,51 @@ mod tests {
     #[test]
     #[should_panic(expected = "config `percent` is 101, it must be 0 to 100")]
     fn percent_above_100_panics() {
-        Discount::from_config(&config(&[("percent", "101")]));
+        Discount::from_config(r#"{"percent": "101"}"#);
     }
 
     #[test]
     #[should_panic(expected = "config `percent` is -1, it must be 0 to 100")]
     fn negative_percent_panics() {
-        Discount::from_config(&config(&[("percent", "-1")]));
+        Discount::from_config(r#"{"percent": -1}"#);
     }
 
     #[test]
     #[should_panic(expected = "config `threshold` is -3, it must be at least 0")]
     fn negative_threshold_panics() {
-        Discount::from_config(&config(&[("threshold", "-3")]));
+        Discount::from_config(r#"{"threshold": "-3"}"#);
     }
 
     #[test]
     #[should_panic(expected = "config `percent` must be a whole number, got \"10%\"")]
     fn non_numeric_config_panics() {
-        Discount::from_config(&config(&[("percent", "10%")]));
+        Discount::from_config(r#"{"percent": "10%"}"#);
+    }
+
+    #[test]
+    fn the_schema_bounds_percent_as_a_number_and_as_text() {
+        for fits in [
+            "{}",
+            r#"{"percent": 0, "threshold": "3"}"#,
+            r#"{"percent": "100", "threshold": 0}"#,
+            r#"{"percent": "9"}"#,
+            r#"{"percent": 55}"#,
+        ] {
+            assert!(schema_errors(CONFIG_SCHEMA, fits).is_empty(), "{fits}");
+        }
+        for refused in [
+            r#"{"percent": 101}"#,
+            r#"{"percent": "101"}"#,
+            r#"{"percent": "-1"}"#,
+            r#"{"percent": "010"}"#,
+            r#"{"percent": "10%"}"#,
+        ] {
+            assert_eq!(
+                schema_errors(CONFIG_SCHEMA, refused),
+                ["/percent"],
+                "{refused}"
+            );
+        }
+        assert_eq!(schema_errors(CONFIG_SCHEMA, r#"{"treshold": 3}"#), [""]);
     }
 }

@@ -1,12 +1,17 @@
-//! The component glue: binds `validate-charge` of world `charge-validate` to
-//! [`crate::validate_charge`] and logs each refusal. No rule lives here.
+//! The component glue: binds `validate-charge` of world `charge-validate` (contract 0.2) to
+//! [`crate::validate_charge`], logs each refusal, and returns [`crate::CONFIG_SCHEMA`] as
+//! `config-schema`. No rule lives here.
+
+// The generated export glue takes a flattened `charge` record (eight values): not ours to
+// shorten.
+#![allow(clippy::too_many_arguments)]
 
 wit_bindgen::generate!({
     world: "charge-validate",
-    path: "../../wit/rules.wit",
+    path: "../../wit/v0.2",
 });
 
-use alloc::{borrow::ToOwned, format};
+use alloc::{borrow::ToOwned, format, string::String};
 
 use edgecart::rules::host::{Level, log};
 
@@ -14,6 +19,10 @@ use edgecart::rules::host::{Level, log};
 struct Component;
 
 impl Guest for Component {
+    fn config_schema() -> String {
+        crate::CONFIG_SCHEMA.to_owned()
+    }
+
     fn validate_charge(charge: Charge, config: Config) -> Result<(), Rejection> {
         let limits = crate::Limits::from_config(&config);
         crate::validate_charge(charge.amount, &limits).map_err(|refusal| {

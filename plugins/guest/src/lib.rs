@@ -13,8 +13,11 @@
 //! and the panic handler are left out and the plugin uses `std`. The helpers are there on
 //! every target:
 //! - [`thousands`] writes amounts the way the host's messages do;
-//! - [`ConfigNumbers`] reads whole numbers from the config, panicking on a bad value;
-//! - `testing::config` (feature `testing`, for the plugins' unit tests) builds a config.
+//! - [`config`] reads the config (JSON text, contract 0.2): [`config::parse`] into any serde
+//!   type, [`ConfigNumbers`] whole numbers by key, panicking on a bad value, and
+//!   [`whole!`] is the schema fragment of such a number;
+//! - `testing::schema_errors` (feature `testing`, for the plugins' unit tests) checks a config
+//!   against a plugin's schema as the host does.
 //!
 //! Why not a general allocator (`dlmalloc`, `talc`): their bookkeeping buys reuse, which a
 //! single call does not need, and `dlmalloc` grows memory instead of using the pages the
@@ -26,7 +29,10 @@
 extern crate alloc;
 
 use alloc::string::{String, ToString};
-use core::ops::RangeInclusive;
+
+pub mod config;
+
+pub use config::ConfigNumbers;
 
 #[cfg(target_arch = "wasm32")]
 mod bump {
@@ -167,69 +173,29 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
-/// Reads whole numbers from a plugin's config, the `(key, value)` pairs the host passes.
-///
-/// A value that is present but wrong panics (the host then fails the request with 503
-/// `PLUGIN_FAILED`), with a message that starts with [`plugin`](Self::plugin) and names the
-/// key:
-/// - ``{plugin}: config `{key}` must be {kind}, got "{value}"`` when it is not a decimal
-///   integer;
-/// - ``{plugin}: config `{key}` is {value}, it must be at least {low}`` when it is below a
-///   range with no upper end (one that ends at `i64::MAX`);
-/// - ``{plugin}: config `{key}` is {value}, it must be {low} to {high}`` when it is outside
-///   any other range.
-#[derive(Debug, Clone, Copy)]
-pub struct ConfigNumbers<'a> {
-    /// The plugin's name, at the start of each panic message, e.g. `charge-limits`.
-    pub plugin: &'a str,
-    /// What a value must be, in the panic message: `a whole number`, `a whole number of won`.
-    pub kind: &'a str,
-    /// The config as the call got it.
-    pub config: &'a [(String, String)],
-}
-
-impl ConfigNumbers<'_> {
-    /// The value of `key` as a whole number in `range`, or `default` when the key is absent.
-    ///
-    /// # Panics
-    /// When the value is not a decimal integer or lies outside `range` (messages above). The
-    /// panic names the caller's line, not this one.
-    #[track_caller]
-    pub fn get(&self, key: &str, default: i64, range: RangeInclusive<i64>) -> i64 {
-        let Self {
-            plugin,
-            kind,
-            config,
-        } = *self;
-        let Some((_, raw)) = config.iter().find(|(k, _)| k == key) else {
-            return default;
-        };
-        let (low, high) = (*range.start(), *range.end());
-        match raw.parse::<i64>() {
-            Ok(n) if range.contains(&n) => n,
-            Ok(_) if high == i64::MAX => {
-                panic!("{plugin}: config `{key}` is {raw}, it must be at least {low}")
-            }
-            Ok(_) => panic!("{plugin}: config `{key}` is {raw}, it must be {low} to {high}"),
-            Err(_) => panic!("{plugin}: config `{key}` must be {kind}, got {raw:?}"),
-        }
-    }
-}
-
 /// For the plugins' native unit tests: feature `testing`, which they turn on as a
 /// dev-dependency only, so it is never in a component.
 #[cfg(any(test, feature = "testing"))]
 pub mod testing {
-    use alloc::{
-        string::{String, ToString},
-        vec::Vec,
-    };
+    extern crate std;
 
-    /// A config as the host passes it, from `(key, value)` literals.
-    pub fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+    use alloc::{borrow::ToOwned, string::String, vec::Vec};
+
+    /// Where `config` (JSON text) does not fit `schema` (a plugin's `CONFIG_SCHEMA`), checked
+    /// as the host checks it (the `jsonschema` crate, draft 2020-12): one JSON Pointer per
+    /// error, `""` for the whole config; empty when it fits.
+    ///
+    /// # Panics
+    /// When either is not JSON, or the schema does not compile (the host would refuse the
+    /// upload).
+    pub fn schema_errors(schema: &str, config: &str) -> Vec<String> {
+        let schema: serde_json::Value = serde_json::from_str(schema).expect("the schema is JSON");
+        let config: serde_json::Value = serde_json::from_str(config).expect("the config is JSON");
+        let validator =
+            jsonschema::draft202012::new(&schema).expect("the schema compiles as draft 2020-12");
+        validator
+            .iter_errors(&config)
+            .map(|error| error.instance_path().as_str().to_owned())
             .collect()
     }
 }
@@ -237,19 +203,6 @@ pub mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec::Vec;
-
-    fn numbers(config: &[(String, String)]) -> ConfigNumbers<'_> {
-        ConfigNumbers {
-            plugin: "some-plugin",
-            kind: "a whole number of won",
-            config,
-        }
-    }
-
-    fn config() -> Vec<(String, String)> {
-        testing::config(&[("n", "7"), ("big", "101"), ("neg", "-3"), ("bad", "7%")])
-    }
 
     #[test]
     fn thousands_groups_digits() {
@@ -261,40 +214,11 @@ mod tests {
     }
 
     #[test]
-    fn config_numbers_in_range_or_default() {
-        let config = config();
-        let numbers = numbers(&config);
-        assert_eq!(numbers.get("n", 1, 0..=i64::MAX), 7);
-        assert_eq!(numbers.get("n", 1, 7..=7), 7);
-        assert_eq!(numbers.get("neg", 1, -3..=0), -3);
-        assert_eq!(numbers.get("absent", 42, 0..=10), 42);
-        // A default is not checked against the range.
-        assert_eq!(numbers.get("absent", -1, 0..=10), -1);
-    }
-
-    #[test]
-    #[should_panic(expected = "some-plugin: config `neg` is -3, it must be at least 0")]
-    fn config_number_below_an_open_range_panics() {
-        numbers(&config()).get("neg", 0, 0..=i64::MAX);
-    }
-
-    #[test]
-    #[should_panic(expected = "some-plugin: config `big` is 101, it must be 0 to 100")]
-    fn config_number_above_a_range_panics() {
-        numbers(&config()).get("big", 0, 0..=100);
-    }
-
-    #[test]
-    #[should_panic(expected = "some-plugin: config `n` is 7, it must be 8 to 9")]
-    fn config_number_below_a_closed_range_panics() {
-        numbers(&config()).get("n", 0, 8..=9);
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "some-plugin: config `bad` must be a whole number of won, got \"7%\""
-    )]
-    fn config_number_that_is_not_a_number_panics() {
-        numbers(&config()).get("bad", 0, 0..=i64::MAX);
+    fn schema_errors_name_each_offending_path() {
+        let schema = r#"{"type": "object", "additionalProperties": false,
+            "properties": {"max": {"type": "integer"}}}"#;
+        assert!(testing::schema_errors(schema, r#"{"max": 5}"#).is_empty());
+        assert_eq!(testing::schema_errors(schema, r#"{"max": "5"}"#), ["/max"]);
+        assert_eq!(testing::schema_errors(schema, r#"{"mx": 5}"#), [""]);
     }
 }

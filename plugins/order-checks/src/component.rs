@@ -1,12 +1,17 @@
-//! The component glue: binds `validate-order` of world `order-validate` to
-//! [`crate::validate_order`] and logs each refusal. No rule lives here.
+//! The component glue: binds `validate-order` of world `order-validate` (contract 0.2) to
+//! [`crate::validate_order`], logs each refusal, and returns [`crate::CONFIG_SCHEMA`] as
+//! `config-schema`. No rule lives here.
+
+// The generated export glue takes a flattened `order` record (thirteen values): not ours to
+// shorten.
+#![allow(clippy::too_many_arguments)]
 
 wit_bindgen::generate!({
     world: "order-validate",
-    path: "../../wit/rules.wit",
+    path: "../../wit/v0.2",
 });
 
-use alloc::{borrow::ToOwned, format, vec::Vec};
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 use edgecart::rules::host::{Level, log};
 
@@ -14,6 +19,10 @@ use edgecart::rules::host::{Level, log};
 struct Component;
 
 impl Guest for Component {
+    fn config_schema() -> String {
+        crate::CONFIG_SCHEMA.to_owned()
+    }
+
     fn validate_order(order: Order, config: Config) -> Result<(), Rejection> {
         let limits = crate::Limits::from_config(&config);
         let lines: Vec<crate::Line> = order

@@ -1,6 +1,6 @@
-//! Rule plugin for the `order.validate` hook (world `order-validate` in `wit/rules.wit`): caps
-//! the number of lines, the quantity of each line and the order's total. Checks run in that
-//! order and the first one that fails is the answer.
+//! Rule plugin for the `order.validate` hook (world `order-validate` of contract 0.2,
+//! `wit/v0.2/rules.wit`): caps the number of lines, the quantity of each line and the order's
+//! total. Checks run in that order and the first one that fails is the answer.
 //!
 //! | config key | default | meaning | refusal |
 //! |---|---|---|---|
@@ -8,9 +8,11 @@
 //! | `max-quantity` | `1000` | most units on one line, at least 0 | `ORDER_QUANTITY_TOO_LARGE`: "상품별 주문 수량은 최대 1,000개 입니다." |
 //! | `max-total` | `100000000` | largest sum of quantity × unit price in won, at least 0 | `ORDER_TOTAL_TOO_LARGE`: "최대 주문 금액은 100,000,000원 입니다." |
 //!
-//! The total is computed with checked arithmetic; a total too large for an `i64` counts as too
-//! large. A config value that is not a whole number in range panics: the host then fails the
-//! request with 503 `PLUGIN_FAILED` instead of guessing a limit.
+//! Each value is a JSON integer or a string of digits (`{"max-lines": 5}` or
+//! `{"max-lines": "5"}`); [`CONFIG_SCHEMA`] says so and refuses any other key. The total is
+//! computed with checked arithmetic; a total too large for an `i64` counts as too large. A
+//! config value that is not a whole number in range (one a dry run passed unchecked) panics:
+//! the host then fails the request with 503 `PLUGIN_FAILED` instead of guessing a limit.
 //!
 //! The rule ([`validate_order`]) is plain Rust and tested natively; `component.rs` only turns
 //! WIT values into these types and back.
@@ -26,9 +28,31 @@ extern crate edgecart_guest;
 
 use alloc::{format, string::String};
 
-use edgecart_guest::{ConfigNumbers, thousands};
+use edgecart_guest::{ConfigNumbers, thousands, whole};
 
 mod component;
+
+/// The JSON Schema (draft 2020-12) of the config, returned by `config-schema`.
+pub const CONFIG_SCHEMA: &str = concat!(
+    r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "order-checks",
+  "description": "Caps on an order's lines, quantity per line and total.",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "max-lines": {"description": "Most lines (distinct products) per order (default 20).", "#,
+    whole!(),
+    r#"},
+    "max-quantity": {"description": "Most units on one line (default 1000).", "#,
+    whole!(),
+    r#"},
+    "max-total": {"description": "Largest sum of quantity × unit price in won (default 100000000).", "#,
+    whole!(),
+    r#"}
+  }
+}"#
+);
 
 /// The caps one call applies, read from the plugin's config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,17 +76,14 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Reads `max-lines`, `max-quantity` and `max-total`; a missing key keeps its default.
+    /// Reads `max-lines`, `max-quantity` and `max-total` from the config (JSON text); a
+    /// missing key keeps its default.
     ///
     /// # Panics
-    /// When a value is not a whole number or is negative.
-    pub fn from_config(config: &[(String, String)]) -> Self {
+    /// When the config is not a JSON object, or a value is not a whole number or is negative.
+    pub fn from_config(config: &str) -> Self {
         let defaults = Self::default();
-        let numbers = ConfigNumbers {
-            plugin: "order-checks",
-            kind: "a whole number",
-            config,
-        };
+        let numbers = ConfigNumbers::parse("order-checks", "a whole number", config);
         Self {
             max_lines: numbers.get("max-lines", defaults.max_lines, 0..=i64::MAX),
             max_quantity: numbers.get("max-quantity", defaults.max_quantity, 0..=i64::MAX),
@@ -128,7 +149,7 @@ fn total(lines: &[Line]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgecart_guest::testing::config;
+    use edgecart_guest::testing::schema_errors;
 
     fn lines(n: usize, quantity: i64, unit_price: i64) -> Vec<Line> {
         vec![
@@ -147,7 +168,7 @@ mod tests {
     #[test]
     fn defaults_when_config_is_empty() {
         assert_eq!(
-            Limits::from_config(&[]),
+            Limits::from_config("{}"),
             Limits {
                 max_lines: 20,
                 max_quantity: 1_000,
@@ -221,11 +242,8 @@ mod tests {
 
     #[test]
     fn configured_caps_are_applied_and_named_in_the_messages() {
-        let limits = Limits::from_config(&config(&[
-            ("max-lines", "2"),
-            ("max-quantity", "5"),
-            ("max-total", "1000000"),
-        ]));
+        let limits =
+            Limits::from_config(r#"{"max-lines": "2", "max-quantity": 5, "max-total": "1000000"}"#);
         assert_eq!(code(&lines(2, 5, 100_000), &limits), None);
         let too_many = validate_order(&lines(3, 1, 1), &limits).unwrap_err();
         assert_eq!(too_many.message, "주문 상품 종류는 최대 2개 입니다.");
@@ -238,18 +256,37 @@ mod tests {
     #[test]
     #[should_panic(expected = "config `max-lines` must be a whole number, got \"twenty\"")]
     fn non_numeric_config_panics() {
-        Limits::from_config(&config(&[("max-lines", "twenty")]));
+        Limits::from_config(r#"{"max-lines": "twenty"}"#);
     }
 
     #[test]
     #[should_panic(expected = "config `max-total` is -1, it must be at least 0")]
     fn negative_config_panics() {
-        Limits::from_config(&config(&[("max-total", "-1")]));
+        Limits::from_config(r#"{"max-total": -1}"#);
     }
 
     #[test]
     #[should_panic(expected = "config `max-quantity` must be a whole number, got \"\"")]
     fn empty_config_value_panics() {
-        Limits::from_config(&config(&[("max-quantity", "")]));
+        Limits::from_config(r#"{"max-quantity": ""}"#);
+    }
+
+    #[test]
+    fn the_schema_takes_numbers_and_digit_strings_and_refuses_typos() {
+        for fits in [
+            "{}",
+            r#"{"max-lines": 5, "max-quantity": "20", "max-total": 0}"#,
+        ] {
+            assert!(schema_errors(CONFIG_SCHEMA, fits).is_empty(), "{fits}");
+        }
+        assert_eq!(
+            schema_errors(CONFIG_SCHEMA, r#"{"max-lines": "twenty"}"#),
+            ["/max-lines"]
+        );
+        assert_eq!(
+            schema_errors(CONFIG_SCHEMA, r#"{"max-total": -1}"#),
+            ["/max-total"]
+        );
+        assert_eq!(schema_errors(CONFIG_SCHEMA, r#"{"max_lines": 5}"#), [""]);
     }
 }

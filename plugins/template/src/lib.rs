@@ -4,16 +4,16 @@
 //!
 //! | config key | default | meaning |
 //! |---|---|---|
-//! | `limit` | `1000000` | largest charge in won, at least 0 |
+//! | `limit` | `1000000` | largest charge in won, an integer of at least 0 |
 //!
 //! A charge above `limit` is refused with `CHARGE_REFUSED_BY_TEMPLATE` ("충전 금액은 최대
-//! 1,000,000원 입니다."). A `limit` that is not a whole number of at least 0 panics, and the
-//! host fails the request with 503 `PLUGIN_FAILED`.
+//! 1,000,000원 입니다.").
 //!
 //! # What a plugin is
 //!
-//! A WebAssembly component that implements one *world* of `wit/rules.wit` (at the repository
-//! root; read it, its comments are the contract). Each hook has its world:
+//! A WebAssembly component that implements one *world* of contract 0.2, `wit/rules.wit` in
+//! this crate (`wit/v0.2/rules.wit` in the edgecart repository; read it, its comments are the
+//! contract). Each hook has its world, and each world also exports `config-schema`:
 //!
 //! | hook | world | the function you write |
 //! |---|---|---|
@@ -21,8 +21,10 @@
 //! | `order.validate` | `order-validate` | `validate-order(order, config) -> result<_, rejection>` |
 //! | `order.price` | `order-price` | `price-order(order, config) -> result<list<line-price>, rejection>` |
 //!
-//! `charge-limits`, `order-checks` and `bulk-discount` beside this crate are worked examples
-//! of each.
+//! Every input carries `now` (Unix milliseconds: the plugin's only clock) and the user's
+//! attributes; an order also carries the coupon code, the user's count of paid orders, and
+//! each product's name and attributes. `charge-limits`, `order-checks`, `bulk-discount` and
+//! `promotions` in edgecart's `plugins/` are worked examples.
 //!
 //! # Making your own
 //!
@@ -40,12 +42,15 @@
 //!
 //! # How config arrives
 //!
-//! As a list of `(key, value)` string pairs, exactly what the business team set through the
-//! admin API; each call sees the current config. Parse the values yourself, keep a default
-//! for every missing key, and ignore keys you do not know. When a value is present but wrong
-//! (not a number, out of range), **panic with a message naming the key**: the call fails, the
-//! client gets 503 `PLUGIN_FAILED` and nothing changes. That is on purpose: a misconfigured
-//! rule must not let requests through under a limit nobody meant.
+//! As the text of a JSON object, what the business team set through the admin API; each call
+//! sees the current config. [`CONFIG_SCHEMA`] describes it (JSON Schema, draft 2020-12): the
+//! host stores it at upload and refuses, with 400 `PLUGIN_CONFIG_INVALID` and the field's
+//! path, any config that does not fit, so a typo never reaches a live rule. Write it to say
+//! everything it can (types, ranges, `additionalProperties: false`), and give every key a
+//! default. Read the text with `serde_json` into a struct (`Settings` below). A rule a schema
+//! cannot say (one value at least another) is checked in the rule: **panic with a message
+//! naming the key**, the call fails with 503 `PLUGIN_FAILED` and nothing changes. That is on
+//! purpose: a misconfigured rule must not let requests through under a limit nobody meant.
 //!
 //! # What a plugin may not do
 //!
@@ -72,20 +77,34 @@
 
 #![deny(missing_docs)]
 
-// The WebAssembly side: bindings generated from the WIT and the exported function. It only
+use serde::Deserialize;
+
+// The WebAssembly side: bindings generated from the WIT and the exported functions. It only
 // converts types and calls `validate_charge` below; you rarely need to change more than the
 // world name there.
 mod component;
 
-/// The rule's settings, read from the config once per call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The JSON Schema (draft 2020-12) of the config, which `config-schema` returns.
+pub const CONFIG_SCHEMA: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "template",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "limit": {"description": "Largest charge in won (default 1000000).", "type": "integer", "minimum": 0}
+  }
+}"#;
+
+/// The rule's settings: the config, read once per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// Largest charge allowed, in won.
     pub limit: i64,
 }
 
 impl Default for Settings {
-    // The defaults apply when the business team has set nothing. These let every charge
+    // The defaults apply to every key the business team has not set. These let every charge
     // the default `charge-limits` plugin lets through.
     fn default() -> Self {
         Self { limit: 1_000_000 }
@@ -93,22 +112,24 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Reads `limit` from the config; missing means the default.
+    /// Reads the config (JSON text); a missing key keeps its default.
     ///
     /// # Panics
-    /// When `limit` is not a whole number or is negative (fail closed, see the crate docs).
-    pub fn from_config(config: &[(String, String)]) -> Self {
-        // Config is key/value strings; look the key up and parse it. Never `unwrap()` a parse
-        // of config or input: say which key is wrong and what it held.
-        let limit = match config.iter().find(|(key, _)| key == "limit") {
-            None => Self::default().limit,
-            Some((_, raw)) => match raw.parse::<i64>() {
-                Ok(n) if n >= 0 => n,
-                Ok(_) => panic!("template: config `limit` is {raw}, it must be at least 0"),
-                Err(_) => panic!("template: config `limit` must be a whole number, got {raw:?}"),
-            },
+    /// When the config does not fit (the host checked it against [`CONFIG_SCHEMA`], so only a
+    /// dry run's unchecked config can), or `limit` is negative: fail closed.
+    pub fn from_config(config: &str) -> Self {
+        // Never `unwrap()` a parse of config or input: say what is wrong.
+        let settings: Self = match serde_json::from_str(config) {
+            Ok(settings) => settings,
+            Err(e) => panic!("template: config does not fit: {e}"),
         };
-        Self { limit }
+        if settings.limit < 0 {
+            panic!(
+                "template: config `limit` is {}, it must be at least 0",
+                settings.limit
+            );
+        }
+        settings
     }
 }
 
@@ -157,16 +178,9 @@ fn thousands(n: i64) -> String {
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
     #[test]
     fn default_limit_accepts_up_to_one_million() {
-        let settings = Settings::from_config(&[]);
+        let settings = Settings::from_config("{}");
         assert_eq!(settings.limit, 1_000_000);
         assert_eq!(validate_charge(1_000_000, &settings), Ok(()));
         assert_eq!(validate_charge(-1, &settings), Ok(()));
@@ -177,21 +191,28 @@ mod tests {
 
     #[test]
     fn configured_limit_is_applied() {
-        let settings = Settings::from_config(&config(&[("limit", "50000"), ("x", "y")]));
+        let settings = Settings::from_config(r#"{"limit": 50000}"#);
         assert_eq!(validate_charge(50_000, &settings), Ok(()));
         let refused = validate_charge(50_001, &settings).unwrap_err();
         assert_eq!(refused.message, "충전 금액은 최대 50,000원 입니다.");
     }
 
     #[test]
-    #[should_panic(expected = "config `limit` must be a whole number, got \"lots\"")]
+    #[should_panic(expected = "template: config does not fit: invalid type: string \"lots\"")]
     fn non_numeric_limit_panics() {
-        Settings::from_config(&config(&[("limit", "lots")]));
+        Settings::from_config(r#"{"limit": "lots"}"#);
+    }
+
+    #[test]
+    fn the_schema_is_json_and_names_limit() {
+        let schema: serde_json::Value = serde_json::from_str(CONFIG_SCHEMA).expect("JSON");
+        assert_eq!(schema["properties"]["limit"]["type"], "integer");
+        assert_eq!(schema["additionalProperties"], false);
     }
 
     #[test]
     #[should_panic(expected = "config `limit` is -1, it must be at least 0")]
     fn negative_limit_panics() {
-        Settings::from_config(&config(&[("limit", "-1")]));
+        Settings::from_config(r#"{"limit": -1}"#);
     }
 }

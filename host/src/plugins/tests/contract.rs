@@ -1,7 +1,7 @@
 //! Both contracts side by side: a 0.2 component (the echo fixtures) receives every 0.2 field
-//! and its config as JSON text and declares a schema; a 0.1 component still compiles and
-//! decides, with its config as pairs and no schema; a component of neither world is refused
-//! naming both.
+//! and its config as JSON text and declares a schema; a 0.1 component (`fx-echo-pairs`) still
+//! compiles and decides, with its config as pairs and no schema; every default plugin is a 0.2
+//! component with a closed schema; a component of neither world is refused naming both.
 
 use serde_json::json;
 
@@ -97,19 +97,44 @@ async fn a_0_2_charge_plugin_sees_the_users_attributes_and_the_time() {
 async fn a_0_1_plugin_still_decides_with_pairs_and_has_no_schema() {
     let runtime = Runtime::new(Limits::default(), None).expect("the sandbox builds");
     let plugin = runtime
-        .compile(
-            Hook::ChargeValidate,
-            &super::component("plugins/dist/charge-limits.wasm"),
-        )
-        .expect("the 0.1 default plugin compiles");
+        .compile(Hook::ChargeValidate, &fixture("fx-echo-pairs"))
+        .expect("the 0.1 fixture compiles");
     assert_eq!(plugin.contract(), Contract::V0_1);
-    let config = PluginConfig::new(&json!({"max": "5000"}));
-    let over = runtime.call(&plugin, &charge(HARMLESS), &config).await;
-    assert!(
-        matches!(&over.outcome, Ok(Decision::Reject(r)) if r.code == "CHARGE_AMOUNT_TOO_LARGE"),
-        "the config's max of 5,000 refuses 10,000: {over:?}"
+    let config = PluginConfig::new(&json!({"max": "5000", "note": "x"}));
+    let called = runtime.call(&plugin, &charge(HARMLESS), &config).await;
+    assert_eq!(
+        message(called.outcome),
+        format!("amount={HARMLESS} config=max=5000,note=x")
     );
     assert_eq!(runtime.config_schema(&plugin).await.expect("no call"), None);
+}
+
+#[tokio::test]
+async fn the_default_plugins_are_0_2_components_with_a_schema_that_forbids_unknown_keys() {
+    let runtime = Runtime::new(Limits::default(), None).expect("the sandbox builds");
+    for (name, hook) in [
+        ("charge-limits", Hook::ChargeValidate),
+        ("order-checks", Hook::OrderValidate),
+        ("bulk-discount", Hook::OrderPrice),
+        ("promotions", Hook::OrderPrice),
+        ("template", Hook::ChargeValidate),
+    ] {
+        let plugin = runtime
+            .compile(
+                hook,
+                &super::component(&format!("plugins/dist/{name}.wasm")),
+            )
+            .unwrap_or_else(|e| panic!("{name} compiles: {e}"));
+        assert_eq!(plugin.contract(), Contract::V0_2, "{name}");
+        let schema = runtime
+            .config_schema(&plugin)
+            .await
+            .expect("the schema call")
+            .unwrap_or_else(|| panic!("{name} has a schema"));
+        let schema: serde_json::Value = serde_json::from_str(&schema).expect("JSON");
+        assert_eq!(schema["additionalProperties"], false, "{name}: {schema}");
+        assert_eq!(schema["title"], name, "{name}");
+    }
 }
 
 #[test]

@@ -31,13 +31,15 @@ const MAX_CONFIG_BYTES: usize = 16 << 10;
 
 /// The plugins `scripts/build-plugins` builds and a fresh deployment registers: name, hook,
 /// whether it starts active.
-pub const DEFAULTS: [(&str, Hook, bool); 3] = [
+pub const DEFAULTS: [(&str, Hook, bool); 4] = [
     ("charge-limits", Hook::ChargeValidate, true),
     ("order-checks", Hook::OrderValidate, true),
     ("bulk-discount", Hook::OrderPrice, false),
+    ("promotions", Hook::OrderPrice, false),
 ];
-/// The version the defaults are registered as.
-pub const DEFAULT_VERSION: &str = "0.1.0";
+/// The version the defaults are registered as: components of rule contract 0.2, each with its
+/// config schema. (A deployment registered before keeps the versions it has.)
+pub const DEFAULT_VERSION: &str = "0.2.0";
 
 /// A plugin with its versions, as the admin API shows it.
 #[derive(Debug, Clone)]
