@@ -101,7 +101,7 @@ fn plugin_call(c: &mut Criterion) {
     let config = PluginConfig::new(&serde_json::json!({"max": "500000"}));
     let none = PluginConfig::default();
 
-    let mut once = |label: &str, compiled: &Compiled, input: &HookInput, config: &PluginConfig| {
+    let once = |label: &str, compiled: &Compiled, input: &HookInput, config: &PluginConfig| {
         let called = executor.block_on(runtime.call(compiled, input, config));
         assert!(called.outcome.is_ok(), "{label}: {:?}", called.outcome);
         percentiles(label, || {
