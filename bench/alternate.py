@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 
-from interleave import cpu_seconds
+from interleave import cpu_seconds, result_line
 
 RESULT = re.compile(r"RESULT rps=(\S+) p50_ms=(\S+) p99_ms=(\S+) requests=(\d+) errors=(\d+)")
 
@@ -97,17 +97,8 @@ def main():
         for i in range(cycles)
     ]
     median = statistics.median
-    print(
-        "RESULT"
-        f" on_rps={a.rps():.1f} off_rps={b.rps():.1f} ratio={a.rps() / b.rps():.3f}"
-        f" on_p50_ms={median(a.p50):.2f} on_p99_ms={median(a.p99):.2f}"
-        f" off_p50_ms={median(b.p50):.2f} off_p99_ms={median(b.p99):.2f}"
-        f" on_errors={a.errors:.0f} off_errors={b.errors:.0f}"
-        f" on_cpu_us={a.cpu * 1e6 / max(a.good, 1):.1f} off_cpu_us={b.cpu * 1e6 / max(b.good, 1):.1f}"
-        f" windows={len(a.rates)}+{len(b.rates)}"
-        f" cycle_ratio_min={min(ratios):.3f} cycle_ratio_median={median(ratios):.3f}"
-        f" cycle_ratio_max={max(ratios):.3f}"
-    )
+    latency = (median(a.p50), median(a.p99), median(b.p50), median(b.p99))
+    print(result_line(a, b, latency, (a.good, b.good), ratios))
 
 
 if __name__ == "__main__":

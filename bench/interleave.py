@@ -53,6 +53,24 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def result_line(on, off, latency, answers, cycles):
+    """The one line bench/run reads for a pair (A is `on`, B is `off`): each side's `rps()`,
+    `errors` and `cpu` seconds; `latency` = (on p50, on p99, off p50, off p99) in ms; `answers`
+    = how many answers each side's CPU is divided by; `cycles` = one A/B ratio per cycle."""
+    on_p50, on_p99, off_p50, off_p99 = latency
+    return (
+        "RESULT"
+        f" on_rps={on.rps():.1f} off_rps={off.rps():.1f} ratio={on.rps() / off.rps():.3f}"
+        f" on_p50_ms={on_p50:.2f} on_p99_ms={on_p99:.2f}"
+        f" off_p50_ms={off_p50:.2f} off_p99_ms={off_p99:.2f}"
+        f" on_errors={on.errors:.0f} off_errors={off.errors:.0f}"
+        f" on_cpu_us={on.cpu * 1e6 / max(answers[0], 1):.1f} off_cpu_us={off.cpu * 1e6 / max(answers[1], 1):.1f}"
+        f" windows={len(on.rates)}+{len(off.rates)}"
+        f" cycle_ratio_min={min(cycles):.3f} cycle_ratio_median={statistics.median(cycles):.3f}"
+        f" cycle_ratio_max={max(cycles):.3f}"
+    )
+
+
 def admin(url, token, call):
     method, path, *body = call.split(" ", 2)
     request = urllib.request.Request(
@@ -125,17 +143,8 @@ def main():
         (on.rates[2 * i] + on.rates[2 * i + 1]) / (off.rates[2 * i] + off.rates[2 * i + 1])
         for i in range(len(on.rates) // 2)
     ]
-    print(
-        "RESULT"
-        f" on_rps={on.rps():.1f} off_rps={off.rps():.1f} ratio={on.rps() / off.rps():.3f}"
-        f" on_p50_ms={quantile(on.buckets, 0.5):.2f} on_p99_ms={quantile(on.buckets, 0.99):.2f}"
-        f" off_p50_ms={quantile(off.buckets, 0.5):.2f} off_p99_ms={quantile(off.buckets, 0.99):.2f}"
-        f" on_errors={on.errors:.0f} off_errors={off.errors:.0f}"
-        f" on_cpu_us={on.cpu * 1e6 / max(on.requests, 1):.1f} off_cpu_us={off.cpu * 1e6 / max(off.requests, 1):.1f}"
-        f" windows={len(on.rates)}+{len(off.rates)}"
-        f" cycle_ratio_min={min(cycles):.3f} cycle_ratio_median={statistics.median(cycles):.3f}"
-        f" cycle_ratio_max={max(cycles):.3f}"
-    )
+    latency = [quantile(side.buckets, q) for side in (on, off) for q in (0.5, 0.99)]
+    print(result_line(on, off, latency, (on.requests, off.requests), cycles))
 
 
 if __name__ == "__main__":

@@ -21,13 +21,12 @@ come from each server's own histogram; cpu_us is a server's CPU time per good an
 """
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
 from urllib.parse import urlparse
 
-from interleave import cpu_seconds, scrape
+from interleave import cpu_seconds, result_line, scrape
 from quantiles import quantile
 
 
@@ -102,18 +101,8 @@ def main():
     if min(a.rates + b.rates) <= 0:
         sys.exit("a window had no good answer on one side: are the servers, route and tokens right?")
     ratios = [ra / rb for ra, rb in zip(a.rates, b.rates)]
-    median = statistics.median
-    print(
-        "RESULT"
-        f" on_rps={a.rps():.1f} off_rps={b.rps():.1f} ratio={a.rps() / b.rps():.3f}"
-        f" on_p50_ms={quantile(a.buckets, 0.5):.2f} on_p99_ms={quantile(a.buckets, 0.99):.2f}"
-        f" off_p50_ms={quantile(b.buckets, 0.5):.2f} off_p99_ms={quantile(b.buckets, 0.99):.2f}"
-        f" on_errors={a.errors:.0f} off_errors={b.errors:.0f}"
-        f" on_cpu_us={a.cpu * 1e6 / max(a.good, 1):.1f} off_cpu_us={b.cpu * 1e6 / max(b.good, 1):.1f}"
-        f" windows={len(a.rates)}+{len(b.rates)}"
-        f" cycle_ratio_min={min(ratios):.3f} cycle_ratio_median={median(ratios):.3f}"
-        f" cycle_ratio_max={max(ratios):.3f}"
-    )
+    latency = [quantile(side.buckets, q) for side in (a, b) for q in (0.5, 0.99)]
+    print(result_line(a, b, latency, (a.good, b.good), ratios))
 
 
 if __name__ == "__main__":
