@@ -30,15 +30,6 @@ async fn put_config(app: &TestApp, name: &str, body: Value) -> reqwest::Response
         .expect("request sent")
 }
 
-/// Deploys the fixture `fixture` as plugin `name` at `version`, the only charge rule (the
-/// default charge-limits deactivated).
-async fn charge_rule_alone(app: &TestApp, name: &str, version: &str, fixture: &str) {
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
-        .await;
-    app.deploy_plugin(name, "charge.validate", version, fixture_wasm(fixture))
-        .await;
-}
-
 /// The field errors of a refused config.
 async fn refused(response: reqwest::Response, what: &str) -> Vec<(String, String)> {
     let body = assert_client_error(response, what).await;
@@ -58,7 +49,8 @@ async fn refused(response: reqwest::Response, what: &str) -> Vec<(String, String
 async fn a_typed_config_is_checked_against_the_versions_schema_and_reaches_the_plugin() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    charge_rule_alone(&app, "echo", "2.0.0", "fx-echo-charge").await;
+    app.deploy_charge_rule_alone("echo", "2.0.0", "fx-echo-charge")
+        .await;
     let shown = entry(&app, "echo").await;
     assert_eq!(
         shown["versions"][0]["configSchema"]["properties"]["max"]["type"], "integer",
@@ -164,15 +156,13 @@ async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing(
     // The default charge-limits (0.2) takes a digit string; the echo's schema wants an integer.
     let saved = put_config(&app, "charge-limits", json!({"config": {"max": "500000"}})).await;
     assert_eq!(saved.status(), 200);
-    let uploaded = app
-        .upload_plugin(
-            "charge-limits",
-            "charge.validate",
-            "2.0.0",
-            fixture_wasm("fx-echo-charge"),
-        )
-        .await;
-    assert_eq!(uploaded.status(), 201);
+    app.add_version(
+        "charge-limits",
+        "charge.validate",
+        "2.0.0",
+        fixture_wasm("fx-echo-charge"),
+    )
+    .await;
     let before = entry(&app, "charge-limits").await;
     for (path, body) in [
         ("activate", json!({"version": "2.0.0"})),
@@ -201,7 +191,8 @@ async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing(
 async fn a_0_1_plugin_takes_only_strings_and_sees_them_as_pairs() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    charge_rule_alone(&app, "pairs", "1.0.0", "fx-echo-pairs").await;
+    app.deploy_charge_rule_alone("pairs", "1.0.0", "fx-echo-pairs")
+        .await;
     assert_eq!(
         entry(&app, "pairs").await["versions"][0]["configSchema"],
         Value::Null
@@ -222,7 +213,8 @@ async fn a_0_1_plugin_takes_only_strings_and_sees_them_as_pairs() {
 async fn a_failing_plugin_set_to_skip_lets_the_request_through_and_is_counted() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    charge_rule_alone(&app, "panics", "1.0.0", "fx-panic").await;
+    app.deploy_charge_rule_alone("panics", "1.0.0", "fx-panic")
+        .await;
     // amount 13 makes the fixture trap.
     assert_eq!(
         app.charge_amount(user, 13).await.status(),

@@ -69,15 +69,8 @@ async fn a_charge_plugin_of_contract_0_2_sees_the_users_attributes() {
         &json!({"attributes": {"tier": "silver"}}),
     )
     .await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+    app.deploy_charge_rule_alone("echo", "1.0.0", "fx-echo-charge")
         .await;
-    app.deploy_plugin(
-        "echo",
-        "charge.validate",
-        "1.0.0",
-        fixture_wasm("fx-echo-charge"),
-    )
-    .await;
     let refused = assert_client_error(app.charge_amount(user, 5_000).await, "the echo").await;
     let message = refused["detail"].as_str().unwrap_or_default();
     assert!(message.contains("user={tier=silver}"), "{message}");

@@ -577,15 +577,8 @@ async fn assert_client_error_or_503(response: reqwest::Response) -> Value {
 async fn a_thousand_failing_calls_leak_nothing() {
     let app = Arc::new(spawn_app().await);
     let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+    app.deploy_charge_rule_alone("fx-panic", "1.0.0", "fx-panic")
         .await;
-    app.deploy_plugin(
-        "fx-panic",
-        "charge.validate",
-        "1.0.0",
-        fixture_wasm("fx-panic"),
-    )
-    .await;
     let rss = || {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         status
@@ -785,15 +778,8 @@ async fn a_long_plugin_call_does_not_stall_the_server() {
         .await,
     );
     let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+    app.deploy_charge_rule_alone("fx-loop", "1.0.0", "fx-loop")
         .await;
-    app.deploy_plugin(
-        "fx-loop",
-        "charge.validate",
-        "1.0.0",
-        fixture_wasm("fx-loop"),
-    )
-    .await;
     let looping = tokio::spawn({
         let app = app.clone();
         async move { app.charge_amount(user, 13).await.status().as_u16() }

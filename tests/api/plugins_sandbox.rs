@@ -11,15 +11,13 @@ async fn a_cached_artifact_replaced_by_another_plugins_is_not_loaded() {
     let cache = tempfile::tempdir().unwrap();
     let dir = cache.path().to_owned();
     let app = spawn_app_with(|s| s.plugins.cache_dir = dir.clone()).await;
-    let uploaded = app
-        .upload_plugin(
-            "charge-limits",
-            "charge.validate",
-            "0.3.0",
-            plugin_wasm("template"),
-        )
-        .await;
-    assert_eq!(uploaded.status(), 201);
+    app.add_version(
+        "charge-limits",
+        "charge.validate",
+        "0.3.0",
+        plugin_wasm("template"),
+    )
+    .await;
     let artifact = |plugin: &str| {
         let prefix = edgecart::plugins::sha256_hex(&plugin_wasm(plugin));
         std::fs::read_dir(&dir)

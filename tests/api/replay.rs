@@ -74,15 +74,13 @@ async fn a_stricter_version_disagrees_on_exactly_the_runs_it_changes() {
     // Recorded by the default rule (1,000 to 1,000,000): 500 refused, the rest accepted.
     let (app, _) = recorded_charges(&[1_500, 3_000, 500, 1_800, 5_000]).await;
     // fx-disagree accepts up to 2,000 and refuses above; it accepts 500 too.
-    let upload = app
-        .upload_plugin(
-            "charge-limits",
-            "charge.validate",
-            "9.0.0",
-            fixture_wasm("fx-disagree"),
-        )
-        .await;
-    assert_eq!(upload.status(), 201);
+    app.add_version(
+        "charge-limits",
+        "charge.validate",
+        "9.0.0",
+        fixture_wasm("fx-disagree"),
+    )
+    .await;
 
     let answer = replay(&app, "charge-limits", "9.0.0", json!({})).await;
     assert_eq!(answer.status(), 200);
@@ -129,7 +127,7 @@ async fn a_stricter_version_disagrees_on_exactly_the_runs_it_changes() {
 #[tokio::test]
 async fn a_trapping_version_is_reported_failed_on_each_run_and_bad_requests_are_refused() {
     let (app, _) = recorded_charges(&[13, 13, 2_000]).await;
-    app.upload_plugin(
+    app.add_version(
         "charge-limits",
         "charge.validate",
         "6.6.6",
@@ -176,15 +174,8 @@ async fn a_replay_sees_the_now_its_run_was_recorded_with() {
     // only when it gets the same `now`, long after the recording.
     let app = spawn_app_with(|s| s.plugins.run_sample = 1.0).await;
     let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+    app.deploy_charge_rule_alone("echo", "1.0.0", "fx-echo-charge")
         .await;
-    app.deploy_plugin(
-        "echo",
-        "charge.validate",
-        "1.0.0",
-        fixture_wasm("fx-echo-charge"),
-    )
-    .await;
     app.charge_amount(user, 1_000).await;
     wait_for_runs(&app, "echo", "rejected", 1).await;
     tokio::time::sleep(Duration::from_millis(20)).await;

@@ -55,8 +55,8 @@ impl TestApp {
         .expect("request sent")
     }
 
-    /// Uploads and activates a plugin version, asserting both succeed.
-    pub async fn deploy_plugin(&self, name: &str, hook: &str, version: &str, bytes: Vec<u8>) {
+    /// Uploads a plugin version, asserting it is stored (201).
+    pub async fn add_version(&self, name: &str, hook: &str, version: &str, bytes: Vec<u8>) {
         let uploaded = self.upload_plugin(name, hook, version, bytes).await;
         assert_eq!(
             uploaded.status(),
@@ -64,6 +64,11 @@ impl TestApp {
             "upload {name} {version}: {}",
             uploaded.text().await.unwrap_or_default()
         );
+    }
+
+    /// Uploads and activates a plugin version, asserting both succeed.
+    pub async fn deploy_plugin(&self, name: &str, hook: &str, version: &str, bytes: Vec<u8>) {
+        self.add_version(name, hook, version, bytes).await;
         let activated = self
             .admin_post(
                 &format!("/admin/v1/plugins/{name}/activate"),
@@ -71,6 +76,18 @@ impl TestApp {
             )
             .await;
         assert_eq!(activated.status(), 200, "activate {name} {version}");
+    }
+
+    /// Deploys the test fixture `fixture` as plugin `name` at `version`, the only charge rule
+    /// (the default charge-limits deactivated).
+    pub async fn deploy_charge_rule_alone(&self, name: &str, version: &str, fixture: &str) {
+        self.admin_post(
+            "/admin/v1/plugins/charge-limits/deactivate",
+            &serde_json::json!({}),
+        )
+        .await;
+        self.deploy_plugin(name, "charge.validate", version, fixture_wasm(fixture))
+            .await;
     }
 
     /// A plugin's entry from the admin API, asserting it exists.
