@@ -4,7 +4,7 @@
 //! full queue drops it, counted) and one task writes what queued in batches, each batch one
 //! statement, pruning each plugin to the newest [`KEPT_PER_PLUGIN`].
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use tokio::sync::mpsc;
 
@@ -99,8 +99,12 @@ async fn write_off(pool: PgPool, mut queue: mpsc::Receiver<LiveRun>, metrics: Me
                 RunRecording::Failed
             }
         };
+        let mut by_plugin: HashMap<&str, usize> = HashMap::new();
         for run in &rows {
-            metrics.plugin_runs(&run.plugin, result, 1);
+            *by_plugin.entry(&run.plugin).or_default() += 1;
+        }
+        for (plugin, runs) in by_plugin {
+            metrics.plugin_runs(plugin, result, runs);
         }
     }
 }
