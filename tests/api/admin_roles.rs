@@ -2,35 +2,9 @@
 //! changes nothing, an editor changes plugins but not users), a revocation that holds on
 //! every node at once, authentication before routing, and the audit log of every change.
 
-use edgecart_tests::{
-    ADMIN_TOKEN, DEFAULT_VERSION, TestApp, assert_problem, edgecart_command, spawn_app_with,
-};
+use edgecart_tests::{ADMIN_TOKEN, DEFAULT_VERSION, TestApp, assert_problem, spawn_app_with};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// Runs `edgecart admin-token ARGS` against the app's database; returns what it printed.
-fn admin_token(app: &TestApp, args: &[&str]) -> String {
-    let output = edgecart_command()
-        .arg("admin-token")
-        .args(args)
-        .env("EDGECART_DATABASE_URL", app.settings.database_url.expose())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("edgecart admin-token runs (cargo test --workspace builds it)");
-    assert!(
-        output.status.success(),
-        "admin-token {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
-}
-
-fn create(app: &TestApp, name: &str, role: &str) -> String {
-    admin_token(app, &["create", "--name", name, "--role", role])
-}
 
 /// An admin call with `token` (none when `None`) and an optional JSON body.
 async fn call(
@@ -68,9 +42,9 @@ async fn forbidden(response: reqwest::Response) {
 async fn each_role_may_do_what_it_names_and_nothing_more() {
     let app = spawn_app_with(|_| {}).await;
     let (viewer, editor, admin) = (
-        create(&app, "vera", "viewer"),
-        create(&app, "eddie", "editor"),
-        create(&app, "ada", "admin"),
+        app.create_admin_token("vera", "viewer"),
+        app.create_admin_token("eddie", "editor"),
+        app.create_admin_token("ada", "admin"),
     );
     let product = json!({"name": "p", "price": 100, "stock": 1});
     let user = json!({"name": "u", "hpNo": "010", "amount": 0});
@@ -165,7 +139,7 @@ async fn each_role_may_do_what_it_names_and_nothing_more() {
 async fn a_revoked_token_is_refused_by_every_node_at_once() {
     let app = spawn_app_with(|_| {}).await;
     let node_b = app.spawn_node().await;
-    let token = create(&app, "temp", "viewer");
+    let token = app.create_admin_token("temp", "viewer");
     for node in [&app, &node_b] {
         assert_eq!(
             call(node, Method::GET, "/admin/v1/plugins", Some(&token), None)
@@ -174,21 +148,21 @@ async fn a_revoked_token_is_refused_by_every_node_at_once() {
             200
         );
     }
-    let listed = admin_token(&app, &["list"]);
+    let listed = app.admin_token(&["list"]);
     assert!(
         listed.contains("temp\tviewer") && listed.contains("active"),
         "{listed}"
     );
     assert!(!listed.contains(&token), "list never shows a token's value");
 
-    admin_token(&app, &["revoke", "--name", "temp"]);
+    app.admin_token(&["revoke", "--name", "temp"]);
 
     // Within 1 s, by contract; tokens are checked against PostgreSQL on every request, so the
     // very next request on either node is refused.
     for node in [&node_b, &app] {
         forbidden(call(node, Method::GET, "/admin/v1/plugins", Some(&token), None).await).await;
     }
-    assert!(admin_token(&app, &["list"]).contains("revoked"));
+    assert!(app.admin_token(&["list"]).contains("revoked"));
 }
 
 #[tokio::test]
@@ -217,7 +191,7 @@ async fn a_named_token_opens_an_admin_api_that_has_no_bootstrap_token() {
     let app = spawn_app_with(|s| s.admin_token = None).await;
     let closed = call(&app, Method::GET, "/admin/v1/plugins", None, None).await;
     assert_eq!(closed.status(), 404);
-    let token = create(&app, "first", "admin");
+    let token = app.create_admin_token("first", "admin");
     assert_eq!(
         call(&app, Method::GET, "/admin/v1/plugins", None, None)
             .await
@@ -260,7 +234,7 @@ async fn audit(app: &TestApp, target: Option<&str>) -> Vec<Value> {
 #[tokio::test]
 async fn the_audit_log_holds_every_change_with_its_actor_before_and_after() {
     let app = spawn_app_with(|_| {}).await;
-    let alice = create(&app, "alice", "admin");
+    let alice = app.create_admin_token("alice", "admin");
 
     let product: Value = call_as(
         &app,
@@ -334,7 +308,7 @@ async fn the_audit_log_holds_every_change_with_its_actor_before_and_after() {
     )
     .await;
     assert_eq!(refused.status(), 400);
-    admin_token(&app, &["revoke", "--name", "alice"]);
+    app.admin_token(&["revoke", "--name", "alice"]);
 
     let entries = audit(&app, None).await;
     let mine: Vec<(&str, &str)> = entries

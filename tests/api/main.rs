@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod batches;
 mod compression;
+mod console;
 mod dead_letters;
 mod edge_values;
 mod events;

@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use edgecart_tests::{TestApp, assert_problem, eventually, fixture_wasm, spawn_app_with};
+use edgecart_tests::{TestApp, assert_problem, eventually, spawn_app_with};
 use futures_util::{StreamExt, stream};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -51,21 +51,7 @@ async fn every_rejection_and_failure_and_a_sample_of_acceptances_are_recorded() 
     // let through by its `skip` policy, after the default one.
     let app = Arc::new(spawn_app_with(|s| s.plugins.run_sample = 0.1).await);
     let user = app.create_user("a", 0).await;
-    app.deploy_plugin(
-        "fails",
-        "charge.validate",
-        "1.0.0",
-        fixture_wasm("fx-panic"),
-    )
-    .await;
-    app.configure_plugin("fails", json!({}), Some(200)).await;
-    let skip = app
-        .admin(Method::PUT, "/admin/v1/plugins/fails/config")
-        .json(&json!({"config": {}, "onFailure": "skip"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(skip.status(), 200);
+    app.deploy_skipped_failing_rule("fails", 200).await;
 
     // Act: 100 charges the default rule refuses (so `fails` never runs for them), then
     // 2,000 it accepts, each of which then traps in `fails` (amount 13).

@@ -613,20 +613,13 @@ async fn a_disagreeing_shadow_is_counted_and_never_changes_an_answer() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
     // 0.3.0 refuses everything over 2,000; the default charge-limits stays active.
-    app.upload_plugin(
+    app.shadow_version(
         "charge-limits",
         "charge.validate",
         "0.3.0",
         fixture_wasm("fx-disagree"),
     )
     .await;
-    let shadowed = app
-        .admin_post(
-            "/admin/v1/plugins/charge-limits/shadow",
-            &json!({"version": "0.3.0"}),
-        )
-        .await;
-    assert_eq!(shadowed.status(), 200);
     assert_eq!(
         plugin(&app, "charge-limits").await["shadowVersion"],
         "0.3.0"

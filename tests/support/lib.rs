@@ -9,6 +9,7 @@ mod assert;
 mod cleanup;
 mod environment;
 mod events;
+mod operators;
 mod otlp;
 mod plugins;
 mod postgres;

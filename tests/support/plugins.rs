@@ -78,6 +78,35 @@ impl TestApp {
         assert_eq!(activated.status(), 200, "activate {name} {version}");
     }
 
+    /// Uploads a plugin version and makes it `name`'s shadow, asserting both succeed.
+    pub async fn shadow_version(&self, name: &str, hook: &str, version: &str, bytes: Vec<u8>) {
+        self.add_version(name, hook, version, bytes).await;
+        let shadowed = self
+            .admin_post(
+                &format!("/admin/v1/plugins/{name}/shadow"),
+                &serde_json::json!({"version": version}),
+            )
+            .await;
+        assert_eq!(shadowed.status(), 200, "shadow {name} {version}");
+    }
+
+    /// Deploys the fixture `fx-panic` (it traps on a charge of 13) as the charge rule `name`,
+    /// with the failure policy `skip` and `priority`, so its failures let charges through.
+    pub async fn deploy_skipped_failing_rule(&self, name: &str, priority: i32) {
+        self.deploy_plugin(name, "charge.validate", "1.0.0", fixture_wasm("fx-panic"))
+            .await;
+        let response = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/admin/v1/plugins/{name}/config"),
+            )
+            .json(&serde_json::json!({"config": {}, "onFailure": "skip", "priority": priority}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "skip policy for {name}");
+    }
+
     /// Deploys the test fixture `fixture` as plugin `name` at `version`, the only charge rule
     /// (the default charge-limits deactivated).
     pub async fn deploy_charge_rule_alone(&self, name: &str, version: &str, fixture: &str) {

@@ -1,4 +1,5 @@
-//! The operators' admin API under `/admin/v1/`: users, products and the audit log. Every
+//! The operators' admin API under `/admin/v1/`: who is calling (`me`), users, products and
+//! the audit log. Every
 //! route sits behind [`require_admin`](super::admin_auth::require_admin), applied in
 //! [`super::router`].
 
@@ -8,7 +9,7 @@ use axum::{
     response::Response,
     routing::{get, patch, post},
 };
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::{
@@ -38,6 +39,7 @@ pub fn router() -> Router<App> {
         .route("/admin/v1/users/{id}", patch(update_user))
         .route("/admin/v1/products/{id}", patch(update_product))
         .route("/admin/v1/audit", get(audit::list_audit))
+        .route("/admin/v1/me", get(whoami))
 }
 
 /// A new user.
@@ -146,6 +148,32 @@ fn attributes(
         .map(Attributes::parse)
         .transpose()
         .map_err(|error| ApiError::Service(invalid(error)))
+}
+
+/// The operator a token stands for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperatorView {
+    /// The token's name, as the audit log writes it (`admin` for the bootstrap token).
+    #[schema(example = "alice")]
+    pub name: String,
+    /// `viewer` (reads only), `editor` (plugins too) or `admin` (everything).
+    #[schema(example = "editor")]
+    pub role: String,
+}
+
+/// Who the bearer token stands for and what its role lets it do (any role may ask): the
+/// console shows as changeable only what the role allows.
+#[utoipa::path(get, path = "/admin/v1/me", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's operator", body = OperatorView),
+        (status = 404, description = "Admin API closed"),
+        docs::AdminAuth,
+    ))]
+async fn whoami(Admin(operator): Admin) -> Json<OperatorView> {
+    Json(OperatorView {
+        name: operator.name,
+        role: operator.role.as_str().to_owned(),
+    })
 }
 
 impl RequestBody for UpdateUser {}

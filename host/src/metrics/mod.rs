@@ -10,6 +10,7 @@ use prometheus::{
 
 mod labels;
 mod plugin_calls;
+mod plugin_stats;
 mod record;
 
 pub use labels::{
@@ -17,6 +18,7 @@ pub use labels::{
     OrderOutcome, PoolState, RejectReason, RunRecording, ShadowResult, TxResult,
 };
 pub use plugin_calls::PluginCalls;
+pub use plugin_stats::VersionStats;
 
 /// Latency buckets in seconds, from 0.5 ms to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[

@@ -1,6 +1,6 @@
 //! The rule-plugin admin API under `/admin/v1/plugins`: upload, list, show, activate,
-//! rollback, deactivate, config and priority, shadow, dry-run evaluation, and recorded runs
-//! with their replay (`runs`). Behind
+//! rollback, deactivate, config and priority, shadow, dry-run evaluation, recorded runs
+//! with their replay (`runs`), and live figures (`stats`). Behind
 //! [`require_admin`](super::super::admin_auth::require_admin) like the rest of the admin API
 //! (applied in [`super::router`]).
 
@@ -26,9 +26,11 @@ use crate::{
 };
 
 mod runs;
+mod stats;
 mod views;
 
 pub use runs::*;
+pub use stats::*;
 pub use views::*;
 
 /// Routes of this module; [`super::router`] puts them behind the admin token check.
@@ -55,6 +57,7 @@ pub fn router() -> Router<App> {
             post(evaluate_version),
         )
         .route("/admin/v1/plugins/{name}/runs", get(list_runs))
+        .route("/admin/v1/plugins/{name}/stats", get(plugin_stats))
         .route(
             "/admin/v1/plugins/{name}/versions/{version}/replay",
             post(replay_version),

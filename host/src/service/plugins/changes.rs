@@ -6,7 +6,7 @@ use deadpool_postgres::Transaction;
 
 use super::{
     super::{Committed, Error, Work, commit, operators},
-    schema,
+    schema, stored,
 };
 use crate::{
     domain::{OnFailure, Operator, Plugin, Version},
@@ -108,9 +108,7 @@ async fn apply(
     {
         // The revision row first: it serializes every change, on every node.
         let revision = store_revisions::bump(tx, Revision::Plugins).await?;
-        let plugin = store::find(tx, name, true)
-            .await?
-            .ok_or(Error::PluginNotFound)?;
+        let plugin = stored(tx, name, true).await?;
         match change {
             Change::Activate(version) => {
                 fits(tx, name, version, &plugin.config).await?;
@@ -146,9 +144,7 @@ async fn apply(
                 store::set_shadow(tx, name, version).await?
             }
         }
-        let after = store::find(tx, name, false)
-            .await?
-            .ok_or(Error::PluginNotFound)?;
+        let after = stored(tx, name, false).await?;
         let (before_json, after_json) = (plugin_json(&plugin), plugin_json(&after));
         let target = format!("plugin:{name}");
         operators::record(

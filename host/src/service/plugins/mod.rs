@@ -5,9 +5,12 @@
 
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
+use deadpool_postgres::GenericClient;
+
 use super::{Database, Error};
 use crate::{
     domain::{OnFailure, Operator, Plugin, Snapshot, Version},
+    metrics::Metrics,
     plugins::{Called, Compiled, Hook, HookInput, PluginConfig, Registry, dry_run, sync},
     redis::Redis,
     store::{plugins as store, snapshots},
@@ -17,12 +20,21 @@ use crate::{
 mod changes;
 mod runs;
 mod schema;
+mod stats;
 mod validate;
 
 pub use schema::ConfigError;
 
 use changes::{Change, Upload, change_in, register_in, upload_in};
 use validate::{existing_name, existing_version, valid_name, valid_version};
+
+/// `name`'s stored plugin (its row locked for the transaction with `lock`), or
+/// `PluginNotFound`.
+async fn stored(db: &impl GenericClient, name: &str, lock: bool) -> Result<Plugin, Error> {
+    store::find(db, name, lock)
+        .await?
+        .ok_or(Error::PluginNotFound)
+}
 
 /// Largest component accepted, in bytes.
 pub const MAX_COMPONENT_BYTES: usize = 4 << 20;
@@ -56,17 +68,20 @@ pub struct Plugins {
     db: Database,
     registry: Registry,
     redis: Redis,
+    /// The node's metrics, which the live figures ([`Plugins::stats`]) read back.
+    metrics: Metrics,
     /// One replay at a time on a node: like the shadow runs, it takes one instance slot.
     replaying: Arc<tokio::sync::Semaphore>,
 }
 
 impl Plugins {
     /// Builds the service.
-    pub fn new(db: Database, registry: Registry, redis: Redis) -> Self {
+    pub fn new(db: Database, registry: Registry, redis: Redis, metrics: Metrics) -> Self {
         Self {
             db,
             registry,
             redis,
+            metrics,
             replaying: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
@@ -133,9 +148,7 @@ impl Plugins {
     pub async fn show(&self, name: &str) -> Result<PluginEntry, Error> {
         existing_name(name)?;
         let client = self.db.pool().get().await?;
-        let plugin = store::find(&client, name, false)
-            .await?
-            .ok_or(Error::PluginNotFound)?;
+        let plugin = stored(&client, name, false).await?;
         let versions = store::versions(&client, Some(name)).await?;
         Ok(PluginEntry { plugin, versions })
     }
@@ -145,9 +158,7 @@ impl Plugins {
     pub async fn history(&self, name: &str) -> Result<Vec<Snapshot>, Error> {
         existing_name(name)?;
         let client = self.db.pool().get().await?;
-        store::find(&client, name, false)
-            .await?
-            .ok_or(Error::PluginNotFound)?;
+        stored(&client, name, false).await?;
         Ok(snapshots::history(&client, name).await?)
     }
 
@@ -300,9 +311,7 @@ impl Plugins {
         existing_version(version)?;
         let (plugin, bytes) = {
             let client = self.db.pool().get().await?;
-            let plugin = store::find(&client, name, false)
-                .await?
-                .ok_or(Error::PluginNotFound)?;
+            let plugin = stored(&client, name, false).await?;
             let (_, bytes) = store::version_bytes(&client, name, version)
                 .await?
                 .ok_or(Error::PluginVersionNotFound)?;

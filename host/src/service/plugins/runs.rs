@@ -2,7 +2,7 @@
 //! one call at a time in one instance slot, as the shadow runs do, one replay at a time per
 //! node, so live requests keep the rest of the sandbox; nothing it does is stored.
 
-use super::{Error, Plugins, schema, store, validate::existing_name};
+use super::{Error, Plugins, schema, store, stored, validate::existing_name};
 use crate::{
     domain::{Page, PageRequest, Run, RunOutcome},
     plugins::{
@@ -26,9 +26,7 @@ impl Plugins {
     ) -> Result<Page<Run>, Error> {
         existing_name(name)?;
         let client = self.db.pool().get().await?;
-        store::find(&client, name, false)
-            .await?
-            .ok_or(Error::PluginNotFound)?;
+        stored(&client, name, false).await?;
         let rows = runs::page(&client, name, outcome, page.after, page.limit + 1).await?;
         Ok(Page::from_rows(rows, page.limit, |run| run.id))
     }
