@@ -134,3 +134,40 @@ async fn stats_of_a_plugin_that_does_not_exist_is_404() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn the_console_is_served_from_the_binary_with_a_strict_content_security_policy() {
+    let app = spawn_app().await;
+    for (path, content_type) in [
+        ("/console", "text/html; charset=utf-8"),
+        ("/console/app.js", "text/javascript; charset=utf-8"),
+        ("/console/console.css", "text/css; charset=utf-8"),
+    ] {
+        // No admin token: the page is public, every call it makes is checked by the admin API.
+        let response = get_as(&app, None, path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("content-type"), content_type, "{path}");
+        let policy = header("content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.contains(directive), "{path}: {policy}");
+        }
+        assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert_eq!(header("x-frame-options"), "DENY");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+    }
+    let missing = get_as(&app, None, "/console/nope.js").await;
+    assert_problem(missing, 404, "NOT_FOUND", "요청한 경로를 찾을 수 없습니다.").await;
+}

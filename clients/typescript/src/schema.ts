@@ -21,6 +21,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the bearer token stands for and what its role lets it do (any role may ask): the
+         *     console shows as changeable only what the role allows.
+         */
+        get: operations["whoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/plugins": {
         parameters: {
             query?: never;
@@ -177,6 +197,26 @@ export interface paths {
         put?: never;
         /** Runs a version beside the active one on live traffic (or stops, with null). */
         post: operations["shadow_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/plugins/{name}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A plugin's live figures on the node that answers, per version, since that node started
+         *     (each node counts its own calls; a load balancer may ask another node next time).
+         */
+        get: operations["plugin_stats"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -459,6 +499,26 @@ export interface paths {
         };
         /** A user's point history, newest first. */
         get: operations["history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rule console (HTML): sign in with an admin token, then plugins, versions, config,
+         *     live figures, runs, dry run, replay, shadow, activation, rollback and the audit log.
+         */
+        get: operations["console_page"];
         put?: never;
         post?: never;
         delete?: never;
@@ -849,6 +909,19 @@ export interface components {
          * @enum {string}
          */
         OnFailureView: "reject" | "skip";
+        /** @description The operator a token stands for. */
+        OperatorView: {
+            /**
+             * @description The token's name, as the audit log writes it (`admin` for the bootstrap token).
+             * @example alice
+             */
+            name: string;
+            /**
+             * @description `viewer` (reads only), `editor` (plugins too) or `admin` (everything).
+             * @example editor
+             */
+            role: string;
+        };
         /** @description One line of an order request. */
         OrderItem: {
             /**
@@ -935,6 +1008,16 @@ export interface components {
              * @description Who ordered.
              */
             userId: number;
+        };
+        /** @description A plugin's figures on the node that answered. */
+        PluginStatsView: {
+            /**
+             * @description The plugin.
+             * @example charge-limits
+             */
+            name: string;
+            /** @description One entry per version that has run or been shadowed on this node since it started. */
+            versions: components["schemas"]["VersionStatsView"][];
         };
         /** @description A plugin, what runs of it, and its versions. */
         PluginView: {
@@ -1263,6 +1346,53 @@ export interface components {
              */
             userId: number;
         };
+        /** @description One version's figures on this node since it started. */
+        VersionStatsView: {
+            /**
+             * Format: int64
+             * @description Calls that accepted (or priced).
+             */
+            accepted: number;
+            /**
+             * Format: int64
+             * @description Calls: accepted + rejected + failed.
+             */
+            calls: number;
+            /**
+             * Format: int64
+             * @description Calls that produced no decision.
+             */
+            failed: number;
+            /** @description Failed calls by kind: `trap`, `fuel`, `time`, `memory`, `contract`. */
+            failures: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description 99th percentile of the call duration in microseconds, estimated from the duration
+             *     histogram's buckets; null before the first call.
+             */
+            p99Micros?: number | null;
+            /**
+             * Format: int64
+             * @description Calls that rejected.
+             */
+            rejected: number;
+            /** @description Shadow runs of this version by result: `agree`, `disagree`, `failed`, `dropped`. */
+            shadow: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description Failed calls that the failure policy `skip` let through.
+             */
+            skipped: number;
+            /**
+             * @description The version.
+             * @example 1.2.0
+             */
+            version: string;
+        };
         /** @description An uploaded version. */
         VersionView: {
             /**
@@ -1320,10 +1450,12 @@ export type HistoryEntryView = components['schemas']['HistoryEntryView'];
 export type HistoryPage = components['schemas']['HistoryPage'];
 export type NotReady = components['schemas']['NotReady'];
 export type OnFailureView = components['schemas']['OnFailureView'];
+export type OperatorView = components['schemas']['OperatorView'];
 export type OrderItem = components['schemas']['OrderItem'];
 export type OrderLineView = components['schemas']['OrderLineView'];
 export type OrderRequest = components['schemas']['OrderRequest'];
 export type OrderView = components['schemas']['OrderView'];
+export type PluginStatsView = components['schemas']['PluginStatsView'];
 export type PluginView = components['schemas']['PluginView'];
 export type PopularView = components['schemas']['PopularView'];
 export type Problem = components['schemas']['Problem'];
@@ -1340,6 +1472,7 @@ export type Status = components['schemas']['Status'];
 export type UpdateProduct = components['schemas']['UpdateProduct'];
 export type UpdateUser = components['schemas']['UpdateUser'];
 export type UserView = components['schemas']['UserView'];
+export type VersionStatsView = components['schemas']['VersionStatsView'];
 export type VersionView = components['schemas']['VersionView'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -1452,6 +1585,80 @@ export interface operations {
                      *       "detail": "SERVICE_UNAVAILABLE: a dependency is down",
                      *       "status": 503,
                      *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    whoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token's operator */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorView"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "UNAUTHORIZED",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "FORBIDDEN",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Admin API closed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "Admin API closed",
+                     *       "status": 404,
+                     *       "title": "Not Found",
                      *       "type": "about:blank"
                      *     }
                      */
@@ -2512,6 +2719,119 @@ export interface operations {
                      *       "detail": "UNSUPPORTED_MEDIA_TYPE",
                      *       "status": 415,
                      *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a dependency is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "SERVICE_UNAVAILABLE",
+                     *       "detail": "SERVICE_UNAVAILABLE: a dependency is down",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plugin_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Plugin name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Figures per version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginStatsView"];
+                };
+            };
+            /** @description INVALID_PLUGIN_REQUEST (the name) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_PLUGIN_REQUEST",
+                     *       "detail": "INVALID_PLUGIN_REQUEST (the name)",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "UNAUTHORIZED",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "FORBIDDEN",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PLUGIN_NOT_FOUND, or the admin API is closed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "PLUGIN_NOT_FOUND",
+                     *       "detail": "PLUGIN_NOT_FOUND, or the admin API is closed",
+                     *       "status": 404,
+                     *       "title": "Not Found",
                      *       "type": "about:blank"
                      *     }
                      */
@@ -4694,6 +5014,26 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    console_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule console */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };

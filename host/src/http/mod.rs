@@ -7,6 +7,7 @@ pub mod admin_auth;
 pub mod audit;
 pub mod body;
 pub mod cached;
+pub mod console;
 pub mod docs;
 pub mod extract;
 pub mod openapi;
@@ -93,7 +94,8 @@ pub fn router(app: App) -> Router {
         .merge(api)
         .merge(admin)
         .merge(ops::router())
-        .merge(reference::router());
+        .merge(reference::router())
+        .merge(console::router());
     if settings.metrics_listen.is_none() {
         router = router.merge(ops::metrics_router());
     }

@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 
 use super::{
-    admin, audit,
+    admin, audit, console,
     docs::{BearerAuth, CachedAnswers, ProblemBodies, SeedPaths},
     ops, orders, plugins, problem, products, reference, users,
 };
@@ -24,7 +24,7 @@ use super::{
         plugins::configure_plugin, plugins::shadow_version, plugins::evaluate_version,
         plugins::list_runs, plugins::replay_version, plugins::plugin_stats,
         admin::whoami,
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi, reference::api_reference,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi, reference::api_reference, console::console_page,
     ),
     components(schemas(problem::Problem)),
     modifiers(&BearerAuth, &ProblemBodies, &CachedAnswers, &SeedPaths),

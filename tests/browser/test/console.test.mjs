@@ -1,0 +1,213 @@
+// The rule console (GET /console) in a real browser against a live server (scripts/test-browser's
+// console run, EDGECART_PLUGIN_RUN_SAMPLE=1 so every call is recorded): an editor takes a new
+// charge-limits version from upload through replay, shadow, a config change and activation to a
+// rollback, each step checked through the API and the audit log; a viewer sees no control that
+// changes anything and a forged call is refused; a rejection message holding markup shows as
+// text. Screenshots at desktop and phone widths.
+//
+// EDGECART_BIN is the edgecart binary (for `admin-token create`, against EDGECART_DATABASE_URL).
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import { promisify } from "node:util";
+
+import { admin, baseUrl, launchChromium, required, screenshot } from "./support.mjs";
+
+const edgecart = required("EDGECART_BIN");
+const repo = (path) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+
+let browser;
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A named admin token made as an operator makes one. */
+async function adminToken(name, role) {
+  const { stdout } = await promisify(execFile)(edgecart, ["admin-token", "create", "--name", name, "--role", role]);
+  return stdout.trim();
+}
+
+/** A points charge through the public API; the HTTP status. */
+async function charge(userId, amount) {
+  const response = await fetch(`${baseUrl}/api/v1/users/${userId}/charge`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": `console-${userId}-${amount}-${Math.random()}` },
+    body: JSON.stringify({ chargeAmount: amount }),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** A page signed in with `token`, errors and foreign requests recorded. */
+async function signIn(token, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  await page.goto(`${baseUrl}/console`);
+  await page.getByLabel("Admin token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Rule plugins" }).waitFor();
+  return { context, page, errors };
+}
+
+/** Confirms the open dialog after checking it states `summary`. */
+async function confirmDialog(page, action, summary) {
+  const dialog = page.locator("dialog.confirm");
+  await dialog.waitFor();
+  if (summary) assert.match(await dialog.locator(".summary").innerText(), summary);
+  await dialog.getByRole("button", { name: action }).click();
+  await dialog.waitFor({ state: "detached" });
+}
+
+const plugin = () => admin("GET", "/admin/v1/plugins/charge-limits");
+
+test("an editor takes a new charge-limits version from upload to active and back", async () => {
+  const user = await admin("POST", "/admin/v1/users", { name: "김콘솔", hpNo: "010-1234-4112", amount: 0 });
+  for (const amount of [5_000, 20_000, 500]) await charge(user.userId, amount);
+  const token = await adminToken("eddie", "editor");
+  const { context, page, errors } = await signIn(token);
+  await screenshot(page, "console-plugins");
+
+  await page.getByRole("link", { name: "charge-limits" }).click();
+  await page.getByRole("heading", { name: "charge-limits", exact: true }).waitFor();
+  // Upload through the file picker.
+  await page.locator("#upload-file").setInputFiles(repo("plugins/dist/charge-limits.wasm"));
+  await page.locator("#upload-version").fill("1.3.0");
+  await page.locator("#upload-note").fill("from the console");
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("button", { name: "Activate 1.3.0" }).waitFor();
+  assert.ok((await plugin()).versions.some((v) => v.version === "1.3.0"));
+
+  // Replay: the same rule agrees with every recorded run.
+  await page.getByRole("tab", { name: "Replay" }).click();
+  await page.locator("#replay-version").selectOption("1.3.0");
+  await page.getByRole("button", { name: "Replay" }).click();
+  const agreed = await page.locator(".report .agreed").innerText();
+  assert.match(agreed, /^[1-9][0-9]* agreed$/);
+  assert.match(await page.locator(".report").innerText(), / 0 disagreed, 0 failed/);
+  await screenshot(page, "console-replay");
+
+  // Shadow it.
+  await page.getByRole("tab", { name: "Overview" }).click();
+  await page.getByRole("button", { name: "Shadow 1.3.0" }).click();
+  await confirmDialog(page, "Shadow", /charge-limits: 1\.3\.0 runs as shadow beside 0\.2\.0 on every node/);
+  await page.locator(".badges", { hasText: "shadow 1.3.0" }).waitFor();
+  assert.equal((await plugin()).shadowVersion, "1.3.0");
+
+  // Config: a wrong type is refused in the form, nothing is sent; then max = 3000 is saved.
+  await page.getByRole("tab", { name: "Config" }).click();
+  await page.locator("#field-max").fill("lots");
+  await page.getByRole("button", { name: "Save config" }).click();
+  assert.match(await page.locator("#field-max-error").innerText(), /\/max must match/);
+  assert.equal(await page.locator("dialog.confirm").count(), 0);
+  assert.deepEqual((await plugin()).config, {});
+  await screenshot(page, "console-config-refused");
+  await page.locator("#field-max").fill("3000");
+  await page.getByRole("button", { name: "Save config" }).click();
+  const dialog = page.locator("dialog.confirm");
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /max: \(unset\) → 3000/);
+  await confirmDialog(page, "Save");
+  await page.getByRole("tab", { name: "Config" }).waitFor();
+  assert.deepEqual((await plugin()).config, { max: 3000 });
+
+  // Activate 1.3.0; a charge over the new limit is refused through the API.
+  await page.getByRole("tab", { name: "Overview" }).click();
+  await page.getByRole("button", { name: "Activate 1.3.0" }).click();
+  await confirmDialog(page, "Activate", /^charge-limits 0\.2\.0 → 1\.3\.0 on every node; config unchanged\.$/);
+  await page.locator(".badges", { hasText: "active 1.3.0" }).waitFor();
+  assert.equal(await charge(user.userId, 5_000), 400);
+  assert.equal(await charge(user.userId, 2_000), 200);
+  // The live figures count 1.3.0's calls.
+  await page.locator(".figures td", { hasText: "1.3.0" }).waitFor();
+  await screenshot(page, "console-plugin");
+
+  // Roll back: 0.2.0 with its old (empty) config.
+  await page.getByRole("button", { name: "Roll back" }).click();
+  await confirmDialog(page, "Roll back", /charge-limits 1\.3\.0 → 0\.2\.0 on every node; config restored/);
+  await page.locator(".badges", { hasText: "active 0.2.0" }).waitFor();
+  const restored = await plugin();
+  assert.equal(restored.activeVersion, "0.2.0");
+  assert.deepEqual(restored.config, {});
+  assert.equal(await charge(user.userId, 5_000), 200);
+
+  // The audit log names the editor for each step.
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await page.locator("#audit-target").fill("plugin:charge-limits");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.locator("tr.audit-entry .action", { hasText: "rollback" }).first().waitFor();
+  const entries = await page.locator("tr.audit-entry").evaluateAll((rows) =>
+    rows.map((row) => [row.querySelector(".actor").textContent, row.querySelector(".action").textContent]),
+  );
+  const byEddie = entries.filter(([actor]) => actor === "eddie").map(([, action]) => action);
+  for (const action of ["plugin.upload", "plugin.shadow", "plugin.configure", "plugin.activate", "plugin.rollback"]) {
+    assert.ok(byEddie.includes(action), `audit has ${action} by eddie: ${JSON.stringify(entries)}`);
+  }
+  await screenshot(page, "console-audit");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a viewer sees every screen and no control that changes anything; a forged call is 403", async () => {
+  const token = await adminToken("vera", "viewer");
+  const { context, page, errors } = await signIn(token, { width: 390, height: 844 });
+  assert.equal(await page.locator("#upload-file").count(), 0);
+  await page.getByRole("link", { name: "charge-limits" }).click();
+  await page.getByRole("heading", { name: "charge-limits", exact: true }).waitFor();
+  await page.locator(".figures").waitFor();
+  for (const name of ["Activate", "Shadow", "Roll back", "Deactivate", "Upload", "Stop shadow"]) {
+    assert.equal(await page.getByRole("button", { name }).count(), 0, `no ${name} button`);
+  }
+  await page.getByRole("tab", { name: "Config" }).click();
+  assert.equal(await page.getByRole("button", { name: "Save config" }).count(), 0);
+  assert.equal(await page.locator("#field-max").isEditable(), false);
+  await screenshot(page, "console-viewer-phone");
+  assert.deepEqual(errors, []);
+  const forged = await page.evaluate(async (bearer) => {
+    const response = await fetch("/admin/v1/plugins/charge-limits/deactivate", { method: "POST", headers: { authorization: `Bearer ${bearer}` } });
+    return response.status;
+  }, token);
+  assert.equal(forged, 403);
+  assert.notEqual((await plugin()).activeVersion, null);
+  await context.close();
+});
+
+test("a rejection message holding markup shows as text, and nothing in it runs", async () => {
+  const wasm = await readFile(repo("tests/fixtures/plugins/dist/fx-echo-order.wasm"));
+  const upload = await fetch(`${baseUrl}/admin/v1/plugins/echo/versions?hook=order.validate&version=1.0.0`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${required("EDGECART_ADMIN_TOKEN")}`, "content-type": "application/wasm" },
+    body: wasm,
+  });
+  assert.equal(upload.status, 201, await upload.text());
+  await admin("POST", "/admin/v1/plugins/echo/activate", { version: "1.0.0" });
+  const user = await admin("POST", "/admin/v1/users", { name: "Mallory", hpNo: "010-1234-4113", amount: 50_000 });
+  const product = await admin("POST", "/admin/v1/products", { name: "양배추 샐러드", price: 2_500, stock: 10 });
+  const coupon = "<script>window.pwned=1</script><b>bold</b>";
+  const order = await fetch(`${baseUrl}/api/v1/orders`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ userId: user.userId, products: [{ id: product.id, quantity: 1 }], paymentAmount: 2_500, couponCode: coupon }),
+  });
+  assert.notEqual(order.status, 201, await order.text());
+
+  const { context, page, errors } = await signIn(required("EDGECART_ADMIN_TOKEN"));
+  await page.goto(`${baseUrl}/console#/plugins/echo/runs`);
+  const run = page.locator("details.run").first();
+  await run.locator("summary").click();
+  assert.ok((await run.locator(".decision").innerText()).includes(coupon));
+  assert.equal(await page.locator(".runs b, .runs script").count(), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await screenshot(page, "console-runs-markup-as-text");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
