@@ -117,7 +117,8 @@ test("an editor takes a new charge-limits version from upload to active and back
   await dialog.waitFor();
   assert.match(await dialog.innerText(), /max: \(unset\) → 3000/);
   await confirmDialog(page, "Save");
-  await page.getByRole("tab", { name: "Config" }).waitFor();
+  // The dialog closes before the call answers: the notice comes once the server saved it.
+  await page.locator("#notice", { hasText: "config is saved" }).waitFor();
   assert.deepEqual((await plugin()).config, { max: 3000 });
 
   // Activate 1.3.0; a charge over the new limit is refused through the API.
