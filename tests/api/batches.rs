@@ -1,13 +1,16 @@
 //! Group commit under real concurrency: rushes on one product from many users, with group
-//! commit on and off, on one node and on two; and a batch in which one order's plugin fails.
+//! commit on and off, on one node and on two; a batch in which one order's plugin fails; and
+//! the order a batch takes its locks in (its keys before its rows) on a fresh connection.
 //! Invariants, not timings: exactly the stock is sold, to payers who could pay, every refused
 //! order changes nothing, points and stock are conserved, and each answer is its own.
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use edgecart_tests::{PrivateRedis, TestApp, fixture_wasm, spawn_app, spawn_app_with};
+use edgecart_tests::{PrivateRedis, RowLock, TestApp, fixture_wasm, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_postgres::error::SqlState;
 
 /// One order's answer: who sent it, the status, the body.
 struct Answered {
@@ -339,4 +342,77 @@ async fn concurrent_charges_of_many_users_each_apply_once_in_shared_batches() {
         .metric("edgecart_batch_size_sum", &[("kind", "charges")])
         .await;
     assert!(batches < charges, "{charges} charges in {batches} batches");
+}
+
+/// Whether `user`'s idempotency key `key` is claimed by a transaction still open: an insert
+/// of the same key then waits for it (here until its lock timeout) instead of succeeding.
+async fn key_is_claimed(app: &TestApp, user: i64, key: &str) -> bool {
+    let mut probe = app.db_client().await;
+    let tx = probe.transaction().await.unwrap();
+    tx.batch_execute("SET LOCAL lock_timeout = '300ms'")
+        .await
+        .unwrap();
+    let inserted = tx
+        .execute(
+            "INSERT INTO idempotency_records (user_id, idempotency_key, fingerprint) \
+             VALUES ($1, $2, '\\x00')",
+            &[&user, &key],
+        )
+        .await;
+    match inserted {
+        Ok(_) => false,
+        Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => true,
+        Err(e) => panic!("probe insert: {e}"),
+    }
+}
+
+/// Sends `request` (with `user`'s key `k`) while `held` holds the row it needs, and checks
+/// that it claims its key before it waits for that row; then lets it through, answered
+/// `status`.
+async fn claims_before_waiting(
+    app: &TestApp,
+    user: i64,
+    held: RowLock,
+    request: JoinHandle<reqwest::Response>,
+    status: u16,
+) {
+    app.wait_for_lock_waiter().await;
+    assert!(
+        key_is_claimed(app, user, "k").await,
+        "it waits for the row holding its key"
+    );
+    held.release().await;
+    assert_eq!(request.await.unwrap().status(), status);
+}
+
+// On a fresh node no statement is prepared yet: the order a batch is written in (the claims,
+// then the rows) must hold anyway, or a retry that claims the key first deadlocks with it.
+
+#[tokio::test]
+async fn a_charge_claims_its_key_before_it_waits_for_its_user() {
+    let app = Arc::new(spawn_app().await);
+    let user = app.create_user("a", 0).await;
+    let held = app.lock_user_row(user).await;
+    let request = tokio::spawn({
+        let app = app.clone();
+        async move {
+            app.charge(user, &json!({"chargeAmount": 1_000}), Some("k"))
+                .await
+        }
+    });
+    claims_before_waiting(&app, user, held, request, 200).await;
+}
+
+#[tokio::test]
+async fn an_order_claims_its_key_before_it_waits_for_its_products() {
+    let app = Arc::new(spawn_app().await);
+    let user = app.create_user("a", 10_000).await;
+    let product = app.create_product("p", 1_000, 10).await;
+    let held = app.lock_product_row(product).await;
+    let request = tokio::spawn({
+        let app = app.clone();
+        let body = json!({"user_id": user, "paymentAmount": 1_000, "products": [{"id": product, "quantity": 1}]});
+        async move { app.order(&body, Some("k")).await }
+    });
+    claims_before_waiting(&app, user, held, request, 201).await;
 }

@@ -108,13 +108,18 @@ impl TestApp {
         self.lock_row("users", user).await
     }
 
+    /// A connection of its own to the app's database (for a transaction beside the app's).
+    pub async fn db_client(&self) -> tokio_postgres::Client {
+        connect(self.settings.database_url.expose()).await
+    }
+
     /// Holds a product's row until the returned lock is released.
     pub async fn lock_product_row(&self, product: i64) -> RowLock {
         self.lock_row("products", product).await
     }
 
     async fn lock_row(&self, table: &str, id: i64) -> RowLock {
-        let client = connect(self.settings.database_url.expose()).await;
+        let client = self.db_client().await;
         client
             .batch_execute(&format!(
                 "BEGIN; SELECT 1 FROM {table} WHERE id = {id} FOR UPDATE"

@@ -18,6 +18,19 @@ pub enum Claim {
     Done(Fingerprint, StoredResponse),
 }
 
+const CLAIM: &str = "INSERT INTO idempotency_records (user_id, idempotency_key, fingerprint) \
+                     SELECT k.user_id, k.idempotency_key, k.fingerprint \
+                     FROM unnest($1::bigint[], $2::text[], $3::bytea[]) \
+                          WITH ORDINALITY AS k(user_id, idempotency_key, fingerprint, n) \
+                     ORDER BY k.n ON CONFLICT DO NOTHING RETURNING user_id, idempotency_key";
+const READ_CLAIMED: &str = "SELECT r.user_id, r.idempotency_key, r.fingerprint, r.status, \
+                     r.content_type, r.body FROM idempotency_records r \
+                     JOIN unnest($1::bigint[], $2::text[]) AS k(user_id, idempotency_key) \
+                       ON r.user_id = k.user_id AND r.idempotency_key = k.idempotency_key";
+
+/// The statements [`claim_all`] runs, to prepare ahead with [`crate::store::prepare_all`].
+pub const CLAIM_STATEMENTS: [&str; 2] = [CLAIM, READ_CLAIMED];
+
 /// Claims every key of a batch at once, in ascending (user, key) order so that batches never
 /// wait for each other's claims in a cycle; one claim per request, in the order given. No two
 /// requests may share a key (the caller answers a repeat within a batch itself). A key
@@ -27,15 +40,6 @@ pub async fn claim_all(
     db: &impl GenericClient,
     reqs: &[&IdempotentRequest],
 ) -> Result<Vec<Claim>, tokio_postgres::Error> {
-    const INSERT: &str = "INSERT INTO idempotency_records (user_id, idempotency_key, fingerprint) \
-                          SELECT k.user_id, k.idempotency_key, k.fingerprint \
-                          FROM unnest($1::bigint[], $2::text[], $3::bytea[]) \
-                               WITH ORDINALITY AS k(user_id, idempotency_key, fingerprint, n) \
-                          ORDER BY k.n ON CONFLICT DO NOTHING RETURNING user_id, idempotency_key";
-    const SELECT: &str = "SELECT r.user_id, r.idempotency_key, r.fingerprint, r.status, \
-                          r.content_type, r.body FROM idempotency_records r \
-                          JOIN unnest($1::bigint[], $2::text[]) AS k(user_id, idempotency_key) \
-                            ON r.user_id = k.user_id AND r.idempotency_key = k.idempotency_key";
     let mut claims: Vec<Option<Claim>> = reqs.iter().map(|_| None).collect();
     let mut pending: Vec<usize> = (0..reqs.len()).collect();
     pending.sort_by(|&a, &b| {
@@ -47,8 +51,8 @@ pub async fn claim_all(
         .map(|(i, req)| ((req.user.get(), req.key.as_str()), i))
         .collect();
     let (insert, select) = (
-        db.prepare_cached(INSERT).await?,
-        db.prepare_cached(SELECT).await?,
+        db.prepare_cached(CLAIM).await?,
+        db.prepare_cached(READ_CLAIMED).await?,
     );
     while !pending.is_empty() {
         let users: Vec<i64> = pending.iter().map(|&i| reqs[i].user.get()).collect();

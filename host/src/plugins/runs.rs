@@ -86,12 +86,7 @@ async fn write_off(pool: PgPool, mut queue: mpsc::Receiver<LiveRun>, metrics: Me
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     while queue.recv_many(&mut batch, WRITE_BATCH).await > 0 {
         let rows: Vec<NewRun> = batch.drain(..).map(NewRun::from).collect();
-        let written = match pool.get().await {
-            Ok(client) => store::insert(&client, &rows)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
+        let written = write_batch(&pool, &rows).await;
         let result = match written {
             Ok(()) => RunRecording::Recorded,
             Err(error) => {
@@ -107,6 +102,17 @@ async fn write_off(pool: PgPool, mut queue: mpsc::Receiver<LiveRun>, metrics: Me
             metrics.plugin_runs(plugin, result, runs);
         }
     }
+}
+
+/// Writes one batch and its pruning in one transaction: a reader sees both or neither.
+async fn write_batch(pool: &PgPool, rows: &[NewRun]) -> Result<(), String> {
+    let mut client = pool.get().await.map_err(|e| e.to_string())?;
+    let written = async {
+        let tx = client.transaction().await?;
+        store::insert(&tx, rows).await?;
+        tx.commit().await
+    };
+    written.await.map_err(|e| e.to_string())
 }
 
 impl From<LiveRun> for NewRun {

@@ -23,7 +23,7 @@ pub mod sales;
 pub mod snapshots;
 pub mod users;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::{Row, error::SqlState, types::ToSql};
 
 pub use connect::{PgConnection, PgTarget, UrlError};
@@ -204,6 +204,18 @@ pub async fn migrate(pool: &PgPool) -> Result<(), SetupError> {
     for migration in report?.applied_migrations() {
         tracing::info!(migration = %migration, "applied migration");
     }
+    Ok(())
+}
+
+/// Prepares `statements` on `db`'s connection, all in one round trip (each is a cache hit
+/// once that connection has prepared it). Statements pipelined with `try_join!` reach
+/// PostgreSQL in the order they are polled only when none of them has to be prepared first:
+/// preparing makes the first one wait for its `Parse` while the next is already executing.
+pub async fn prepare_all(
+    db: &impl GenericClient,
+    statements: &[&str],
+) -> Result<(), tokio_postgres::Error> {
+    futures_util::future::try_join_all(statements.iter().map(|sql| db.prepare_cached(sql))).await?;
     Ok(())
 }
 

@@ -105,6 +105,10 @@ pub async fn inputs(
     }))
 }
 
+/// The statement [`allocate`] runs, to prepare ahead with [`super::prepare_all`].
+pub const ALLOCATE: &str = "SELECT now(), ARRAY(SELECT nextval(pg_get_serial_sequence('orders', 'id')) \
+                            FROM generate_series(1, $1))";
+
 /// The transaction's time and `count` fresh order ids, in one statement: what a batch of
 /// orders is stamped and numbered with before it knows which of them will be paid (the ids of
 /// refused orders are never used; identity columns have gaps anyway).
@@ -113,9 +117,7 @@ pub async fn allocate(
     db: &impl GenericClient,
     count: usize,
 ) -> Result<(DateTime<Utc>, Vec<i64>), tokio_postgres::Error> {
-    const SQL: &str = "SELECT now(), ARRAY(SELECT nextval(pg_get_serial_sequence('orders', 'id')) \
-                       FROM generate_series(1, $1))";
-    let stmt = db.prepare_cached(SQL).await?;
+    let stmt = db.prepare_cached(ALLOCATE).await?;
     let count = i32::try_from(count).unwrap_or(i32::MAX);
     let row = db.query_one(&stmt, &[&count]).await?;
     Ok((row.get(0), row.get(1)))

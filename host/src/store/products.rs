@@ -123,6 +123,13 @@ pub async fn update(
     }))
 }
 
+/// The statement [`lock_many`] runs, to prepare ahead with [`super::prepare_all`].
+pub const LOCK_MANY: &str = concat!(
+    "SELECT ",
+    product_columns!(""),
+    " FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+);
+
 /// Locks the products with these ids in ascending id order (`FOR UPDATE`, held until the
 /// transaction ends) and reads them: how a batch of orders first takes its products. Missing
 /// ids are simply absent.
@@ -131,12 +138,7 @@ pub async fn lock_many(
     db: &impl GenericClient,
     ids: &[i64],
 ) -> Result<Vec<Product>, tokio_postgres::Error> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        product_columns!(""),
-        " FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE"
-    );
-    let stmt = db.prepare_cached(SQL).await?;
+    let stmt = db.prepare_cached(LOCK_MANY).await?;
     Ok(db
         .query(&stmt, &[&ids])
         .await?

@@ -57,7 +57,8 @@ const COLUMNS: &str = columns!(""; "id", "plugin", "version", "hook", "outcome",
     "decision", "fuel", "duration_micros", "logs", "recorded_at");
 
 /// Writes `runs` in one statement, then deletes what falls past the newest
-/// [`KEPT_PER_PLUGIN`] of each plugin among them.
+/// [`KEPT_PER_PLUGIN`] of each plugin among them. Call it in a transaction so that no
+/// reader sees the batch before its pruning.
 #[tracing::instrument(name = "store.runs.insert", level = "debug", skip_all, fields(runs = runs.len()))]
 pub async fn insert(db: &impl GenericClient, runs: &[NewRun]) -> Result<(), tokio_postgres::Error> {
     let column = |f: fn(&NewRun) -> String| runs.iter().map(f).collect::<Vec<_>>();

@@ -82,6 +82,13 @@ pub async fn refund_order(
         .map(User::from))
 }
 
+/// The statement [`lock_many`] runs, to prepare ahead with [`super::prepare_all`].
+pub const LOCK_MANY: &str = concat!(
+    "SELECT ",
+    user_columns!(""),
+    " FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+);
+
 /// Locks the users with these ids in ascending id order (`FOR UPDATE`, held until the
 /// transaction ends) and reads them: how a batch first takes its payers. Missing ids are
 /// simply absent.
@@ -90,12 +97,7 @@ pub async fn lock_many(
     db: &impl GenericClient,
     ids: &[i64],
 ) -> Result<Vec<User>, tokio_postgres::Error> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        user_columns!(""),
-        " FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE"
-    );
-    let stmt = db.prepare_cached(SQL).await?;
+    let stmt = db.prepare_cached(LOCK_MANY).await?;
     Ok(db
         .query(&stmt, &[&ids])
         .await?

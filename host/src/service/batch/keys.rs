@@ -12,7 +12,7 @@ use crate::{
         durable::{self, Claim, Completions, Releases},
     },
     metrics::{IdempotencyOutcome, Metrics},
-    store::{BatchRows, Bound},
+    store::{self, BatchRows, Bound},
 };
 
 /// What a batch decided for one job it ran.
@@ -44,6 +44,22 @@ pub struct Keys<'a> {
 }
 
 impl<'a> Keys<'a> {
+    /// Prepares, on `tx`'s connection, the claim statements and `after` (the statements a
+    /// batch pipelines behind its claims with `try_join!`), so that the claims really reach
+    /// PostgreSQL first: a batch that locked its rows before claiming its keys could
+    /// deadlock with one that claimed a shared key first and now waits for those rows.
+    pub async fn prepare(
+        tx: &impl deadpool_postgres::GenericClient,
+        after: &[&str],
+    ) -> Result<(), Error> {
+        let statements: Vec<&str> = durable::CLAIM_STATEMENTS
+            .iter()
+            .chain(after)
+            .copied()
+            .collect();
+        Ok(store::prepare_all(tx, &statements).await?)
+    }
+
     /// Claims the keys of `requests` (one per job; `None` for a job without a key) in `tx`.
     pub async fn claim(
         tx: &impl deadpool_postgres::GenericClient,

@@ -70,6 +70,11 @@ impl Batch for PlaceOrders {
             user_ids.sort_unstable();
             user_ids.dedup();
             // One round trip: the claims first, then the products, then the payers.
+            Keys::prepare(
+                tx,
+                &[products::LOCK_MANY, users::LOCK_MANY, orders::ALLOCATE],
+            )
+            .await?;
             let (keys, found, payers, (paid_at, ids)) = futures_util::try_join!(
                 async { Keys::claim(tx, requests, &self.metrics).await },
                 async { Ok(products::lock_many(tx, &product_ids).await?) },

@@ -53,6 +53,7 @@ impl Batch for ApplyCharges {
             user_ids.sort_unstable();
             user_ids.dedup();
             // One round trip: the claims first, then the users.
+            Keys::prepare(tx, &[users::LOCK_MANY]).await?;
             let (keys, found) = futures_util::try_join!(
                 async { Keys::claim(tx, requests, &self.metrics).await },
                 async { Ok::<_, Error>(users::lock_many(tx, &user_ids).await?) },
