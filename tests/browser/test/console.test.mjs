@@ -1,23 +1,20 @@
 // The rule console (GET /console) in a real browser against a live server (scripts/test-browser's
 // console run, EDGECART_PLUGIN_RUN_SAMPLE=1 so every call is recorded): an editor takes a new
 // charge-limits version from upload through replay, shadow, a config change and activation to a
-// rollback, each step checked through the API and the audit log; a viewer sees no control that
-// changes anything and a forged call is refused; a rejection message holding markup shows as
-// text. Screenshots at desktop and phone widths.
+// rollback, each step checked through the API and the audit log; the same editor from the
+// keyboard alone; a config the server refuses (checked against a shadow version's schema too)
+// shows the server's error beside its field; a viewer sees no control that changes anything
+// and a forged call is refused; a rejection message holding markup shows as text. Screenshots
+// at desktop and phone widths.
 //
-// EDGECART_BIN is the edgecart binary (for `admin-token create`, against EDGECART_DATABASE_URL).
+// In Debian's chromium (support.mjs).
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
-import { promisify } from "node:util";
 
+import { adminToken, charge, confirmDialog, plugin, repo, signIn } from "./console-support.mjs";
 import { admin, baseUrl, launchChromium, required, screenshot } from "./support.mjs";
-
-const edgecart = required("EDGECART_BIN");
-const repo = (path) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 
 let browser;
 before(async () => {
@@ -27,54 +24,11 @@ after(async () => {
   await browser?.close();
 });
 
-/** A named admin token made as an operator makes one. */
-async function adminToken(name, role) {
-  const { stdout } = await promisify(execFile)(edgecart, ["admin-token", "create", "--name", name, "--role", role]);
-  return stdout.trim();
-}
-
-/** A points charge through the public API; the HTTP status. */
-async function charge(userId, amount) {
-  const response = await fetch(`${baseUrl}/api/v1/users/${userId}/charge`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": `console-${userId}-${amount}-${Math.random()}` },
-    body: JSON.stringify({ chargeAmount: amount }),
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
-
-/** A page signed in with `token`, errors and foreign requests recorded. */
-async function signIn(token, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
-  await page.goto(`${baseUrl}/console`);
-  await page.getByLabel("Admin token").fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Rule plugins" }).waitFor();
-  return { context, page, errors };
-}
-
-/** Confirms the open dialog after checking it states `summary`. */
-async function confirmDialog(page, action, summary) {
-  const dialog = page.locator("dialog.confirm");
-  await dialog.waitFor();
-  if (summary) assert.match(await dialog.locator(".summary").innerText(), summary);
-  await dialog.getByRole("button", { name: action }).click();
-  await dialog.waitFor({ state: "detached" });
-}
-
-const plugin = () => admin("GET", "/admin/v1/plugins/charge-limits");
-
 test("an editor takes a new charge-limits version from upload to active and back", async () => {
   const user = await admin("POST", "/admin/v1/users", { name: "김콘솔", hpNo: "010-1234-4112", amount: 0 });
   for (const amount of [5_000, 20_000, 500]) await charge(user.userId, amount);
   const token = await adminToken("eddie", "editor");
-  const { context, page, errors } = await signIn(token);
+  const { context, page, errors } = await signIn(browser, token);
   await screenshot(page, "console-plugins");
 
   await page.getByRole("link", { name: "charge-limits" }).click();
@@ -158,9 +112,102 @@ test("an editor takes a new charge-limits version from upload to active and back
   await context.close();
 });
 
+/** What has the keyboard focus: its id and its text (or label). */
+function focused(page) {
+  return page.evaluate(() => {
+    const element = document.activeElement;
+    const label = element?.id ? document.querySelector(`label[for="${element.id}"]`) : null;
+    return { id: element?.id ?? "", text: (label ?? element)?.textContent?.trim() ?? "" };
+  });
+}
+
+/** Presses Tab until the focus is on the control named `name` (its text or id). */
+async function tabTo(page, name) {
+  for (let presses = 0; presses < 80; presses += 1) {
+    await page.keyboard.press("Tab");
+    const { id, text } = await focused(page);
+    if (text === name || id === name) return;
+  }
+  assert.fail(`Tab never reached ${name}`);
+}
+
+test("an editor works the console from the keyboard; a confirmation starts on Cancel and Escape changes nothing", async () => {
+  const token = await adminToken("kai", "editor");
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  await page.goto(`${baseUrl}/console`);
+  // The token field has the focus; Enter signs in.
+  await page.getByLabel("Admin token").waitFor();
+  assert.equal((await focused(page)).text, "Admin token");
+  await page.keyboard.type(token);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Rule plugins" }).waitFor();
+
+  await tabTo(page, "charge-limits");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "charge-limits", exact: true }).waitFor();
+  const before = await plugin();
+  await tabTo(page, "Deactivate");
+  const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(ring, "none", "the focused control shows a focus ring");
+  await page.keyboard.press("Enter");
+  const dialog = page.locator("dialog.confirm");
+  await dialog.waitFor();
+  assert.equal((await focused(page)).text, "Cancel", "a confirmation opens on Cancel");
+  await screenshot(page, "console-keyboard-confirm");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  assert.equal((await plugin()).activeVersion, before.activeVersion);
+
+  // The tabs and the config form are reachable too; Enter in a field submits the form.
+  await tabTo(page, "Config");
+  await page.keyboard.press("Enter");
+  await page.locator("#field-max").waitFor();
+  await tabTo(page, "field-max");
+  await page.keyboard.type("lots");
+  await page.keyboard.press("Enter");
+  assert.match(await page.locator("#field-max-error").innerText(), /\/max must match/);
+  assert.deepEqual((await plugin()).config, before.config);
+  await context.close();
+});
+
+test("a config the server refuses shows the server's error beside its field, and nothing changes", async () => {
+  // The form follows the active version's schema; the server also checks the shadow
+  // version's. Here another editor shadows a stricter version (max: an integer, at least 1)
+  // while the page is open, so 0 passes the form and the server refuses it.
+  const token = await adminToken("erin", "editor");
+  const { context, page, errors } = await signIn(browser, token);
+  await page.goto(`${baseUrl}/console#/plugins/charge-limits/config`);
+  await page.locator("#field-max").waitFor();
+  const strict = await fetch(`${baseUrl}/admin/v1/plugins/charge-limits/versions?hook=charge.validate&version=9.0.0`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${required("EDGECART_ADMIN_TOKEN")}`, "content-type": "application/wasm" },
+    body: await readFile(repo("tests/fixtures/plugins/dist/fx-echo-charge.wasm")),
+  });
+  assert.equal(strict.status, 201, await strict.text());
+  await admin("POST", "/admin/v1/plugins/charge-limits/shadow", { version: "9.0.0" });
+  const before = await plugin();
+
+  await page.locator("#field-max").fill("0");
+  await page.getByRole("button", { name: "Save config" }).click();
+  await confirmDialog(page, "Save");
+  await page.getByText(/^The server refused the config/).waitFor();
+  assert.match(await page.locator("#field-max-error").innerText(), /minimum of 1/);
+  assert.deepEqual((await plugin()).config, before.config);
+  await screenshot(page, "console-config-server-refused");
+  // The browser reports the refused call itself; nothing else went wrong.
+  assert.deepEqual(
+    errors.filter((error) => !/status of 400/.test(error)),
+    [],
+  );
+  await admin("POST", "/admin/v1/plugins/charge-limits/shadow", { version: null });
+  await context.close();
+});
+
 test("a viewer sees every screen and no control that changes anything; a forged call is 403", async () => {
   const token = await adminToken("vera", "viewer");
-  const { context, page, errors } = await signIn(token, { width: 390, height: 844 });
+  const { context, page, errors } = await signIn(browser, token, { width: 390, height: 844 });
   assert.equal(await page.locator("#upload-file").count(), 0);
   await page.getByRole("link", { name: "charge-limits" }).click();
   await page.getByRole("heading", { name: "charge-limits", exact: true }).waitFor();
@@ -201,7 +248,7 @@ test("a rejection message holding markup shows as text, and nothing in it runs",
   });
   assert.notEqual(order.status, 201, await order.text());
 
-  const { context, page, errors } = await signIn(required("EDGECART_ADMIN_TOKEN"));
+  const { context, page, errors } = await signIn(browser, required("EDGECART_ADMIN_TOKEN"));
   await page.goto(`${baseUrl}/console#/plugins/echo/runs`);
   const run = page.locator("details.run").first();
   await run.locator("summary").click();
