@@ -8,6 +8,9 @@
 #                           EDGECART_* settings, trap the cleanup
 #   start_server LOG        serve in the background (log to LOG) and wait until it answers
 #   stop_server             stop it (the database stays until the script exits)
+#   fresh_state LABEL       after stop_server: drop the database (the next start makes it
+#                           again) and move to a Redis prefix of its own, for a pass that
+#                           must not see the one before
 #
 # After throwaway_server: EDGECART_BIN (the binary, an absolute path), SERVER_URL
 # (http://127.0.0.1:PORT), EDGECART_ADMIN_TOKEN.
@@ -30,6 +33,12 @@ throwaway_server() {
   export EDGECART_ADMIN_TOKEN="$name-admin-token"
   # However the script ends: stop the server, then drop the database it ran on.
   trap 'stop_server; drop_database "$SERVER_DATABASE"' EXIT
+}
+
+# fresh_state LABEL: the next start_server begins on an empty database and Redis prefix.
+fresh_state() {
+  drop_database "$SERVER_DATABASE"
+  export EDGECART_REDIS_PREFIX="${EDGECART_REDIS_PREFIX%:}:$1:"
 }
 
 # start_server LOG: `edgecart serve` with the current environment, its output in LOG; fails

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -58,3 +59,32 @@ export async function confirmDialog(page, action, summary) {
 
 /** charge-limits as the admin API shows it now. */
 export const plugin = () => admin("GET", "/admin/v1/plugins/charge-limits");
+
+/** Uploads the component at `path` (in the repository) as `name`'s `version`, with the admin API. */
+export async function uploadVersion(name, hook, version, path) {
+  const upload = await fetch(`${baseUrl}/admin/v1/plugins/${name}/versions?hook=${hook}&version=${version}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${required("EDGECART_ADMIN_TOKEN")}`, "content-type": "application/wasm" },
+    body: await readFile(repo(path)),
+  });
+  assert.equal(upload.status, 201, await upload.text());
+}
+
+/**
+ * Deploys the echo fixture on order.validate and sends it an order whose coupon holds markup,
+ * so that echo's recorded rejection message carries it; returns the coupon.
+ */
+export async function recordMarkupRejection() {
+  await uploadVersion("echo", "order.validate", "1.0.0", "tests/fixtures/plugins/dist/fx-echo-order.wasm");
+  await admin("POST", "/admin/v1/plugins/echo/activate", { version: "1.0.0" });
+  const user = await admin("POST", "/admin/v1/users", { name: "Mallory", hpNo: "010-1234-4113", amount: 50_000 });
+  const product = await admin("POST", "/admin/v1/products", { name: "양배추 샐러드", price: 2_500, stock: 10 });
+  const coupon = "<script>window.pwned=1</script><b>bold</b>";
+  const order = await fetch(`${baseUrl}/api/v1/orders`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ userId: user.userId, products: [{ id: product.id, quantity: 1 }], paymentAmount: 2_500, couponCode: coupon }),
+  });
+  assert.notEqual(order.status, 201, await order.text());
+  return coupon;
+}

@@ -10,10 +10,9 @@
 // In Debian's chromium (support.mjs).
 
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
-import { adminToken, charge, confirmDialog, plugin, repo, signIn } from "./console-support.mjs";
+import { adminToken, charge, confirmDialog, plugin, recordMarkupRejection, repo, signIn, uploadVersion } from "./console-support.mjs";
 import { admin, baseUrl, launchChromium, required, screenshot } from "./support.mjs";
 
 let browser;
@@ -180,12 +179,7 @@ test("a config the server refuses shows the server's error beside its field, and
   const { context, page, errors } = await signIn(browser, token);
   await page.goto(`${baseUrl}/console#/plugins/charge-limits/config`);
   await page.locator("#field-max").waitFor();
-  const strict = await fetch(`${baseUrl}/admin/v1/plugins/charge-limits/versions?hook=charge.validate&version=9.0.0`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${required("EDGECART_ADMIN_TOKEN")}`, "content-type": "application/wasm" },
-    body: await readFile(repo("tests/fixtures/plugins/dist/fx-echo-charge.wasm")),
-  });
-  assert.equal(strict.status, 201, await strict.text());
+  await uploadVersion("charge-limits", "charge.validate", "9.0.0", "tests/fixtures/plugins/dist/fx-echo-charge.wasm");
   await admin("POST", "/admin/v1/plugins/charge-limits/shadow", { version: "9.0.0" });
   const before = await plugin();
 
@@ -230,23 +224,7 @@ test("a viewer sees every screen and no control that changes anything; a forged 
 });
 
 test("a rejection message holding markup shows as text, and nothing in it runs", async () => {
-  const wasm = await readFile(repo("tests/fixtures/plugins/dist/fx-echo-order.wasm"));
-  const upload = await fetch(`${baseUrl}/admin/v1/plugins/echo/versions?hook=order.validate&version=1.0.0`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${required("EDGECART_ADMIN_TOKEN")}`, "content-type": "application/wasm" },
-    body: wasm,
-  });
-  assert.equal(upload.status, 201, await upload.text());
-  await admin("POST", "/admin/v1/plugins/echo/activate", { version: "1.0.0" });
-  const user = await admin("POST", "/admin/v1/users", { name: "Mallory", hpNo: "010-1234-4113", amount: 50_000 });
-  const product = await admin("POST", "/admin/v1/products", { name: "양배추 샐러드", price: 2_500, stock: 10 });
-  const coupon = "<script>window.pwned=1</script><b>bold</b>";
-  const order = await fetch(`${baseUrl}/api/v1/orders`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ userId: user.userId, products: [{ id: product.id, quantity: 1 }], paymentAmount: 2_500, couponCode: coupon }),
-  });
-  assert.notEqual(order.status, 201, await order.text());
+  const coupon = await recordMarkupRejection();
 
   const { context, page, errors } = await signIn(browser, required("EDGECART_ADMIN_TOKEN"));
   await page.goto(`${baseUrl}/console#/plugins/echo/runs`);
