@@ -93,7 +93,9 @@ function versions({ plugin, ctx, reload }) {
               act(
                 {
                   title: `Activate ${plugin.name} ${v.version}?`,
-                  summary: `${plugin.name} ${plugin.activeVersion ?? "(inactive)"} → ${v.version} on every node; config unchanged.`,
+                  summary: `${plugin.name} ${plugin.activeVersion ?? "(inactive)"} → ${v.version} on every node; config unchanged${
+                    v.version === plugin.shadowVersion ? `; ${v.version} stops running as shadow` : ""
+                  }.`,
                   details: [
                     "The config in force is checked against this version's schema first; nothing changes if it does not fit.",
                     "Roll back restores the current version with its config.",

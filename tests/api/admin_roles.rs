@@ -217,20 +217,6 @@ async fn a_named_token_opens_an_admin_api_that_has_no_bootstrap_token() {
     .await;
 }
 
-/// The audit log's entries, newest first, of `target` or all.
-async fn audit(app: &TestApp, target: Option<&str>) -> Vec<Value> {
-    let path = match target {
-        Some(target) => format!("/admin/v1/audit?limit=100&target={target}"),
-        None => "/admin/v1/audit?limit=100".to_owned(),
-    };
-    let page: Value = call(app, Method::GET, &path, Some(ADMIN_TOKEN), None)
-        .await
-        .json()
-        .await
-        .expect("audit page");
-    page["items"].as_array().cloned().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn the_audit_log_holds_every_change_with_its_actor_before_and_after() {
     let app = spawn_app_with(|_| {}).await;
@@ -310,7 +296,7 @@ async fn the_audit_log_holds_every_change_with_its_actor_before_and_after() {
     assert_eq!(refused.status(), 400);
     app.admin_token(&["revoke", "--name", "alice"]);
 
-    let entries = audit(&app, None).await;
+    let entries = app.audit(None).await;
     let mine: Vec<(&str, &str)> = entries
         .iter()
         .filter(|e| e["actor"] == "alice" || e["actor"] == "cli")
@@ -336,12 +322,12 @@ async fn the_audit_log_holds_every_change_with_its_actor_before_and_after() {
         ],
         "{entries:#?}"
     );
-    let product_entries = audit(&app, Some(&format!("product:{id}"))).await;
+    let product_entries = app.audit(Some(&format!("product:{id}"))).await;
     assert_eq!(product_entries.len(), 2);
     assert_eq!(product_entries[0]["before"]["price"], 100);
     assert_eq!(product_entries[0]["after"]["price"], 150);
     assert_eq!(product_entries[1]["before"], Value::Null);
-    let configured = audit(&app, Some("plugin:charge-limits")).await;
+    let configured = app.audit(Some("plugin:charge-limits")).await;
     let configure = configured
         .iter()
         .find(|e| e["action"] == "plugin.configure")

@@ -277,17 +277,10 @@ async fn the_audit_log_records_attributes_before_and_after() {
         ),
         (format!("user:{user}"), json!({}), json!({"tier": "gold"})),
     ] {
-        let audit: Value = app
-            .admin(Method::GET, &format!("/admin/v1/audit?target={target}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let newest = &audit["items"][0];
-        assert_eq!(newest["before"]["attributes"], before, "{audit}");
-        assert_eq!(newest["after"]["attributes"], after, "{audit}");
+        let entries = app.audit(Some(&target)).await;
+        let newest = &entries[0];
+        assert_eq!(newest["before"]["attributes"], before, "{newest}");
+        assert_eq!(newest["after"]["attributes"], after, "{newest}");
     }
 }
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use edgecart_tests::{
-    ADMIN_TOKEN, DEFAULT_VERSION, TestApp, assert_problem, eventually, fixture_wasm, spawn_app,
+    ADMIN_TOKEN, DEFAULT_VERSION, TestApp, assert_problem, eventually, spawn_app,
 };
 use serde_json::{Value, json};
 
@@ -97,13 +97,7 @@ async fn stats_count_each_versions_calls_rejections_failures_and_shadow_runs() {
     assert_eq!(failing["skipped"], 1);
 
     // A shadowed version's runs are counted under it, by result.
-    app.shadow_version(
-        "charge-limits",
-        "charge.validate",
-        "0.3.0",
-        fixture_wasm("fx-disagree"),
-    )
-    .await;
+    app.shadow_strict_charge_rule("0.3.0").await;
     for amount in [5_000, 1_500] {
         assert_eq!(app.charge_amount(user, amount).await.status(), 200);
     }

@@ -20,17 +20,6 @@ async fn audit_len(app: &TestApp) -> usize {
     body["items"].as_array().map_or(0, Vec::len)
 }
 
-/// The admin entry of plugin `name`.
-async fn plugin_entry(app: &TestApp, name: &str) -> Value {
-    app.admin(Method::GET, &format!("/admin/v1/plugins/{name}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// 1 while the order is paid, read from the database.
 async fn paid(app: &TestApp, order: i64) -> i64 {
     let sql = format!("SELECT count(*) FROM orders WHERE status = 'PAID' AND id = {order}");
@@ -64,7 +53,7 @@ async fn a_nul_in_any_text_field_is_400_and_changes_nothing() {
     assert_eq!(activated.status(), 200);
     let entries = audit_len(&app).await;
     let plugin = "charge-limits";
-    let config_before = plugin_entry(&app, configured).await["config"].clone();
+    let config_before = app.plugin_entry(configured).await["config"].clone();
 
     let (user_code, user_detail) = ("INVALID_USER", "유저 정보가 올바르지 않습니다.");
     let (product_code, product_detail) = ("INVALID_PRODUCT", "상품 정보가 올바르지 않습니다.");
@@ -123,9 +112,9 @@ async fn a_nul_in_any_text_field_is_400_and_changes_nothing() {
 
     // Nothing changed: no audit entry, no version, the config as it was.
     assert_eq!(audit_len(&app).await, entries);
-    let configured_after = plugin_entry(&app, configured).await;
+    let configured_after = app.plugin_entry(configured).await;
     assert_eq!(configured_after["config"], config_before);
-    let after = plugin_entry(&app, plugin).await;
+    let after = app.plugin_entry(plugin).await;
     let versions = after["versions"].as_array().expect("versions");
     assert!(
         versions.iter().all(|v| v["version"] != "9.0.0"),

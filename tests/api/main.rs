@@ -32,6 +32,7 @@ mod products;
 mod promotions;
 mod reference;
 mod replay;
+mod shadow_promotion;
 mod slow_clients;
 mod stale_if_error;
 mod tls;

@@ -12,16 +12,6 @@ use edgecart_tests::{
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn entry(app: &TestApp, name: &str) -> Value {
-    let response = app
-        .admin(Method::GET, &format!("/admin/v1/plugins/{name}"))
-        .send()
-        .await
-        .expect("request sent");
-    assert_eq!(response.status(), 200);
-    response.json().await.expect("JSON")
-}
-
 async fn put_config(app: &TestApp, name: &str, body: Value) -> reqwest::Response {
     app.admin(Method::PUT, &format!("/admin/v1/plugins/{name}/config"))
         .json(&body)
@@ -51,7 +41,7 @@ async fn a_typed_config_is_checked_against_the_versions_schema_and_reaches_the_p
     let user = app.create_user("a", 0).await;
     app.deploy_charge_rule_alone("echo", "2.0.0", "fx-echo-charge")
         .await;
-    let shown = entry(&app, "echo").await;
+    let shown = app.plugin_entry("echo").await;
     assert_eq!(
         shown["versions"][0]["configSchema"]["properties"]["max"]["type"], "integer",
         "{shown}"
@@ -78,7 +68,7 @@ async fn a_typed_config_is_checked_against_the_versions_schema_and_reaches_the_p
     .await;
     assert_eq!(below[0].0, "/max");
     assert_eq!(
-        entry(&app, "echo").await["config"],
+        app.plugin_entry("echo").await["config"],
         json!({}),
         "nothing changed"
     );
@@ -108,7 +98,7 @@ async fn a_typed_config_is_checked_against_the_versions_schema_and_reaches_the_p
 async fn the_charge_limits_plugin_with_a_config_typo_can_no_longer_be_saved() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
-    let before = entry(&app, "charge-limits").await;
+    let before = app.plugin_entry("charge-limits").await;
     let typo = refused(
         put_config(&app, "charge-limits", json!({"config": {"max": "lots"}})).await,
         "max lots",
@@ -123,7 +113,7 @@ async fn the_charge_limits_plugin_with_a_config_typo_can_no_longer_be_saved() {
     .await;
     assert!(unknown[0].1.contains("maximum"), "{unknown:?}");
     assert_eq!(
-        entry(&app, "charge-limits").await,
+        app.plugin_entry("charge-limits").await,
         before,
         "nothing changed"
     );
@@ -137,7 +127,10 @@ async fn the_charge_limits_plugin_with_a_config_typo_can_no_longer_be_saved() {
     for max in [json!(500000), json!("500000")] {
         let saved = put_config(&app, "charge-limits", json!({"config": {"max": max}})).await;
         assert_eq!(saved.status(), 200, "{max}");
-        assert_eq!(entry(&app, "charge-limits").await["config"]["max"], max);
+        assert_eq!(
+            app.plugin_entry("charge-limits").await["config"]["max"],
+            max
+        );
         let over = assert_client_error(app.charge_amount(user, 500_001).await, "over").await;
         assert_eq!(over["code"], "CHARGE_AMOUNT_TOO_LARGE", "{max}: {over}");
         assert_eq!(over["detail"], "최대 충전 금액은 500,000원 입니다.");
@@ -163,7 +156,7 @@ async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing(
         fixture_wasm("fx-echo-charge"),
     )
     .await;
-    let before = entry(&app, "charge-limits").await;
+    let before = app.plugin_entry("charge-limits").await;
     for (path, body) in [
         ("activate", json!({"version": "2.0.0"})),
         ("shadow", json!({"version": "2.0.0"})),
@@ -175,7 +168,7 @@ async fn an_activation_whose_schema_refuses_the_config_in_force_changes_nothing(
         assert_eq!(errors[0].0, "/max", "{path}: the string max does not fit");
     }
     assert_eq!(
-        entry(&app, "charge-limits").await,
+        app.plugin_entry("charge-limits").await,
         before,
         "nothing changed"
     );
@@ -194,7 +187,7 @@ async fn a_0_1_plugin_takes_only_strings_and_sees_them_as_pairs() {
     app.deploy_charge_rule_alone("pairs", "1.0.0", "fx-echo-pairs")
         .await;
     assert_eq!(
-        entry(&app, "pairs").await["versions"][0]["configSchema"],
+        app.plugin_entry("pairs").await["versions"][0]["configSchema"],
         Value::Null
     );
     let typed = refused(
@@ -223,7 +216,7 @@ async fn a_failing_plugin_set_to_skip_lets_the_request_through_and_is_counted() 
     );
     let skip = put_config(&app, "panics", json!({"config": {}, "onFailure": "skip"})).await;
     assert_eq!(skip.status(), 200);
-    assert_eq!(entry(&app, "panics").await["onFailure"], "skip");
+    assert_eq!(app.plugin_entry("panics").await["onFailure"], "skip");
     assert_eq!(app.charge_amount(user, 13).await.status(), 200, "skipped");
     assert_eq!(app.balance(user).await, 13);
     let skipped = app

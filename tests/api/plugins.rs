@@ -4,22 +4,12 @@
 use std::{sync::Arc, time::Duration};
 
 use edgecart_tests::{
-    DEFAULT_VERSION, PrivateRedis, TestApp, assert_client_error, assert_problem, eventually,
-    fixture_wasm, plugin_wasm, spawn_app, spawn_app_with,
+    DEFAULT_VERSION, PrivateRedis, assert_client_error, assert_problem, eventually, fixture_wasm,
+    plugin_wasm, spawn_app, spawn_app_with,
 };
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
-
-async fn plugin(app: &TestApp, name: &str) -> Value {
-    let response = app
-        .admin(Method::GET, &format!("/admin/v1/plugins/{name}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
 
 #[tokio::test]
 async fn a_fresh_deployment_runs_the_default_plugins() {
@@ -108,7 +98,7 @@ async fn charge_limits_are_the_plugins_and_follow_its_config_and_activation() {
     )
     .await;
     assert_eq!(
-        plugin(&app, "charge-limits").await["config"],
+        app.plugin_entry("charge-limits").await["config"],
         json!({"max": "500000"})
     );
 
@@ -506,7 +496,7 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
         assert_client_error(c.charge_amount(user, 10).await, "third node").await["code"],
         "CHARGE_AMOUNT_TOO_SMALL"
     );
-    let entry = plugin(&c, "charge-limits").await;
+    let entry = c.plugin_entry("charge-limits").await;
     assert_eq!(entry["activeVersion"], DEFAULT_VERSION);
     assert_eq!(entry["config"], json!({}));
 }
@@ -613,15 +603,9 @@ async fn a_disagreeing_shadow_is_counted_and_never_changes_an_answer() {
     let app = spawn_app().await;
     let user = app.create_user("a", 0).await;
     // 0.3.0 refuses everything over 2,000; the default charge-limits stays active.
-    app.shadow_version(
-        "charge-limits",
-        "charge.validate",
-        "0.3.0",
-        fixture_wasm("fx-disagree"),
-    )
-    .await;
+    app.shadow_strict_charge_rule("0.3.0").await;
     assert_eq!(
-        plugin(&app, "charge-limits").await["shadowVersion"],
+        app.plugin_entry("charge-limits").await["shadowVersion"],
         "0.3.0"
     );
 
@@ -659,7 +643,7 @@ async fn a_disagreeing_shadow_is_counted_and_never_changes_an_answer() {
         .await;
     assert_eq!(stopped.status(), 200);
     assert_eq!(
-        plugin(&app, "charge-limits").await["shadowVersion"],
+        app.plugin_entry("charge-limits").await["shadowVersion"],
         Value::Null
     );
 }

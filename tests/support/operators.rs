@@ -1,9 +1,24 @@
 //! Named admin tokens for tests, made the way an operator makes them: with
-//! `edgecart admin-token` against the app's database.
+//! `edgecart admin-token` against the app's database; and the audit log they leave.
+
+use reqwest::Method;
+use serde_json::Value;
 
 use crate::{TestApp, edgecart_command};
 
 impl TestApp {
+    /// The audit log's newest 100 entries, newest first, of `target` (`plugin:NAME`, …) or all.
+    pub async fn audit(&self, target: Option<&str>) -> Vec<Value> {
+        let path = match target {
+            Some(target) => format!("/admin/v1/audit?limit=100&target={target}"),
+            None => "/admin/v1/audit?limit=100".to_owned(),
+        };
+        let response = self.admin(Method::GET, &path).send().await.expect("sent");
+        assert_eq!(response.status(), 200, "GET {path}");
+        let page: Value = response.json().await.expect("audit page");
+        page["items"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Runs `edgecart admin-token ARGS` against the app's database, asserting it succeeds;
     /// returns what it printed.
     pub fn admin_token(&self, args: &[&str]) -> String {

@@ -90,6 +90,14 @@ impl TestApp {
         assert_eq!(shadowed.status(), 200, "shadow {name} {version}");
     }
 
+    /// Shadows charge-limits with `version` of the fixture `fx-disagree`, which refuses every
+    /// charge over 2,000 won (so it disagrees with the default rule above that).
+    pub async fn shadow_strict_charge_rule(&self, version: &str) {
+        let wasm = fixture_wasm("fx-disagree");
+        self.shadow_version("charge-limits", "charge.validate", version, wasm)
+            .await;
+    }
+
     /// Deploys the fixture `fx-panic` (it traps on a charge of 13) as the charge rule `name`,
     /// with the failure policy `skip` and `priority`, so its failures let charges through.
     pub async fn deploy_skipped_failing_rule(&self, name: &str, priority: i32) {

@@ -77,8 +77,14 @@ test("an editor takes a new charge-limits version from upload to active and back
   // Activate 1.3.0; a charge over the new limit is refused through the API.
   await page.getByRole("tab", { name: "Overview" }).click();
   await page.getByRole("button", { name: "Activate 1.3.0" }).click();
-  await confirmDialog(page, "Activate", /^charge-limits 0\.2\.0 → 1\.3\.0 on every node; config unchanged\.$/);
+  await confirmDialog(
+    page,
+    "Activate",
+    /^charge-limits 0\.2\.0 → 1\.3\.0 on every node; config unchanged; 1\.3\.0 stops running as shadow\.$/,
+  );
   await page.locator(".badges", { hasText: "active 1.3.0" }).waitFor();
+  assert.equal(await page.locator(".badges", { hasText: "shadow" }).count(), 0);
+  assert.equal((await plugin()).shadowVersion, null);
   assert.equal(await charge(user.userId, 5_000), 400);
   assert.equal(await charge(user.userId, 2_000), 200);
   // The live figures count 1.3.0's calls.

@@ -113,7 +113,7 @@ async fn apply(
             Change::Activate(version) => {
                 fits(tx, name, version, &plugin.config).await?;
                 if plugin.active_version.as_deref() != Some(version) {
-                    store::set_active(tx, name, Some(version)).await?;
+                    make_active(tx, &plugin, version).await?;
                     snapshots::record(tx, &plugin, version, &operator.name).await?;
                 }
             }
@@ -121,7 +121,7 @@ async fn apply(
                 let previous = snapshots::roll_back(tx, name)
                     .await?
                     .ok_or(Error::NoPreviousVersion)?;
-                store::set_active(tx, name, Some(&previous.version)).await?;
+                make_active(tx, &plugin, &previous.version).await?;
                 let config = previous.config.as_ref().unwrap_or(&plugin.config);
                 let priority = previous.priority.unwrap_or(plugin.priority);
                 let on_failure = previous.on_failure.unwrap_or(plugin.on_failure);
@@ -158,6 +158,16 @@ async fn apply(
         .await?;
         Ok(revision)
     }
+}
+
+/// Makes `version` the one that runs. A shadow of that same version is promoted with it: left
+/// as shadow it would run a second time on every call, only to agree with itself.
+async fn make_active(tx: &Transaction<'_>, plugin: &Plugin, version: &str) -> Result<(), Error> {
+    store::set_active(tx, &plugin.name, Some(version)).await?;
+    if plugin.shadow_version.as_deref() == Some(version) {
+        store::set_shadow(tx, &plugin.name, None).await?;
+    }
+    Ok(())
 }
 
 /// Refuses `config` for `version` of plugin `name` when it does not fit the version's schema
