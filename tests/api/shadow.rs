@@ -1,6 +1,7 @@
-//! Making the shadow version active promotes it: from then on it runs once per call, as the
-//! active version, not a second time as its own shadow. Activation and rollback both do it,
-//! in the same transaction as the switch, and the audit log shows it.
+//! Shadow versions: a disagreeing shadow is counted and never changes an answer; making the
+//! shadow version active promotes it, so it runs once per call, as the active version, not a
+//! second time as its own shadow (activation and rollback both do it, in the same transaction
+//! as the switch, and the audit log shows it).
 
 use edgecart_tests::{eventually, spawn_app};
 use serde_json::{Value, json};
@@ -71,4 +72,54 @@ async fn activating_or_rolling_back_to_the_shadow_version_stops_it_running_as_sh
         )
         .await;
     assert_eq!(shadow_runs, 0.0);
+}
+
+#[tokio::test]
+async fn a_disagreeing_shadow_is_counted_and_never_changes_an_answer() {
+    let app = spawn_app().await;
+    let user = app.create_user("a", 0).await;
+    // 0.3.0 refuses everything over 2,000; the default charge-limits stays active.
+    app.shadow_strict_charge_rule("0.3.0").await;
+    assert_eq!(
+        app.plugin_entry("charge-limits").await["shadowVersion"],
+        "0.3.0"
+    );
+
+    for _ in 0..3 {
+        assert_eq!(app.charge_amount(user, 5_000).await.status(), 200);
+    }
+    assert_eq!(app.charge_amount(user, 1_500).await.status(), 200);
+    let labels = |result| {
+        [
+            ("plugin", "charge-limits"),
+            ("version", "0.3.0"),
+            ("result", result),
+        ]
+    };
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            app.metric("edgecart_plugin_shadow_runs_total", &labels("disagree"))
+                .await
+                == 3.0
+                && app
+                    .metric("edgecart_plugin_shadow_runs_total", &labels("agree"))
+                    .await
+                    == 1.0
+        })
+        .await,
+        "3 disagreements and 1 agreement counted"
+    );
+    assert_eq!(app.balance(user).await, 16_500);
+
+    let stopped = app
+        .admin_post(
+            "/admin/v1/plugins/charge-limits/shadow",
+            &json!({"version": null}),
+        )
+        .await;
+    assert_eq!(stopped.status(), 200);
+    assert_eq!(
+        app.plugin_entry("charge-limits").await["shadowVersion"],
+        Value::Null
+    );
 }
