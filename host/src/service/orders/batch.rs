@@ -69,12 +69,12 @@ impl Batch for PlaceOrders {
             let mut user_ids: Vec<i64> = jobs.iter().map(|job| job.quote.user.get()).collect();
             user_ids.sort_unstable();
             user_ids.dedup();
-            // One round trip: the claims first, then the products, then the payers.
             Keys::prepare(
                 tx,
                 &[products::LOCK_MANY, users::LOCK_MANY, orders::ALLOCATE],
             )
             .await?;
+            // One round trip: the claims first, then the products, then the payers.
             let (keys, found, payers, (paid_at, ids)) = futures_util::try_join!(
                 async { Keys::claim(tx, requests, &self.metrics).await },
                 async { Ok(products::lock_many(tx, &product_ids).await?) },

@@ -52,8 +52,8 @@ impl Batch for ApplyCharges {
             let mut user_ids: Vec<i64> = jobs.iter().map(|job| job.user.get()).collect();
             user_ids.sort_unstable();
             user_ids.dedup();
-            // One round trip: the claims first, then the users.
             Keys::prepare(tx, &[users::LOCK_MANY]).await?;
+            // One round trip: the claims first, then the users.
             let (keys, found) = futures_util::try_join!(
                 async { Keys::claim(tx, requests, &self.metrics).await },
                 async { Ok::<_, Error>(users::lock_many(tx, &user_ids).await?) },
