@@ -29,9 +29,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// `cargo` ran and failed; it printed why.
-    #[error("cargo {args} failed")]
-    Cargo {
+    /// `cargo` or `npm` ran and failed; it printed why.
+    #[error("{program} {args} failed")]
+    Tool {
+        /// `cargo` or `npm`.
+        program: &'static str,
         /// Its arguments, joined by spaces.
         args: String,
         /// How it exited.

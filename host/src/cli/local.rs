@@ -9,7 +9,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-use super::{Error, read};
+use super::{Error, js, read};
 use crate::{
     http::plugins::EvaluateView,
     plugins::{Hook, HookInput, Limits, PluginConfig, Runtime},
@@ -22,8 +22,17 @@ const TEMPLATE_COMPONENT: &str = include_str!("../../../plugins/template/src/com
 const WIT: &str = include_str!("../../../wit/v0.2/rules.wit");
 const CARGO_CONFIG: &str = include_str!("../../../plugins/.cargo/config.toml");
 
-/// Creates the plugin crate `dir/name` from the template.
-pub(super) fn new(name: &str, dir: &Path) -> Result<(), Error> {
+/// The language of a new plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// A Rust crate (the `charge.validate` template).
+    Rust,
+    /// A JavaScript project built with componentize-js, for any hook.
+    Js,
+}
+
+/// Creates the plugin `dir/name` from the template of `lang` (JavaScript: for `hook`).
+pub(super) fn new(name: &str, dir: &Path, lang: Lang, hook: Hook) -> Result<(), Error> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name
@@ -65,13 +74,19 @@ panic = "abort"
 "#
     );
     let component = TEMPLATE_COMPONENT.replace("../../wit/v0.2/rules.wit", "wit/rules.wit");
-    let files = [
-        ("Cargo.toml", manifest.as_str()),
-        ("src/lib.rs", TEMPLATE_LIB),
-        ("src/component.rs", component.as_str()),
-        ("wit/rules.wit", WIT),
-        (".cargo/config.toml", CARGO_CONFIG),
-    ];
+    let (files, next) = match lang {
+        Lang::Rust => (
+            vec![
+                ("Cargo.toml", manifest),
+                ("src/lib.rs", TEMPLATE_LIB.to_owned()),
+                ("src/component.rs", component),
+                ("wit/rules.wit", WIT.to_owned()),
+                (".cargo/config.toml", CARGO_CONFIG.to_owned()),
+            ],
+            "src/lib.rs",
+        ),
+        Lang::Js => (js::files(name, hook), "src/rule.js"),
+    };
     for (path, text) in files {
         let path = root.join(path);
         if let Some(parent) = path.parent() {
@@ -83,15 +98,22 @@ panic = "abort"
         std::fs::write(&path, text).map_err(|source| Error::Io { path, source })?;
     }
     println!(
-        "created {}: edit src/lib.rs, then `edgecart plugin test {0}` and `edgecart plugin build {0}`",
+        "created {}: edit {next}, then `edgecart plugin test {0}` and `edgecart plugin build {0}`",
         root.display()
     );
     Ok(())
 }
 
-/// Builds the crate in `dir` into a component and returns its path.
+/// Builds the crate (or JavaScript project) in `dir` into a component and returns its path.
 pub(super) fn build(dir: &Path) -> Result<PathBuf, Error> {
-    cargo(dir, &["build", "--release", "--target", "wasm32-wasip2"])?;
+    if js::is_project(dir) {
+        return js::build(dir);
+    }
+    tool(
+        dir,
+        "cargo",
+        &["build", "--release", "--target", "wasm32-wasip2"],
+    )?;
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).map_err(|source| Error::Io {
         path: dir.to_owned(),
         source,
@@ -124,20 +146,30 @@ pub(super) fn build(dir: &Path) -> Result<PathBuf, Error> {
     }
 }
 
-/// Runs `cargo args…` in `dir`, its output going to the terminal.
-pub(super) fn cargo(dir: &Path, args: &[&str]) -> Result<(), Error> {
-    let status = Command::new("cargo")
+/// Runs the crate's unit tests natively, or a JavaScript project's `node --test` suite.
+pub(super) fn test(dir: &Path) -> Result<(), Error> {
+    if js::is_project(dir) {
+        js::test(dir)
+    } else {
+        tool(dir, "cargo", &["test"])
+    }
+}
+
+/// Runs `program args…` (`cargo` or `npm`) in `dir`, its output going to the terminal.
+pub(super) fn tool(dir: &Path, program: &'static str, args: &[&str]) -> Result<(), Error> {
+    let status = Command::new(program)
         .args(args)
         .current_dir(dir)
         .status()
         .map_err(|source| Error::Spawn {
-            command: "cargo",
+            command: program,
             source,
         })?;
     if status.success() {
         Ok(())
     } else {
-        Err(Error::Cargo {
+        Err(Error::Tool {
+            program,
             args: args.join(" "),
             status,
         })

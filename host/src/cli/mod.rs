@@ -5,6 +5,7 @@
 //!
 //! - this file: the clap commands and their dispatch.
 //! - [`local`]: `new`, `build`, `test` and `run`, on this machine.
+//! - [`js`]: the JavaScript template and npm, for `new --lang js`, `build` and `test`.
 //! - [`admin`]: the admin API calls, and where to reach it ([`Admin`]).
 //! - [`replay`]: `replay`, of an uploaded version on the server or of a local component here.
 //! - [`error`]: the one [`Error`] of every command, its causes kept as sources.
@@ -17,6 +18,7 @@ mod admin;
 pub mod admin_tokens;
 mod error;
 pub mod events;
+mod js;
 mod local;
 pub mod openapi;
 mod replay;
@@ -24,6 +26,7 @@ pub mod tokens;
 
 pub use admin::Admin;
 pub use error::Error;
+pub use local::Lang;
 
 use std::path::{Path, PathBuf};
 
@@ -34,21 +37,29 @@ use crate::plugins::Hook;
 /// `edgecart plugin` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum PluginCommand {
-    /// Create a new plugin crate from the template (a `charge.validate` rule to edit).
+    /// Create a new plugin from a template: a Rust crate (a `charge.validate` rule to edit),
+    /// or with `--lang js` a JavaScript project for `--hook`.
     New {
         /// Plugin name, `[a-z0-9-]{1,64}`; also the folder created.
         name: String,
         /// Folder to create it in.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
+        /// The rule's language.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: Lang,
+        /// The hook of a JavaScript rule (the Rust template is a `charge.validate` rule).
+        #[arg(long, default_value = "charge.validate")]
+        hook: Hook,
     },
-    /// Build a plugin crate into a component (`cargo build --release --target wasm32-wasip2`).
+    /// Build a plugin into a component: `cargo build --release --target wasm32-wasip2` for a
+    /// crate, `npm run build` (componentize-js into `dist/rule.wasm`) for a JavaScript project.
     Build {
         /// The plugin crate.
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
-    /// Run a plugin crate's unit tests natively (`cargo test`).
+    /// Run a plugin's unit tests natively (`cargo test`, or `npm test`: `node --test`).
     Test {
         /// The plugin crate.
         #[arg(default_value = ".")]
@@ -158,11 +169,16 @@ pub enum PluginCommand {
 /// Runs one `edgecart plugin` command; `main` prints the error with its sources.
 pub async fn run(command: PluginCommand) -> Result<(), Error> {
     match command {
-        PluginCommand::New { name, dir } => local::new(&name, &dir),
+        PluginCommand::New {
+            name,
+            dir,
+            lang,
+            hook,
+        } => local::new(&name, &dir, lang, hook),
         PluginCommand::Build { dir } => {
             local::build(&dir).map(|wasm| println!("{}", wasm.display()))
         }
-        PluginCommand::Test { dir } => local::cargo(&dir, &["test"]),
+        PluginCommand::Test { dir } => local::test(&dir),
         PluginCommand::Run {
             input,
             hook,
