@@ -209,7 +209,7 @@ async fn uploads_are_validated() {
             "{fixture}"
         );
     }
-    // Over 4 MiB.
+    // Over 16 MiB.
     let large = app
         .upload_plugin("x", "charge.validate", "1.0.0", fixture_wasm("fx-large"))
         .await;

@@ -67,7 +67,7 @@ pub fn router() -> Router<App> {
 /// Uploads a version (the component's bytes).
 #[utoipa::path(post, path = "/admin/v1/plugins/{name}/versions", tag = "plugins", security(("bearer" = [])),
     params(("name" = String, Path, description = "Plugin name, [a-z0-9-]{1,64}"), UploadQuery),
-    request_body(content = ComponentBytes, content_type = "application/wasm", description = "A WebAssembly component, 4 MiB at most"),
+    request_body(content = ComponentBytes, content_type = "application/wasm", description = "A WebAssembly component, 16 MiB at most"),
     responses(
         (status = 201, description = "Stored", body = VersionView),
         (status = 400, description = "PLUGIN_INVALID, INVALID_PLUGIN_REQUEST or INVALID_TEXT (the note)"),

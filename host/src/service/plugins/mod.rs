@@ -36,8 +36,9 @@ async fn stored(db: &impl GenericClient, name: &str, lock: bool) -> Result<Plugi
         .ok_or(Error::PluginNotFound)
 }
 
-/// Largest component accepted, in bytes.
-pub const MAX_COMPONENT_BYTES: usize = 4 << 20;
+/// Largest component accepted, in bytes: 16 MiB, room for a JavaScript rule (~12 MB, the
+/// engine inside).
+pub const MAX_COMPONENT_BYTES: usize = 16 << 20;
 /// Largest config (its JSON text), in bytes.
 const MAX_CONFIG_BYTES: usize = 16 << 10;
 
