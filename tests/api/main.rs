@@ -15,6 +15,7 @@ mod events;
 mod faults;
 mod idempotency;
 mod in_flight_keys;
+mod js_rules;
 mod log_secrets;
 mod monitoring;
 mod operations;

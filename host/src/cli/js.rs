@@ -12,6 +12,9 @@ const LOCK: &str = include_str!("../../../plugins/template-js/package-lock.json"
 const README: &str = include_str!("../../../plugins/template-js/README.md");
 const GITIGNORE: &str = include_str!("../../../plugins/template-js/.gitignore");
 const WIT: &str = include_str!("../../../wit/v0.2/rules.wit");
+/// Imported first by every hook's `src/component.js`: `Date.now()`, `new Date()` and
+/// `Math.random()` throw (the engine would answer them with made-up values).
+const GUARD: &str = include_str!("../../../plugins/template-js/hooks/guard.js");
 
 /// The template's name in `package.json` and its lock, replaced by the plugin's.
 const TEMPLATE_NAME: &str = "\"name\": \"edgecart-rule\"";
@@ -72,6 +75,7 @@ pub(super) fn files(name: &str, hook: Hook) -> Vec<(&'static str, String)> {
         ("README.md", README.replace("HOOK", hook.as_str())),
         (".gitignore", GITIGNORE.to_owned()),
         ("wit/rules.wit", WIT.to_owned()),
+        ("src/guard.js", GUARD.to_owned()),
     ];
     files.extend(sources(hook).map(|(path, text)| (path, text.to_owned())));
     files

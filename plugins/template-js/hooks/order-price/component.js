@@ -1,5 +1,6 @@
 // The component's exports for world order-price: parse the config, call the rule, log a
 // refusal, and turn it into the WIT `result` (a throw is the `err` case).
+import './guard.js';
 import { log } from 'edgecart:rules/host@0.2.0';
 import { CONFIG_SCHEMA, priceOrder as rule } from './rule.js';
 
