@@ -4,7 +4,9 @@
 //! percentiles the performance table reports (p50, p99) are measured over 20,000 single calls
 //! and printed first. The default plugins are contract 0.2 (config as JSON text, parsed by the
 //! guest); a 0.1 component of the same size of rule (the `fx-disagree` fixture: one
-//! comparison, string-map config) is measured beside them.
+//! comparison, string-map config) is measured beside them, and so is the JavaScript template's
+//! `order.price` rule (`js-order-price`, componentize-js: the JS engine is instantiated from
+//! its copy-on-write memory image on every call) beside the Rust `bulk-discount` it mirrors.
 //!
 //! `scripts/build-plugins && cargo bench -p edgecart --bench plugin_call`
 
@@ -34,12 +36,12 @@ fn compiled(runtime: &Runtime, dir: &str, name: &str, hook: Hook) -> Compiled {
 const DEFAULTS: &str = "plugins/dist";
 const FIXTURES: &str = "tests/fixtures/plugins/dist";
 
-/// Prints p50 and p99 of `call` over many single runs.
-fn percentiles(label: &str, mut call: impl FnMut()) {
-    for _ in 0..2_000 {
+/// Prints p50 and p99 of `call` over `runs` single runs, after a tenth as many to warm up.
+fn percentiles(label: &str, runs: usize, fuel: u64, mut call: impl FnMut()) {
+    for _ in 0..runs / 10 {
         call();
     }
-    let mut samples: Vec<Duration> = (0..20_000)
+    let mut samples: Vec<Duration> = (0..runs)
         .map(|_| {
             let started = Instant::now();
             call();
@@ -49,7 +51,7 @@ fn percentiles(label: &str, mut call: impl FnMut()) {
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
     println!(
-        "RESULT {label}: p50_us={:.1} p99_us={:.1}",
+        "RESULT {label}: p50_us={:.1} p99_us={:.1} fuel={fuel}",
         at(0.50).as_secs_f64() * 1e6,
         at(0.99).as_secs_f64() * 1e6
     );
@@ -64,6 +66,8 @@ fn plugin_call(c: &mut Criterion) {
     let checks = compiled(&runtime, DEFAULTS, "order-checks", Hook::OrderValidate);
     let promotions = compiled(&runtime, DEFAULTS, "promotions", Hook::OrderPrice);
     let v01 = compiled(&runtime, FIXTURES, "fx-disagree", Hook::ChargeValidate);
+    let bulk = compiled(&runtime, DEFAULTS, "bulk-discount", Hook::OrderPrice);
+    let js_bulk = compiled(&runtime, FIXTURES, "js-order-price", Hook::OrderPrice);
     let charge = HookInput::Charge(ChargeInput {
         user_id: 1,
         amount: 10_000,
@@ -90,6 +94,13 @@ fn plugin_call(c: &mut Criterion) {
         coupon: Some("SPRING25".into()),
         ..order.clone()
     });
+    let bulk_order = HookInput::OrderPrice(OrderInput {
+        lines: vec![OrderLineInput {
+            quantity: 12,
+            ..order.lines[0].clone()
+        }],
+        ..order.clone()
+    });
     let order = HookInput::OrderValidate(order);
     // Every kind of promotion, one of them applying (the coupon).
     let offers = PluginConfig::new(&serde_json::json!({
@@ -101,17 +112,32 @@ fn plugin_call(c: &mut Criterion) {
     let config = PluginConfig::new(&serde_json::json!({"max": "500000"}));
     let none = PluginConfig::default();
 
-    let once = |label: &str, compiled: &Compiled, input: &HookInput, config: &PluginConfig| {
+    let measure = |label: &str,
+                   runs: usize,
+                   compiled: &Compiled,
+                   input: &HookInput,
+                   config: &PluginConfig| {
         let called = executor.block_on(runtime.call(compiled, input, config));
         assert!(called.outcome.is_ok(), "{label}: {:?}", called.outcome);
-        percentiles(label, || {
+        percentiles(label, runs, called.fuel, || {
             black_box(executor.block_on(runtime.call(compiled, input, config)));
         });
+    };
+    let once = |label: &str, compiled: &Compiled, input: &HookInput, config: &PluginConfig| {
+        measure(label, 20_000, compiled, input, config)
     };
     once("charge-limits (0.2)", &limits, &charge, &config);
     once("order-checks (0.2)", &checks, &order, &none);
     once("promotions (0.2)", &promotions, &priced, &offers);
     once("fx-disagree (0.1)", &v01, &charge, &none);
+    once("bulk-discount (0.2, Rust)", &bulk, &bulk_order, &none);
+    measure(
+        "js-order-price (0.2, JavaScript)",
+        2_000,
+        &js_bulk,
+        &bulk_order,
+        &none,
+    );
 
     c.bench_function(
         "plugin call: charge-limits (fresh instance, call, drop)",
@@ -120,6 +146,10 @@ fn plugin_call(c: &mut Criterion) {
     c.bench_function(
         "plugin call: order-checks (fresh instance, call, drop)",
         |b| b.iter(|| black_box(executor.block_on(runtime.call(&checks, &order, &none)))),
+    );
+    c.bench_function(
+        "plugin call: js-order-price (fresh instance, call, drop)",
+        |b| b.iter(|| black_box(executor.block_on(runtime.call(&js_bulk, &bulk_order, &none)))),
     );
 }
 

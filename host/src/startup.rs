@@ -100,7 +100,13 @@ impl App {
         let runtime = Runtime::new(settings.plugins.limits(), cache_dir)?;
         let registry = Registry::new(runtime, metrics.clone());
         registry.record_runs(pool.clone(), settings.plugins.run_sample);
-        let plugins = Plugins::new(db.clone(), registry.clone(), redis.clone(), metrics.clone());
+        let plugins = Plugins::new(
+            db.clone(),
+            registry.clone(),
+            redis.clone(),
+            metrics.clone(),
+            settings.plugins.max_bytes,
+        );
         plugins
             .register_defaults(&settings.plugins.dir)
             .await

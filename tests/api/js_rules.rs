@@ -1,18 +1,16 @@
 //! Rules in JavaScript (componentize-js components of contract 0.2) through the HTTP API: the
 //! template's `order.price` rule deployed and pricing an order under the
-//! `PAYMENT_AMOUNT_MISMATCH` guard, and hostile JS fixtures (a loop, unbounded allocation, a
-//! thrown Error, `Date.now()`, `Math.random()`) each failing only their own request, counted
-//! under their failure kind, with the next request served.
+//! `PAYMENT_AMOUNT_MISMATCH` guard; the same rule shadowing, replaying and being shadowed by
+//! the Rust `bulk-discount` it mirrors, agreeing on every order; and hostile JS fixtures (a
+//! loop, unbounded allocation, a thrown Error, `Date.now()`, `Math.random()`) each failing
+//! only their own request, counted under their failure kind, with the next request served.
 
-use edgecart_tests::{TestApp, assert_problem, fixture_wasm, spawn_app_with};
+use std::time::Duration;
+
+use edgecart_tests::{
+    TestApp, assert_problem, eventually, fixture_wasm, spawn_app, spawn_app_with,
+};
 use serde_json::{Value, json};
-
-/// A server whose requests may last two minutes: an upload compiles the ~12 MB component
-/// (the JS engine inside) before it answers, which takes longer than the default 10 s in a
-/// debug build on two cores.
-async fn spawn_app() -> TestApp {
-    spawn_app_with(|s| s.request_timeout_secs = 120).await
-}
 
 #[tokio::test]
 async fn the_js_template_prices_an_order_and_the_payment_guard_holds() {
@@ -26,7 +24,7 @@ async fn the_js_template_prices_an_order_and_the_payment_guard_holds() {
         fixture_wasm("js-order-price"),
     )
     .await;
-    app.configure_plugin("js-price", json!({"minQuantity": 2, "percent": 20}), None)
+    app.configure_plugin("js-price", json!({"threshold": 2, "percent": 20}), None)
         .await;
     let user = app.create_user("a", 100_000).await;
     let salad = app.create_product("salad", 2_500, 10).await;
@@ -97,4 +95,123 @@ async fn hostile_js_rules_fail_only_their_request_under_their_failure_kind() {
         )
         .await;
     }
+}
+
+/// The orders of the agreement test: (quantity, unit price) per line. Prices that 20% off
+/// does not divide evenly check that both round down alike.
+const ORDERS: [&[(i64, i64)]; 4] = [
+    &[(1, 2_500)],
+    &[(2, 999)],
+    &[(3, 1_001), (1, 700)],
+    &[(2, 7), (5, 1)],
+];
+
+/// What a line costs under threshold 2, 20% off: the Rust rule's own formula.
+fn discounted(quantity: i64, price: i64) -> i64 {
+    quantity
+        * if quantity >= 2 {
+            price * 80 / 100
+        } else {
+            price
+        }
+}
+
+/// Places every order of [`ORDERS`] for `user`, paying the discounted total.
+async fn place_orders(app: &TestApp, user: i64) {
+    for lines in ORDERS {
+        let mut products = Vec::new();
+        let mut total = 0;
+        for &(quantity, price) in lines {
+            let product = app.create_product("p", price, 100).await;
+            products.push(json!({"id": product, "quantity": quantity}));
+            total += discounted(quantity, price);
+        }
+        let body = json!({"user_id": user, "products": products, "paymentAmount": total});
+        let placed = app.order(&body, None).await;
+        assert_eq!(
+            placed.status(),
+            201,
+            "{body}: {}",
+            placed.text().await.unwrap_or_default()
+        );
+    }
+}
+
+/// Waits until `version` of bulk-discount has `n` shadow runs that agreed and none otherwise.
+async fn shadow_agrees(app: &TestApp, version: &str, n: f64) {
+    let count = |result: &'static str| {
+        let labels = [
+            ("plugin", "bulk-discount"),
+            ("version", version),
+            ("result", result),
+        ];
+        async move {
+            app.metric("edgecart_plugin_shadow_runs_total", &labels)
+                .await
+        }
+    };
+    let agreed = eventually(Duration::from_secs(10), || async {
+        count("agree").await >= n
+    })
+    .await;
+    assert!(
+        agreed,
+        "{version}: {} of {n} shadow runs agreed",
+        count("agree").await
+    );
+    for result in ["disagree", "failed", "dropped"] {
+        assert_eq!(count(result).await, 0.0, "{version}: {result}");
+    }
+}
+
+/// Replays `version` of bulk-discount on every recorded run and asserts all agree.
+async fn replay_agrees(app: &TestApp, version: &str, runs: usize) {
+    let path = format!("/admin/v1/plugins/bulk-discount/versions/{version}/replay");
+    let replayed = app.admin_post(&path, &json!({"limit": 1000})).await;
+    assert_eq!(replayed.status(), 200, "replay {version}");
+    let tally: Value = replayed.json().await.expect("JSON");
+    assert_eq!(tally["runs"], runs, "{tally}");
+    assert_eq!(
+        (&tally["agreed"], &tally["disagreed"], &tally["failed"]),
+        (&json!(runs), &json!(0), &json!(0)),
+        "{tally}"
+    );
+}
+
+#[tokio::test]
+async fn the_js_bulk_discount_and_the_rust_one_agree_in_shadow_and_replay() {
+    let app = spawn_app_with(|s| s.plugins.run_sample = 1.0).await;
+    let user = app.create_user("a", 1_000_000).await;
+    // The Rust bulk-discount of the default plugins, inactive at start.
+    let rust = "0.2.0";
+    app.plugin_change("bulk-discount", "activate", Some(rust))
+        .await;
+    app.configure_plugin(
+        "bulk-discount",
+        json!({"threshold": 2, "percent": "20"}),
+        None,
+    )
+    .await;
+
+    // The JS version shadows the Rust one on live orders, then replays what was recorded.
+    let js = "9.0.0-js";
+    app.shadow_version(
+        "bulk-discount",
+        "order.price",
+        js,
+        fixture_wasm("js-order-price"),
+    )
+    .await;
+    place_orders(&app, user).await;
+    shadow_agrees(&app, js, ORDERS.len() as f64).await;
+    replay_agrees(&app, js, ORDERS.len()).await;
+
+    // The other way round: JS active and priced the orders, Rust in its shadow and replayed.
+    app.plugin_change("bulk-discount", "activate", Some(js))
+        .await;
+    app.plugin_change("bulk-discount", "shadow", Some(rust))
+        .await;
+    place_orders(&app, user).await;
+    shadow_agrees(&app, rust, ORDERS.len() as f64).await;
+    replay_agrees(&app, rust, 2 * ORDERS.len()).await;
 }

@@ -84,6 +84,9 @@ pub async fn try_spawn_app_with(
     settings.plugins.dir = repo_path("plugins/dist");
     settings.plugins.cache_dir = repo_path("target/plugin-cache");
     settings.plugins.sync_ms = 200;
+    // An upload of a JavaScript rule compiles its 12 MB engine; in a debug build, beside the
+    // other tests, the first one on this test process can take minutes (the rest reuse it).
+    settings.plugins.upload_timeout_secs = 900;
     configure(&mut settings);
     let leftovers = Leftovers {
         database_url: (settings.database_url.expose() == database_url).then_some(database_url),

@@ -69,25 +69,25 @@ impl TestApp {
     /// Uploads and activates a plugin version, asserting both succeed.
     pub async fn deploy_plugin(&self, name: &str, hook: &str, version: &str, bytes: Vec<u8>) {
         self.add_version(name, hook, version, bytes).await;
-        let activated = self
+        self.plugin_change(name, "activate", Some(version)).await;
+    }
+
+    /// `POST /admin/v1/plugins/{name}/{change}` with `{"version": version}` (`activate`,
+    /// `shadow`), asserting 200.
+    pub async fn plugin_change(&self, name: &str, change: &str, version: Option<&str>) {
+        let changed = self
             .admin_post(
-                &format!("/admin/v1/plugins/{name}/activate"),
+                &format!("/admin/v1/plugins/{name}/{change}"),
                 &serde_json::json!({"version": version}),
             )
             .await;
-        assert_eq!(activated.status(), 200, "activate {name} {version}");
+        assert_eq!(changed.status(), 200, "{change} {name} {version:?}");
     }
 
     /// Uploads a plugin version and makes it `name`'s shadow, asserting both succeed.
     pub async fn shadow_version(&self, name: &str, hook: &str, version: &str, bytes: Vec<u8>) {
         self.add_version(name, hook, version, bytes).await;
-        let shadowed = self
-            .admin_post(
-                &format!("/admin/v1/plugins/{name}/shadow"),
-                &serde_json::json!({"version": version}),
-            )
-            .await;
-        assert_eq!(shadowed.status(), 200, "shadow {name} {version}");
+        self.plugin_change(name, "shadow", Some(version)).await;
     }
 
     /// Shadows charge-limits with `version` of the fixture `fx-disagree`, which refuses every

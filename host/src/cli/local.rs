@@ -155,11 +155,13 @@ pub(super) fn test(dir: &Path) -> Result<(), Error> {
     }
 }
 
-/// Runs `program args…` (`cargo` or `npm`) in `dir`, its output going to the terminal.
+/// Runs `program args…` (`cargo` or `npm`) in `dir`, all its output going to standard error,
+/// so that standard output keeps only what the command itself prints (`build`: the path).
 pub(super) fn tool(dir: &Path, program: &'static str, args: &[&str]) -> Result<(), Error> {
     let status = Command::new(program)
         .args(args)
         .current_dir(dir)
+        .stdout(std::io::stderr())
         .status()
         .map_err(|source| Error::Spawn {
             command: program,

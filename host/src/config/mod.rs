@@ -317,6 +317,14 @@ impl Settings {
         Duration::from_secs(self.request_timeout_secs)
     }
 
+    /// The deadlines of requests: every route's, and a plugin upload's.
+    pub fn deadlines(&self) -> crate::http::deadline::Deadlines {
+        crate::http::deadline::Deadlines {
+            request: self.request_timeout(),
+            upload: Duration::from_secs(self.plugins.upload_timeout_secs),
+        }
+    }
+
     /// The shutdown drain deadline.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)

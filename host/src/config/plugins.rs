@@ -27,6 +27,24 @@ pub struct PluginSettings {
     )]
     pub cache_dir: PathBuf,
 
+    /// Largest plugin upload, in bytes (a JavaScript rule is about 12 MB, the engine inside).
+    #[arg(
+        long = "plugin-max-bytes",
+        env = "EDGECART_PLUGIN_MAX_BYTES",
+        default_value_t = 16 << 20
+    )]
+    pub max_bytes: usize,
+
+    /// Deadline of a plugin upload, in seconds: it compiles the component before it answers
+    /// (a JavaScript rule's first upload on a node compiles its engine). Never shorter than
+    /// the request deadline.
+    #[arg(
+        long = "plugin-upload-timeout-secs",
+        env = "EDGECART_PLUGIN_UPLOAD_TIMEOUT_SECS",
+        default_value_t = 120
+    )]
+    pub upload_timeout_secs: u64,
+
     /// Fuel per plugin call (about one wasm instruction each).
     #[arg(
         long = "plugin-fuel",

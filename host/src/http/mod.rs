@@ -8,6 +8,7 @@ pub mod audit;
 pub mod body;
 pub mod cached;
 pub mod console;
+pub mod deadline;
 pub mod docs;
 pub mod extract;
 pub mod openapi;
@@ -39,12 +40,11 @@ use tower_http::{
         predicate::{NotForContentType, Predicate, SizeAbove},
     },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
 use self::body::BodyLimits;
-use crate::{app::App, service::plugins::MAX_COMPONENT_BYTES};
+use crate::app::App;
 
 /// The main listener's router with its layers: the API, the admin API, the operations
 /// endpoints (`/metrics` too, unless it has a listener of its own) and the API reference
@@ -78,7 +78,9 @@ pub fn router(app: App) -> Router {
         .layer(bodies(settings.body_limit_bytes));
     // Operators may upload a component larger than an API body; each route's extractor still
     // applies its own limit. The token is checked before a byte of the body is read.
-    let admin_bytes = settings.body_limit_bytes.max(MAX_COMPONENT_BYTES + 1);
+    let admin_bytes = settings
+        .body_limit_bytes
+        .max(settings.plugins.max_bytes + 1);
     let admin = Router::new()
         .merge(admin::router())
         .merge(plugins::router())
@@ -143,7 +145,7 @@ fn with_shared_layers(router: Router<App>, app: &App) -> Router<App> {
         .layer(middleware::from_fn_with_state(app.clone(), record_metrics))
         .layer(middleware::from_fn(problem::ensure_problem_json))
         .layer(CatchPanicLayer::custom(problem::panic_response))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, settings.request_timeout()))
+        .layer(middleware::from_fn_with_state(settings.deadlines(), deadline::limit))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
     router.layer(layers)
 }

@@ -3,7 +3,11 @@
 //! a trap, and kept in the on-disk artifact cache ([`super::cache`]) under its content hash
 //! and engine compatibility, so a restart deserializes instead of compiling.
 
-use std::fmt;
+use std::{
+    fmt,
+    sync::{Mutex, PoisonError},
+    time::Instant,
+};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker, types::ComponentItem};
@@ -11,6 +15,7 @@ use wasmtime::component::{Component, InstancePre, Linker, types::ComponentItem};
 use super::{
     Hook,
     bindings::{charge_validate, order_price, order_validate, v2},
+    function_cache::FunctionCache,
     host::{self, CallState},
     runtime::Runtime,
 };
@@ -18,6 +23,12 @@ use super::{
 /// Import namespaces a component may have: the host interface and the few interfaces a Rust
 /// guest's standard library links (never called by a well-behaved plugin; they trap).
 const ALLOWED_IMPORTS: [&str; 3] = ["edgecart:rules/", "wasi:cli/", "wasi:io/"];
+
+/// Held while a component compiles: one compile at a time in this process. Cranelift already
+/// spreads one compile over every core, and a compile that waited finds the functions the one
+/// before it made in the [`super::function_cache`] (every JavaScript rule carries the same
+/// engine), instead of compiling them again beside it.
+static COMPILING: Mutex<()> = Mutex::new(());
 
 /// A component that cannot become a plugin for a hook: the upload's 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,8 +169,20 @@ impl Runtime {
                 }
             }
         }
+        let one_at_a_time = COMPILING.lock().unwrap_or_else(PoisonError::into_inner);
+        let (started, before) = (Instant::now(), FunctionCache::shared().lookups());
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| Invalid(format!("not a component this host can run: {e:#}")))?;
+        let after = FunctionCache::shared().lookups();
+        drop(one_at_a_time);
+        tracing::info!(
+            artifact = %name,
+            bytes = bytes.len(),
+            millis = started.elapsed().as_millis(),
+            functions_reused = after.hits - before.hits,
+            functions_compiled = after.misses - before.misses,
+            "compiled a plugin"
+        );
         if let Some(cache) = &self.cache {
             let written = component
                 .serialize()

@@ -1,6 +1,7 @@
 //! The one wasmtime [`Engine`] of a node: its `Config` (component model, pooling allocator,
 //! fuel, epoch interruption), the [`Limits`] every call runs under, and the epoch ticker that
-//! turns deadlines into ticks. Knows nothing of components, stores or hooks.
+//! turns deadlines into ticks; compiled functions are shared through the process's
+//! [`FunctionCache`]. Knows nothing of components, stores or hooks.
 
 use std::{
     collections::hash_map::DefaultHasher,
@@ -14,6 +15,8 @@ use std::{
 };
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::function_cache::FunctionCache;
 
 /// How long one epoch tick lasts; deadlines are counted in ticks.
 pub(crate) const TICK: Duration = Duration::from_millis(2);
@@ -113,7 +116,8 @@ pub(crate) fn new_engine(limits: &Limits) -> wasmtime::Result<Engine> {
         // space; the memory cap is enforced by the store limiter and the pool.
         .memory_reservation((limits.memory_bytes as u64).next_power_of_two())
         .memory_guard_size(64 << 10)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .enable_incremental_compilation(FunctionCache::shared())?;
     Engine::new(&config)
 }
 

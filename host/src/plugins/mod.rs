@@ -5,6 +5,8 @@
 //! - [`hook`]: the hooks and the world each runs.
 //! - [`engine`]: the one wasmtime `Engine`, the [`Limits`] of a call, the epoch ticker.
 //! - [`compile`]: validation and linking of uploads, through the artifact cache.
+//! - [`function_cache`]: compiled functions in memory, shared by the process's engines (the
+//!   JS engine inside every JavaScript rule is compiled once).
 //! - [`cache`]: compiled artifacts on disk, loaded only when their MAC shows this server's
 //!   user wrote them.
 //! - [`input`]: a call's input and config, as the records of either contract.
@@ -30,6 +32,7 @@ pub mod compile;
 pub mod dry_run;
 pub mod engine;
 pub mod error;
+mod function_cache;
 pub mod hook;
 pub mod host;
 pub mod input;

@@ -19,11 +19,7 @@ use super::{
     extract::JsonBody,
     problem::{ApiError, ConfigProblem},
 };
-use crate::{
-    app::App,
-    plugins::Hook,
-    service::{self, plugins::MAX_COMPONENT_BYTES},
-};
+use crate::{app::App, plugins::Hook, service};
 
 mod runs;
 mod stats;
@@ -37,9 +33,10 @@ pub use views::*;
 pub fn router() -> Router<App> {
     Router::new()
         .route(
-            "/admin/v1/plugins/{name}/versions",
-            // A component may be larger than an API body; one byte more tells "too large".
-            post(upload_version).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES + 1)),
+            super::deadline::UPLOAD_ROUTE,
+            // A component may be larger than an API body: the admin routes' body layer has
+            // read it whole, up to one byte over EDGECART_PLUGIN_MAX_BYTES.
+            post(upload_version).layer(DefaultBodyLimit::disable()),
         )
         .route("/admin/v1/plugins", get(list_plugins))
         .route("/admin/v1/plugins/{name}", get(show_plugin))
@@ -67,7 +64,7 @@ pub fn router() -> Router<App> {
 /// Uploads a version (the component's bytes).
 #[utoipa::path(post, path = "/admin/v1/plugins/{name}/versions", tag = "plugins", security(("bearer" = [])),
     params(("name" = String, Path, description = "Plugin name, [a-z0-9-]{1,64}"), UploadQuery),
-    request_body(content = ComponentBytes, content_type = "application/wasm", description = "A WebAssembly component, 16 MiB at most"),
+    request_body(content = ComponentBytes, content_type = "application/wasm", description = "A WebAssembly component, EDGECART_PLUGIN_MAX_BYTES (16 MiB) at most"),
     responses(
         (status = 201, description = "Stored", body = VersionView),
         (status = 400, description = "PLUGIN_INVALID, INVALID_PLUGIN_REQUEST or INVALID_TEXT (the note)"),
@@ -95,7 +92,7 @@ async fn upload_version(
         return Err(ApiError::MediaType);
     }
     let body = body?;
-    if body.len() > MAX_COMPONENT_BYTES {
+    if body.len() > app.settings().plugins.max_bytes {
         return Err(ApiError::TooLarge);
     }
     let hook: Hook = query.hook.as_deref().unwrap_or_default().parse().map_err(

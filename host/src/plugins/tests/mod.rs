@@ -9,6 +9,7 @@
 mod cache;
 mod contract;
 mod copies;
+mod js;
 mod pool;
 
 use std::{path::Path, time::Duration};

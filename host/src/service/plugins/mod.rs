@@ -36,9 +36,6 @@ async fn stored(db: &impl GenericClient, name: &str, lock: bool) -> Result<Plugi
         .ok_or(Error::PluginNotFound)
 }
 
-/// Largest component accepted, in bytes: 16 MiB, room for a JavaScript rule (~12 MB, the
-/// engine inside).
-pub const MAX_COMPONENT_BYTES: usize = 16 << 20;
 /// Largest config (its JSON text), in bytes.
 const MAX_CONFIG_BYTES: usize = 16 << 10;
 
@@ -73,17 +70,26 @@ pub struct Plugins {
     metrics: Metrics,
     /// One replay at a time on a node: like the shadow runs, it takes one instance slot.
     replaying: Arc<tokio::sync::Semaphore>,
+    /// Largest component accepted, in bytes (`EDGECART_PLUGIN_MAX_BYTES`).
+    max_bytes: usize,
 }
 
 impl Plugins {
-    /// Builds the service.
-    pub fn new(db: Database, registry: Registry, redis: Redis, metrics: Metrics) -> Self {
+    /// Builds the service; uploads over `max_bytes` are refused.
+    pub fn new(
+        db: Database,
+        registry: Registry,
+        redis: Redis,
+        metrics: Metrics,
+        max_bytes: usize,
+    ) -> Self {
         Self {
             db,
             registry,
             redis,
             metrics,
             replaying: Arc::new(tokio::sync::Semaphore::new(1)),
+            max_bytes,
         }
     }
 
@@ -101,10 +107,11 @@ impl Plugins {
     ) -> Result<Version, Error> {
         valid_name(name)?;
         valid_version(version)?;
-        if bytes.len() > MAX_COMPONENT_BYTES {
+        if bytes.len() > self.max_bytes {
             return Err(Error::PluginInvalid(format!(
-                "the component has {} bytes; at most {MAX_COMPONENT_BYTES} are accepted",
-                bytes.len()
+                "the component has {} bytes; at most {} are accepted",
+                bytes.len(),
+                self.max_bytes
             )));
         }
         let config_schema = self.validate(hook, &bytes).await?;
