@@ -2875,7 +2875,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description A WebAssembly component, 4 MiB at most */
+        /** @description A WebAssembly component, EDGECART_PLUGIN_MAX_BYTES (16 MiB) at most */
         requestBody: {
             content: {
                 "application/wasm": components["schemas"]["ComponentBytes"];
