@@ -48,53 +48,16 @@ async fn the_js_template_prices_an_order_and_the_payment_guard_holds() {
 
 #[tokio::test]
 async fn hostile_js_rules_fail_only_their_request_under_their_failure_kind() {
-    let app = spawn_app().await;
-    let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+    spawn_app()
+        .await
+        .assert_hostile_charge_rules_fail_alone(&[
+            ("fx-js-loop", &["fuel", "time"]),
+            ("fx-js-alloc", &["memory"]),
+            ("fx-js-throw", &["trap"]),
+            ("fx-js-date-now", &["trap"]),
+            ("fx-js-math-random", &["trap"]),
+        ])
         .await;
-    let cases = [
-        ("fx-js-loop", &["fuel", "time"][..]),
-        ("fx-js-alloc", &["memory"][..]),
-        ("fx-js-throw", &["trap"][..]),
-        ("fx-js-date-now", &["trap"][..]),
-        ("fx-js-math-random", &["trap"][..]),
-    ];
-    let mut balance = 0;
-    for (fixture, kinds) in cases {
-        app.deploy_plugin(fixture, "charge.validate", "1.0.0", fixture_wasm(fixture))
-            .await;
-        // amount 13 triggers the fixture's misbehaviour.
-        let failed = app.charge_amount(user, 13).await;
-        assert_eq!(failed.status(), 503, "{fixture}");
-        let failed: Value = failed.json().await.expect("JSON");
-        assert_eq!(failed["code"], "PLUGIN_FAILED", "{fixture}: {failed}");
-        assert_eq!(
-            app.balance(user).await,
-            balance,
-            "{fixture} changed nothing"
-        );
-        assert_eq!(
-            app.charge_amount(user, 5_000).await.status(),
-            200,
-            "after {fixture}"
-        );
-        balance += 5_000;
-        let mut counted = 0.0;
-        for kind in kinds {
-            counted += app
-                .metric(
-                    "edgecart_plugin_failures_total",
-                    &[("plugin", fixture), ("kind", kind)],
-                )
-                .await;
-        }
-        assert_eq!(counted, 1.0, "{fixture} counted under {kinds:?}");
-        app.admin_post(
-            &format!("/admin/v1/plugins/{fixture}/deactivate"),
-            &json!({}),
-        )
-        .await;
-    }
 }
 
 /// The orders of the agreement test: (quantity, unit price) per line. Prices that 20% off

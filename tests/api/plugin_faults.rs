@@ -6,68 +6,20 @@ use std::{sync::Arc, time::Duration};
 
 use edgecart_tests::{DEFAULT_VERSION, fixture_wasm, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test]
 async fn hostile_plugins_fail_their_request_and_the_next_one_succeeds() {
-    let app = spawn_app().await;
-    let user = app.create_user("a", 0).await;
-    app.admin_post("/admin/v1/plugins/charge-limits/deactivate", &json!({}))
+    spawn_app()
+        .await
+        .assert_hostile_charge_rules_fail_alone(&[
+            ("fx-loop", &["fuel", "time"]),
+            ("fx-alloc", &["memory"]),
+            ("fx-panic", &["trap"]),
+            ("fx-recursion", &["trap"]),
+            ("fx-bad-code", &["contract"]),
+        ])
         .await;
-    let cases = [
-        ("fx-loop", &["fuel", "time"][..]),
-        ("fx-alloc", &["memory"][..]),
-        ("fx-panic", &["trap"][..]),
-        ("fx-recursion", &["trap"][..]),
-        ("fx-bad-code", &["contract"][..]),
-    ];
-    let mut balance = 0;
-    for (fixture, kinds) in cases {
-        app.deploy_plugin(fixture, "charge.validate", "1.0.0", fixture_wasm(fixture))
-            .await;
-        // amount 13 triggers the fixture's misbehaviour.
-        let failed = assert_client_error_or_503(app.charge_amount(user, 13).await).await;
-        assert_eq!(failed["code"], "PLUGIN_FAILED", "{fixture}");
-        assert!(
-            failed["detail"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("{fixture} 1.0.0")),
-            "{failed}"
-        );
-        assert_eq!(
-            app.balance(user).await,
-            balance,
-            "{fixture} changed nothing"
-        );
-        assert_eq!(
-            app.charge_amount(user, 5_000).await.status(),
-            200,
-            "after {fixture}"
-        );
-        balance += 5_000;
-        let mut counted = 0.0;
-        for kind in kinds {
-            counted += app
-                .metric(
-                    "edgecart_plugin_failures_total",
-                    &[("plugin", fixture), ("kind", kind)],
-                )
-                .await;
-        }
-        assert_eq!(counted, 1.0, "{fixture} counted as {kinds:?}");
-        app.admin_post(
-            &format!("/admin/v1/plugins/{fixture}/deactivate"),
-            &json!({}),
-        )
-        .await;
-    }
-}
-
-/// The body of a 503 problem.
-async fn assert_client_error_or_503(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), 503);
-    response.json().await.unwrap()
 }
 
 #[tokio::test]

@@ -62,15 +62,7 @@ async fn changes_on_one_node_hold_on_the_others_within_a_second() {
         "config"
     );
 
-    // The template's schema knows only `limit`, and an activation checks the config in force.
-    a.configure_plugin("charge-limits", json!({}), None).await;
-    a.deploy_plugin(
-        "charge-limits",
-        "charge.validate",
-        "0.3.0",
-        plugin_wasm("template"),
-    )
-    .await;
+    a.deploy_template_as_charge_limits("0.3.0").await;
     // The template has no minimum.
     assert!(
         eventually(Duration::from_secs(1), || async {
@@ -194,15 +186,7 @@ async fn a_change_on_one_host_process_holds_on_another_within_a_second() {
         .await,
         "config change in force on the other process"
     );
-    // The template's schema knows only `limit`, and an activation checks the config in force.
-    a.configure_plugin("charge-limits", json!({}), None).await;
-    a.deploy_plugin(
-        "charge-limits",
-        "charge.validate",
-        "0.3.0",
-        plugin_wasm("template"),
-    )
-    .await;
+    a.deploy_template_as_charge_limits("0.3.0").await;
     assert!(
         eventually(Duration::from_secs(1), || async {
             charge_on_b(10).await == 200

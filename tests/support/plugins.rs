@@ -151,4 +151,63 @@ impl TestApp {
             .expect("request sent");
         assert_eq!(response.status(), 200, "config {name}");
     }
+
+    /// Deploys the Rust template (no minimum, a `limit` maximum) as `charge-limits` at
+    /// `version`, first clearing the config: the template's schema knows only `limit`, and an
+    /// activation checks the config in force.
+    pub async fn deploy_template_as_charge_limits(&self, version: &str) {
+        self.configure_plugin("charge-limits", serde_json::json!({}), None)
+            .await;
+        self.deploy_plugin(
+            "charge-limits",
+            "charge.validate",
+            version,
+            plugin_wasm("template"),
+        )
+        .await;
+    }
+
+    /// Deploys each hostile `charge.validate` fixture in turn as the only charge rule and
+    /// checks that its misbehaviour (triggered by a charge of 13) fails only that request
+    /// with 503 `PLUGIN_FAILED` naming it, changes no balance, is counted once under one of
+    /// its failure `kinds`, and that the next charge is served. Each fixture is deactivated
+    /// before the next.
+    pub async fn assert_hostile_charge_rules_fail_alone(&self, cases: &[(&str, &[&str])]) {
+        let user = self.create_user("hostile", 0).await;
+        self.admin_post(
+            "/admin/v1/plugins/charge-limits/deactivate",
+            &serde_json::json!({}),
+        )
+        .await;
+        let mut balance = 0;
+        for &(fixture, kinds) in cases {
+            self.deploy_plugin(fixture, "charge.validate", "1.0.0", fixture_wasm(fixture))
+                .await;
+            let failed = self.charge_amount(user, 13).await;
+            assert_eq!(failed.status(), 503, "{fixture}");
+            let failed: Value = failed.json().await.expect("JSON");
+            assert_eq!(failed["code"], "PLUGIN_FAILED", "{fixture}: {failed}");
+            let detail = failed["detail"].as_str().unwrap_or_default();
+            assert!(detail.contains(&format!("{fixture} 1.0.0")), "{failed}");
+            assert_eq!(
+                self.balance(user).await,
+                balance,
+                "{fixture} changed nothing"
+            );
+            let next = self.charge_amount(user, 5_000).await;
+            assert_eq!(next.status(), 200, "after {fixture}");
+            balance += 5_000;
+            let mut counted = 0.0;
+            for kind in kinds {
+                let labels = [("plugin", fixture), ("kind", kind)];
+                counted += self.metric("edgecart_plugin_failures_total", &labels).await;
+            }
+            assert_eq!(counted, 1.0, "{fixture} counted under {kinds:?}");
+            self.admin_post(
+                &format!("/admin/v1/plugins/{fixture}/deactivate"),
+                &serde_json::json!({}),
+            )
+            .await;
+        }
+    }
 }

@@ -85,6 +85,13 @@ pub struct PluginSettings {
     )]
     pub concurrency: u32,
 
+    /// Plugin calls that run at once on this node (unset: its CPU count). A call beyond them
+    /// waits its turn, and its deadline starts when it runs: calls are pure CPU work, so more
+    /// at once would only share the cores and each would look slower. At most
+    /// `EDGECART_PLUGIN_CONCURRENCY`.
+    #[arg(long = "plugin-running-calls", env = "EDGECART_PLUGIN_RUNNING_CALLS")]
+    pub running_calls: Option<u32>,
+
     /// How often a node checks PostgreSQL for plugin changes it was not told about, in
     /// milliseconds (changes are also announced on Redis).
     #[arg(
@@ -115,6 +122,9 @@ impl PluginSettings {
             input_bytes: self.input_bytes,
             log_bytes: 1024,
             concurrency: self.concurrency,
+            running: self
+                .running_calls
+                .unwrap_or_else(crate::plugins::engine::cpu_count),
         }
     }
 

@@ -14,18 +14,32 @@ use std::{
     time::Duration,
 };
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::function_cache::FunctionCache;
 
 /// How long one epoch tick lasts; deadlines are counted in ticks.
 pub(crate) const TICK: Duration = Duration::from_millis(2);
 
-/// Bytes at the start of each linear memory reset with `memset` instead of being returned to
-/// the kernel when an instance ends. A plugin built with a small stack (see
-/// `plugins/.cargo/config.toml`) touches only pages in this range, so the next instance in
-/// the slot takes no page faults: most of a call's cost otherwise.
+/// Bytes of each linear memory reset in place (`memset`, or copied back from the component's
+/// memory image) instead of being returned to the kernel when an instance ends, so the next
+/// instance in the slot takes no page faults on them. A fault on a copy-on-write image page
+/// also flushes the page from every core's TLB (an inter-processor interrupt, dear in a VM):
+/// most of a JavaScript call's cost under load otherwise. Without `PAGEMAP_SCAN` (Linux
+/// before 6.7) the window is the start of memory, reset whether touched or not, so it stays
+/// small: a Rust plugin built with a small stack (see `plugins/.cargo/config.toml`) touches
+/// only pages in this range.
 const KEEP_RESIDENT: usize = 128 << 10;
+
+/// The resident window with `PAGEMAP_SCAN`: the kernel reports which pages a call dirtied
+/// anywhere in the memory, and up to this many bytes of them are reset in place (the rest go
+/// back to the kernel). A JavaScript rule's engine dirties hundreds of KiB per call; a Rust
+/// rule a few pages, and pays only for those.
+const KEEP_RESIDENT_SCANNED: usize = 4 << 20;
+
+/// Bytes at the top of each async stack reset in place when a call ends, for the same reason:
+/// the JavaScript engine's interpreter uses tens of KiB of stack per call.
+const STACK_KEEP_RESIDENT: usize = 64 << 10;
 
 // What one component may hold: what a Rust guest has, and one more of each for other
 // toolchains. The pool holds `concurrency` times as much, and a component asking for more is
@@ -57,8 +71,11 @@ pub struct Limits {
     pub input_bytes: usize,
     /// Log text kept per call, in bytes.
     pub log_bytes: usize,
-    /// Instances that may run at once (pooling allocator slots).
+    /// Instances that may exist at once (pooling allocator slots).
     pub concurrency: u32,
+    /// Calls that run at once; more wait their turn before their deadline starts. At most
+    /// `concurrency`.
+    pub running: u32,
 }
 
 impl Default for Limits {
@@ -70,8 +87,14 @@ impl Default for Limits {
             input_bytes: 128 << 10,
             log_bytes: 1 << 10,
             concurrency: 64,
+            running: cpu_count(),
         }
     }
+}
+
+/// The cores this process may use (its CPU affinity and cgroup quota), at least one.
+pub fn cpu_count() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
 }
 
 impl Limits {
@@ -85,6 +108,11 @@ impl Limits {
 /// Builds the engine every plugin of this node is compiled for and runs in.
 pub(crate) fn new_engine(limits: &Limits) -> wasmtime::Result<Engine> {
     // `concurrency` shares of what one component may hold (see the constants above).
+    let keep_resident = if PoolingAllocationConfig::is_pagemap_scan_available() {
+        KEEP_RESIDENT_SCANNED
+    } else {
+        KEEP_RESIDENT
+    };
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(limits.concurrency)
         .total_stacks(limits.concurrency)
@@ -103,8 +131,10 @@ pub(crate) fn new_engine(limits: &Limits) -> wasmtime::Result<Engine> {
         // racing another thread's flush of the batch then fails although slots are free
         // (the slot-burst test). Unbatched cost nothing measurable under load.
         .decommit_batch_size(1)
-        .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(16 << 10);
+        .linear_memory_keep_resident(keep_resident)
+        .table_keep_resident(TABLE_ELEMENTS * std::mem::size_of::<usize>())
+        .async_stack_keep_resident(STACK_KEEP_RESIDENT)
+        .pagemap_scan(Enabled::Auto);
     let mut config = Config::new();
     config
         .wasm_component_model(true)

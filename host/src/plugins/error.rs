@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use wasmtime::{ResourceLimiter, Trap};
+use wasmtime::{ResourceLimiter, Trap, WasmBacktrace};
 
 use super::engine::{
     CORE_INSTANCES_PER_COMPONENT, MEMORIES_PER_COMPONENT, TABLE_ELEMENTS, TABLES_PER_COMPONENT,
@@ -46,9 +46,45 @@ impl CallFailure {
         };
         Self {
             kind,
-            message: format!("{error:#}"),
+            message: describe(error),
         }
     }
+}
+
+/// Frames of a trap's wasm backtrace kept in its message: a JavaScript rule's trace is twenty
+/// frames and more of the engine's own functions, logged at every failure.
+pub(crate) const BACKTRACE_FRAMES: usize = 4;
+
+/// `error`'s chain on one line, with its wasm backtrace (if any) cut to the innermost
+/// [`BACKTRACE_FRAMES`] function names.
+fn describe(error: &wasmtime::Error) -> String {
+    let backtrace = error.downcast_ref::<WasmBacktrace>();
+    let trace_text = backtrace.map(ToString::to_string);
+    let mut text = error
+        .chain()
+        .map(ToString::to_string)
+        .filter(|cause| Some(cause) != trace_text.as_ref())
+        .collect::<Vec<_>>()
+        .join(": ");
+    if let Some(frames) = backtrace
+        .map(WasmBacktrace::frames)
+        .filter(|f| !f.is_empty())
+    {
+        let names: Vec<&str> = frames
+            .iter()
+            .take(BACKTRACE_FRAMES)
+            .map(|frame| frame.func_name().unwrap_or("?"))
+            .collect();
+        text.push_str(&format!(" (in {}", names.join(" ← ")));
+        if frames.len() > BACKTRACE_FRAMES {
+            text.push_str(&format!(
+                ", {} frames more",
+                frames.len() - BACKTRACE_FRAMES
+            ));
+        }
+        text.push(')');
+    }
+    text
 }
 
 /// How a call failed.

@@ -19,6 +19,7 @@
 //! - [`runs`]: a sample of live calls and every rejection and failure, recorded off the
 //!   request path for listing and replay.
 //! - [`replay`]: a version run again on recorded runs, and the tally of how it agreed.
+//! - [`slots`]: the turns (about one per core) and instance slots calls wait for.
 //! - [`shadow`]: a candidate version run beside the active one, compared off the request path.
 //! - [`sync`]: announcements on Redis and the PostgreSQL poll that keep nodes in step.
 //! - [`json`]: a call's input and outcome as JSON (dry runs, recorded runs, replay).
@@ -43,6 +44,7 @@ pub mod replay;
 pub mod runs;
 mod runtime;
 mod shadow;
+mod slots;
 pub mod sync;
 #[cfg(test)]
 mod tests;

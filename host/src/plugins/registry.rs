@@ -1,7 +1,8 @@
 //! The plugins in force on this node: an immutable [`ActiveSet`] swapped atomically
 //! (`arc-swap`) when PostgreSQL's plugin revision moves, so a request sees one consistent set
 //! and never waits for a reload. A hook's plugins run in ascending priority, each on a fiber
-//! that yields to the async runtime every so much fuel, one pooling-allocator slot each; the
+//! that yields to the async runtime every so much fuel, in a turn and a pooling-allocator slot
+//! ([`super::slots`]); the
 //! registry is the [`Rules`] the services ask.
 
 use std::{
@@ -14,13 +15,13 @@ use std::{
 
 use arc_swap::ArcSwap;
 use futures_util::future::BoxFuture;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use super::{
     Called, Compiled, Hook, HookInput, Invalid, PluginConfig, Runtime,
     runs::{self, LiveRun, Recorder},
     shadow::{ShadowRun, Shadows},
+    slots::{Slot, Slots},
 };
 use crate::{
     domain::OnFailure,
@@ -101,8 +102,8 @@ pub(super) struct Inner {
     loaded: AtomicBool,
     /// Serializes reloads.
     syncing: tokio::sync::Mutex<()>,
-    /// One permit per pooling-allocator slot: calls beyond it wait instead of failing.
-    slots: Arc<Semaphore>,
+    /// Turns to run and pooling-allocator slots: calls beyond them wait instead of failing.
+    slots: Slots,
     pub(super) metrics: Metrics,
     shadows: Shadows,
     /// Set by [`Registry::record_runs`]; without it no run is recorded.
@@ -112,7 +113,7 @@ pub(super) struct Inner {
 impl Registry {
     /// An empty registry over `runtime`; call [`Registry::sync`] to load what runs.
     pub fn new(runtime: Runtime, metrics: Metrics) -> Self {
-        let slots = Arc::new(Semaphore::new(runtime.limits().concurrency as usize));
+        let slots = Slots::new(runtime.limits());
         Self(Arc::new_cyclic(|weak| Inner {
             loaded: AtomicBool::new(false),
             slots,
@@ -268,13 +269,9 @@ impl Inner {
         Ok(compiled)
     }
 
-    /// Waits for a free instance slot; hold it for the duration of one call.
-    pub(super) async fn slot(&self) -> Result<OwnedSemaphorePermit, RuleFailure> {
-        self.slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| RuleFailure::new("plugins", e))
+    /// Waits for a turn to run and a free instance slot; hold it for one call.
+    pub(super) async fn slot(&self) -> Result<Slot, RuleFailure> {
+        self.slots.acquire().await
     }
 
     /// Runs the plugins of the input's hook in order: the first rejection wins, and each

@@ -170,8 +170,19 @@ async fn a_guest_panic_fails_as_a_trap_and_keeps_its_log() {
 }
 
 #[tokio::test]
-async fn a_stack_overflow_fails_as_a_trap() {
-    fails_as(FailureKind::Trap, "fx-recursion").await;
+async fn a_stack_overflow_fails_as_a_trap_logged_on_one_line_with_a_short_backtrace() {
+    let called = fails_as(FailureKind::Trap, "fx-recursion").await;
+    let Err(failure) = &called.outcome else {
+        unreachable!("fails_as checked the failure")
+    };
+    let message = &failure.message;
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert!(
+        message.contains("frames more)"),
+        "the deep trace is cut: {message}"
+    );
+    let shown = message.matches(" ← ").count() + 1;
+    assert_eq!(shown, crate::plugins::error::BACKTRACE_FRAMES, "{message}");
 }
 
 #[tokio::test]
