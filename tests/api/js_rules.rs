@@ -3,12 +3,14 @@
 //! `PAYMENT_AMOUNT_MISMATCH` guard; the same rule shadowing, replaying and being shadowed by
 //! the Rust `bulk-discount` it mirrors, agreeing on every order; and hostile JS fixtures (a
 //! loop, unbounded allocation, a thrown Error, `Date.now()`, `Math.random()`) each failing
-//! only their own request, counted under their failure kind, with the next request served.
+//! only their own request, counted under their failure kind, with the next request served;
+//! and `edgecart plugin replay --wasm` and `plugin deploy --activate` with a JS component.
 
 use std::time::Duration;
 
 use edgecart_tests::{
-    TestApp, assert_problem, eventually, fixture_wasm, spawn_app, spawn_app_with,
+    ADMIN_TOKEN, TestApp, assert_problem, edgecart_command, eventually, fixture_wasm, repo_path,
+    spawn_app, spawn_app_with,
 };
 use serde_json::{Value, json};
 
@@ -177,4 +179,64 @@ async fn the_js_bulk_discount_and_the_rust_one_agree_in_shadow_and_replay() {
     place_orders(&app, user).await;
     shadow_agrees(&app, rust, ORDERS.len() as f64).await;
     replay_agrees(&app, rust, 2 * ORDERS.len()).await;
+}
+
+/// Runs `edgecart plugin ARGS --url <app> --token <admin token>`, asserting success, and
+/// returns what it printed.
+async fn plugin_cli(app: &TestApp, args: &[&str]) -> String {
+    let output = tokio::process::Command::from(edgecart_command())
+        .arg("plugin")
+        .args(args)
+        .args(["--url", &app.url(""), "--token", ADMIN_TOKEN])
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("edgecart runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "plugin {args:?}: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_cli_replays_and_deploys_a_js_component_like_a_rust_one() {
+    let app = spawn_app_with(|s| s.plugins.run_sample = 1.0).await;
+    let user = app.create_user("a", 1_000_000).await;
+    app.plugin_change("bulk-discount", "activate", Some("0.2.0"))
+        .await;
+    let config = json!({"threshold": 2, "percent": "20"});
+    app.configure_plugin("bulk-discount", config, None).await;
+    place_orders(&app, user).await;
+    let runs = ORDERS.len() as i64;
+    crate::plugin_runs::wait_for_runs(&app, "bulk-discount", "accepted", runs).await;
+
+    // The local JS component replayed on the Rust version's recorded runs.
+    let js = repo_path("tests/fixtures/plugins/dist/js-order-price.wasm");
+    let js = js.to_str().expect("a UTF-8 path");
+    let report = plugin_cli(&app, &["replay", "bulk-discount", "--wasm", js]).await;
+    let report: Value = serde_json::from_str(&report).expect("a JSON report");
+    assert_eq!(
+        (&report["runs"], &report["agreed"], &report["disagreed"]),
+        (&json!(runs), &json!(runs), &json!(0)),
+        "{report}"
+    );
+
+    // Deployed and activated by the CLI, the JS version prices the next orders.
+    let deploy = ["deploy", "--name", "bulk-discount", "--hook", "order.price"];
+    plugin_cli(
+        &app,
+        &[&deploy[..], &["--version", "9.1.0-js", "--activate", js]].concat(),
+    )
+    .await;
+    assert_eq!(
+        app.plugin_entry("bulk-discount").await["activeVersion"],
+        "9.1.0-js"
+    );
+    place_orders(&app, user).await;
+    let calls = [
+        ("plugin", "bulk-discount"),
+        ("version", "9.1.0-js"),
+        ("result", "accept"),
+    ];
+    let priced = app.metric("edgecart_plugin_calls_total", &calls).await;
+    assert_eq!(priced, ORDERS.len() as f64, "the JS version priced them");
 }
