@@ -12,15 +12,15 @@ use edgecart_tests::{
 const GAUGE: &str = "edgecart_events_dead_letters";
 
 /// What a run of the command gave: whether it exited 0, its stdout and its stderr.
-struct Run {
-    success: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) success: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs `edgecart events redrive ARGS` on the Redis at `url` under `prefix`, its log off
 /// (log lines go to stdout, beside what the command prints).
-async fn redrive(url: &str, prefix: &str, args: &[&str]) -> Run {
+pub(crate) async fn redrive(url: &str, prefix: &str, args: &[&str]) -> Run {
     let output = tokio::process::Command::from(edgecart_command())
         .args(["events", "redrive"])
         .args(args)

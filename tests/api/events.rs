@@ -7,7 +7,7 @@ use std::{collections::HashMap, time::Duration};
 use edgecart_tests::{PrivateRedis, Webhook, eventually, spawn_app_with, spawn_notifying};
 
 /// Accepted notifications per event id.
-fn deliveries(webhook: &Webhook) -> HashMap<String, usize> {
+pub(crate) fn deliveries(webhook: &Webhook) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for (key, _) in webhook.accepted() {
         *counts.entry(key).or_default() += 1;

@@ -40,8 +40,13 @@ async fn marker(app: &TestApp, user: i64, key: &str) -> Value {
 
 #[tokio::test]
 async fn a_key_still_being_processed_gets_409_on_its_node_and_on_any_other() {
+    a_live_marker_blocks_on_every_node(Arc::new(spawn_app().await)).await;
+}
+
+/// A key in flight on `a` gets 409 on `a` and on a second node, and its marker is never taken
+/// over (the redis_cluster tests run it on a cluster too).
+pub(crate) async fn a_live_marker_blocks_on_every_node(a: Arc<TestApp>) {
     // Arrange: hold the user's row so the first charge waits inside its transaction on A.
-    let a = Arc::new(spawn_app().await);
     let b = a.spawn_node().await;
     let user = a.create_user("a", 0).await;
     let lock = a.lock_user_row(user).await;
@@ -72,7 +77,12 @@ async fn a_key_still_being_processed_gets_409_on_its_node_and_on_any_other() {
 
 #[tokio::test]
 async fn a_marker_left_by_a_node_that_is_gone_does_not_block_and_postgresql_decides() {
-    let app = Arc::new(spawn_app().await);
+    orphaned_markers_are_taken_over(Arc::new(spawn_app().await)).await;
+}
+
+/// Markers naming a dead node, or none, are taken over at once and PostgreSQL decides (the
+/// redis_cluster tests run it on a cluster too).
+pub(crate) async fn orphaned_markers_are_taken_over(app: Arc<TestApp>) {
     let user = app.create_user("a", 0).await;
     // A marker naming a node without a liveness key, and one naming no node at all (the
     // format before node ids): both speak for no live request.

@@ -33,6 +33,7 @@ mod popular;
 mod product_cache;
 mod products;
 mod promotions;
+mod redis_cluster;
 mod reference;
 mod replay;
 mod shadow;

@@ -5,8 +5,8 @@
 use std::{sync::Arc, time::Duration};
 
 use edgecart_tests::{
-    DEFAULT_VERSION, PrivateRedis, assert_client_error, eventually, plugin_wasm, spawn_app,
-    spawn_app_with,
+    DEFAULT_VERSION, PrivateRedis, TestApp, assert_client_error, eventually, plugin_wasm,
+    spawn_app, spawn_app_with,
 };
 use futures_util::future::join_all;
 use serde_json::json;
@@ -47,7 +47,13 @@ async fn a_hot_swap_under_traffic_fails_no_request() {
 
 #[tokio::test]
 async fn changes_on_one_node_hold_on_the_others_within_a_second() {
-    let a = spawn_app().await;
+    changes_hold_on_every_node_within_a_second(&spawn_app().await).await;
+}
+
+/// A config change, an activation and a rollback on `a` hold on a second node within a second,
+/// and a node started afterwards has the same active set (the redis_cluster tests run it on a
+/// cluster too).
+pub(crate) async fn changes_hold_on_every_node_within_a_second(a: &TestApp) {
     let b = a.spawn_node().await;
     let user = a.create_user("a", 0).await;
     let refused_on_b = |amount: i64| {

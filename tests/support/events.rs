@@ -8,7 +8,12 @@ use crate::{PrivateRedis, TestApp, Webhook, spawn_app_with};
 /// A server on `redis` notifying `webhook`: three attempts 10 ms apart, pending entries
 /// taken over after a second, the outbox polled every `poll_ms`.
 pub async fn spawn_notifying(redis: &PrivateRedis, webhook: &Webhook, poll_ms: u64) -> TestApp {
-    let (redis_url, webhook_url) = (redis.url(), webhook.url.clone());
+    spawn_notifying_on(redis.url(), webhook, poll_ms).await
+}
+
+/// [`spawn_notifying`] on the Redis (or Redis Cluster) at `redis_url`.
+pub async fn spawn_notifying_on(redis_url: String, webhook: &Webhook, poll_ms: u64) -> TestApp {
+    let webhook_url = webhook.url.clone();
     spawn_app_with(move |s| {
         s.redis_url = redis_url.into();
         s.webhook_url = Some(webhook_url);

@@ -24,12 +24,36 @@ pub(crate) async fn delete_keys(url: &str, prefix: &str) -> Result<(), fred::err
     client.quit().await
 }
 
+/// How `redis-cli` reaches the Redis at `url`: `-u URL`, or for a cluster's seed list
+/// (`redis-cluster://h1:p1,h2:p2`) `-c -u redis://h1:p1`, following its redirections.
+fn cli_target(url: &str) -> Vec<String> {
+    match url.split_once("-cluster://") {
+        Some(_) => {
+            let first = servers(url).swap_remove(0);
+            vec!["-c".into(), "-u".into(), first]
+        }
+        None => vec!["-u".into(), url.to_owned()],
+    }
+}
+
+/// Every server a URL names, each as a plain URL: a cluster's seeds (`redis-cluster://h1:p1,
+/// h2:p2` → `redis://h1:p1`, `redis://h2:p2`), or the URL itself.
+fn servers(url: &str) -> Vec<String> {
+    match url.split_once("-cluster://") {
+        Some((scheme, seeds)) => seeds
+            .split(',')
+            .map(|seed| format!("{scheme}://{seed}"))
+            .collect(),
+        None => vec![url.to_owned()],
+    }
+}
+
 impl TestApp {
-    /// Runs one command with `redis-cli` against the node's Redis; its output, trimmed.
-    /// Name keys with [`TestApp::redis_key`].
+    /// Runs one command with `redis-cli` against the node's Redis (or Redis Cluster); its
+    /// output, trimmed. Name keys with [`TestApp::redis_key`].
     pub async fn redis(&self, args: &[&str]) -> String {
         let output = tokio::process::Command::new("redis-cli")
-            .args(["-u", self.settings.redis_url.expose()])
+            .args(cli_target(self.settings.redis_url.expose()))
             .args(args)
             .output()
             .await
@@ -64,20 +88,26 @@ impl TestApp {
     }
 
     /// How many connections are subscribed to the node's channel `name` (after its prefix),
-    /// asked with `redis-cli` (`PUBSUB NUMSUB`).
+    /// asked with `redis-cli` (`PUBSUB NUMSUB`; summed over a cluster's masters, since each
+    /// counts only its own subscribers).
     pub async fn subscribers(&self, name: &str) -> i64 {
         let channel = format!("{}{name}", self.settings.redis_prefix);
-        let output = tokio::process::Command::new("redis-cli")
-            .args(["-u", self.settings.redis_url.expose(), "PUBSUB", "NUMSUB"])
-            .arg(&channel)
-            .output()
-            .await
-            .expect("redis-cli runs");
-        let text = String::from_utf8_lossy(&output.stdout);
-        text.lines()
-            .nth(1)
-            .and_then(|count| count.trim().parse().ok())
-            .unwrap_or(0)
+        let mut count = 0;
+        for server in servers(self.settings.redis_url.expose()) {
+            let output = tokio::process::Command::new("redis-cli")
+                .args(["-u", &server, "PUBSUB", "NUMSUB"])
+                .arg(&channel)
+                .output()
+                .await
+                .expect("redis-cli runs");
+            let text = String::from_utf8_lossy(&output.stdout);
+            count += text
+                .lines()
+                .nth(1)
+                .and_then(|count| count.trim().parse::<i64>().ok())
+                .unwrap_or(0);
+        }
+        count
     }
 }
 

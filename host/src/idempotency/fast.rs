@@ -37,16 +37,18 @@ use crate::{
 const MAX_LOOKS: usize = 3;
 
 /// Sets `ARGV[2]` (this request's marker) for `ARGV[3]` ms when the key `KEYS[1]` is free, or
-/// still holds `ARGV[1]` (the marker seen before) and the liveness key of that marker's node,
-/// `KEYS[2]`, is gone (or it named none). Answers 1 when it took a marker over, 0 when the key
-/// was free, and otherwise what the key holds now.
+/// still holds `ARGV[1]` (the marker seen before) and `ARGV[4]` is `dead` (that marker's node
+/// was found gone just before, or it named none). Answers 1 when it took a marker over, 0 when
+/// the key was free, and otherwise what the key holds now. The node's liveness key is read by
+/// its own command, not here: in a Redis Cluster it lives in another slot, and a script may
+/// only touch keys of one. Node ids are new at every start, so a node seen dead stays dead.
 const TAKE_OVER: &str = r"
 local current = redis.call('GET', KEYS[1])
 if not current then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 0
 end
-if current == ARGV[1] and (not KEYS[2] or redis.call('EXISTS', KEYS[2]) == 0) then
+if current == ARGV[1] and ARGV[4] == 'dead' then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
 end
@@ -205,10 +207,12 @@ impl FastStore {
         marker: &str,
         node: Option<&str>,
     ) -> TakeOver {
-        let liveness = node.map(|node| self.0.redis.key(&liveness::key(node)));
-        let keys: Vec<&str> = std::iter::once(key).chain(liveness.as_deref()).collect();
+        let Some(node_state) = self.node_state(node).await else {
+            return TakeOver::Unknown;
+        };
         let ttl = self.0.in_flight.as_millis().to_string();
-        let args = [found, marker, ttl.as_str()];
+        let args = [found, marker, ttl.as_str(), node_state];
+        let keys = [key];
         let answer = self
             .0
             .redis
@@ -224,6 +228,22 @@ impl FastStore {
             Err(error) => {
                 tracing::warn!(%error, "could not check an in-flight marker; using PostgreSQL only");
                 TakeOver::Unknown
+            }
+        }
+    }
+
+    /// `alive` or `dead` for [`TAKE_OVER`]'s `ARGV[4]`: whether the liveness key of the
+    /// marker's node exists (`dead` when it named none); `None` when Redis cannot tell.
+    async fn node_state(&self, node: Option<&str>) -> Option<&'static str> {
+        let Some(node) = node else {
+            return Some("dead");
+        };
+        let liveness = self.0.redis.key(&liveness::key(node));
+        match self.0.redis.exists(&liveness).await {
+            Ok(alive) => Some(if alive { "alive" } else { "dead" }),
+            Err(error) => {
+                tracing::warn!(%error, "could not check an in-flight marker's node; using PostgreSQL only");
+                None
             }
         }
     }

@@ -8,7 +8,6 @@
 //! the callers.
 
 use std::{
-    borrow::Cow,
     collections::HashMap,
     sync::{Arc, Once},
     time::{Duration, Instant},
@@ -20,6 +19,8 @@ use fred::{
     types::{ClusterHash, CustomCommand, config::TlsConnector},
 };
 use tracing::Instrument;
+
+mod url;
 
 use crate::{
     config::Settings,
@@ -48,20 +49,6 @@ pub enum SetupError {
     /// The server's certificate was refused during the start-up wait.
     #[error("the Redis server's certificate was refused")]
     CertificateRefused(#[source] rustls::Error),
-}
-
-/// The URL with the plain scheme fred parses without TLS (`rediss://` → `redis://`), and
-/// whether it asked for TLS. fred's own TLS set-up for a `rediss://` URL would trust the
-/// system's roots through the process-wide crypto provider; [`Redis::connect`] sets ours.
-fn plain_scheme(url: &str) -> (Cow<'_, str>, bool) {
-    for (secure, plain) in [("rediss", "redis"), ("valkeys", "valkey")] {
-        if let Some(rest) = url.strip_prefix(secure)
-            && (rest.starts_with("://") || rest.starts_with('-'))
-        {
-            return (Cow::Owned(format!("{plain}{rest}")), true);
-        }
-    }
-    (Cow::Borrowed(url), false)
 }
 
 /// The first certificate refused, or never without TLS.
@@ -94,7 +81,7 @@ impl Redis {
     /// serves with its fast path from the first request, and one that starts while Redis is
     /// down still comes up (and keeps reconnecting).
     pub async fn connect(settings: &Settings, metrics: Metrics) -> Result<Self, SetupError> {
-        let (url, uses_tls) = plain_scheme(settings.redis_url.expose());
+        let (url, uses_tls) = url::for_fred(settings.redis_url.expose());
         let mut config = Config::from_url(&url).map_err(SetupError::Url)?;
         let refusals = match (uses_tls, &settings.redis_ca_file) {
             (false, Some(_)) => return Err(SetupError::CaFileWithoutTls),
@@ -199,6 +186,13 @@ impl Redis {
         .await
     }
 
+    /// `EXISTS key`.
+    pub async fn exists(&self, key: &str) -> Result<bool, Error> {
+        let client = self.pool.next().with_options(&self.options);
+        let found: i64 = self.timed("exists", client.exists(key)).await?;
+        Ok(found > 0)
+    }
+
     /// `DEL key`.
     pub async fn del(&self, key: &str) -> Result<(), Error> {
         let client = self.pool.with_options(&self.options);
@@ -219,8 +213,12 @@ impl Redis {
         all.push(Value::from(script));
         all.push(Value::from(keys.len() as i64));
         all.extend(keys.iter().chain(args).map(|&text| Value::from(text)));
-        // The first key follows the script and the key count.
-        let command = CustomCommand::new_static("EVAL", ClusterHash::Offset(2), false);
+        // Routed by the first key's slot. (fred applies a custom command's `ClusterHash` only
+        // when it is a slot: any other policy hashes the first argument, here the script.)
+        let slot = keys.first().map_or(ClusterHash::Random, |key| {
+            ClusterHash::Custom(fred::util::redis_keyslot(key.as_bytes()))
+        });
+        let command = CustomCommand::new_static("EVAL", slot, false);
         let client = self.pool.next().with_options(&self.options);
         self.timed(operation, client.custom(command, all)).await
     }
@@ -358,32 +356,5 @@ impl Redis {
         self.metrics
             .observe_redis(operation, started.elapsed(), result.is_ok());
         result
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tls_schemes_are_read_as_their_plain_ones() {
-        let cases = [
-            (
-                "rediss://:pw@cache:6380/1",
-                "redis://:pw@cache:6380/1",
-                true,
-            ),
-            (
-                "rediss-cluster://a:1?node=b:2",
-                "redis-cluster://a:1?node=b:2",
-                true,
-            ),
-            ("valkeys://cache", "valkey://cache", true),
-            ("redis://cache", "redis://cache", false),
-            ("redissx://cache", "redissx://cache", false),
-        ];
-        for (url, plain, tls) in cases {
-            assert_eq!(plain_scheme(url), (Cow::Borrowed(plain), tls), "{url}");
-        }
     }
 }
