@@ -72,6 +72,8 @@ struct Parts {
     fast: FastStore,
     registry: Registry,
     outbox: OutboxSignal,
+    /// The read replica, whose lag a serving node keeps checking.
+    replica: Option<store::Replica>,
 }
 
 impl App {
@@ -95,6 +97,7 @@ impl App {
             Duration::from_secs(settings.idempotency_in_flight_secs),
         );
         let db = Database::new(pool.clone(), fast.clone(), metrics.clone());
+        let replica = store::replica(&settings)?;
         let cache_dir =
             Some(settings.plugins.cache_dir.clone()).filter(|d| !d.as_os_str().is_empty());
         let runtime = Runtime::new(settings.plugins.limits(), cache_dir)?;
@@ -128,6 +131,7 @@ impl App {
             operators: Operators::new(db.clone(), settings.admin_token.clone()),
             catalog: Catalog::new(
                 db,
+                replica.clone(),
                 redis.clone(),
                 settings.product_cache(),
                 settings.popular_cache(),
@@ -153,6 +157,7 @@ impl App {
             fast,
             registry,
             outbox,
+            replica,
         };
         Ok((app, parts))
     }
@@ -298,6 +303,11 @@ fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> 
         settings.plugins.sync_interval(),
         background.token(),
     ));
+    if let Some(replica) = parts.replica.clone() {
+        let metrics = app.metrics().clone();
+        let observe = move |lag| metrics.observe_replica_lag(lag);
+        background.spawn(replica.watch(observe, background.token()));
+    }
     background.spawn(crate::revisions::keep_in_sync(
         app.catalog().clone(),
         service::catalog::CHANNEL,

@@ -33,6 +33,7 @@ mod popular;
 mod product_cache;
 mod products;
 mod promotions;
+mod read_replica;
 mod redis_cluster;
 mod reference;
 mod replay;

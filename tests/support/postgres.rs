@@ -184,6 +184,34 @@ impl PrivatePostgres {
         postgres.started()
     }
 
+    /// A streaming replica of `primary` (`pg_basebackup -R`: a standby following it over
+    /// replication, hot standby on, as PostgreSQL's defaults have it), started.
+    pub async fn start_replica_of(primary: &PrivatePostgres) -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let replica = Self {
+            port: free_port(),
+            dir,
+        };
+        replica.chown(&[replica.dir.path()]);
+        let data = replica.dir.path().join("data").display().to_string();
+        let primary_port = primary.port.to_string();
+        replica.run(&[
+            &format!("{}/pg_basebackup", Self::BIN),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &primary_port,
+            "-U",
+            "postgres",
+            "-D",
+            &data,
+            "-R",
+            "-X",
+            "stream",
+        ]);
+        replica.started()
+    }
+
     /// A new cluster on a free port, not started.
     fn create() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
@@ -220,6 +248,15 @@ impl PrivatePostgres {
     /// `postgres://postgres@127.0.0.1:PORT/postgres`.
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Runs `statements` on its `postgres` database.
+    pub async fn execute(&self, statements: &str) {
+        connect(&self.url())
+            .await
+            .batch_execute(statements)
+            .await
+            .unwrap_or_else(|error| panic!("{statements}: {error}"));
     }
 
     /// Stops it (fast: open connections are cut).

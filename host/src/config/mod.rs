@@ -30,6 +30,17 @@ pub struct Settings {
     )]
     pub database_url: ServiceUrl,
 
+    /// A streaming replica of the database, for catalog reads that may be a moment old
+    /// (product cache misses, product lists, the popular query); unset: every read goes to
+    /// the primary.
+    #[arg(long, env = "EDGECART_DATABASE_REPLICA_URL", hide_env_values = true)]
+    pub database_replica_url: Option<ServiceUrl>,
+
+    /// The replica is left aside (its reads go to the primary) while it lags the primary by
+    /// more than this, in milliseconds.
+    #[arg(long, env = "EDGECART_REPLICA_MAX_LAG_MS", default_value_t = 1000)]
+    pub replica_max_lag_ms: u64,
+
     /// Redis URL.
     #[arg(
         long,
@@ -300,6 +311,11 @@ impl Settings {
             max_entries: entries,
             max_bytes: bytes,
         }
+    }
+
+    /// How far the replica may lag before it is left aside.
+    pub fn replica_max_lag(&self) -> Duration {
+        Duration::from_millis(self.replica_max_lag_ms)
     }
 
     /// The PostgreSQL connection wait bound.

@@ -69,6 +69,8 @@ struct Inner {
     batches: IntCounterVec,
     batch_retries: IntCounterVec,
     dependency_up: IntGaugeVec,
+    catalog_reads: IntCounterVec,
+    replica_lag: Gauge,
 }
 
 /// Batch size buckets: powers of two up to the largest cap.
@@ -345,6 +347,18 @@ impl Metrics {
                         "1 when a dependency answers (postgres, redis, plugins: loaded), as /readyz sees it at scrape time.",
                     ),
                     &["dependency"],
+                ),
+            ),
+            catalog_reads: counter(
+                "edgecart_catalog_reads_total",
+                "Catalog queries (product cache misses, product lists, popular), by the server that answered (primary, replica).",
+                &["server"],
+            ),
+            replica_lag: register(
+                r,
+                Gauge::new(
+                    "edgecart_replica_lag_seconds",
+                    "How far the read replica lags the primary at its last check (+Inf: unreachable).",
                 ),
             ),
             registry: registry.clone(),

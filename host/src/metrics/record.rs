@@ -235,6 +235,18 @@ impl Metrics {
             .set(value(bytes));
     }
 
+    /// Counts one catalog query, answered by the replica or the primary.
+    pub fn catalog_read(&self, on_replica: bool) {
+        let server = if on_replica { "replica" } else { "primary" };
+        self.0.catalog_reads.with_label_values(&[server]).inc();
+    }
+
+    /// Sets the replica's lag gauge from a check (`None`: unreachable).
+    pub fn observe_replica_lag(&self, lag: Option<Duration>) {
+        let seconds = lag.map_or(f64::INFINITY, |lag| lag.as_secs_f64());
+        self.0.replica_lag.set(seconds);
+    }
+
     /// Sets the gauges read at scrape time (pool state, Redis connectivity).
     pub fn set_pool_state(
         &self,

@@ -17,6 +17,7 @@ pub mod orders;
 pub mod outbox;
 pub mod plugins;
 pub mod products;
+pub mod replica;
 pub mod revisions;
 pub mod runs;
 pub mod sales;
@@ -27,6 +28,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use tokio_postgres::{Row, error::SqlState, types::ToSql};
 
 pub use connect::{PgConnection, PgTarget, UrlError};
+pub use replica::Replica;
 
 use crate::{config::Settings, domain::Attributes};
 
@@ -107,6 +109,17 @@ mod embedded {
 pub fn pool(settings: &Settings) -> Result<PgPool, SetupError> {
     let target = PgTarget::from_url(settings.database_url.expose())?;
     pool_of(target, settings, settings.db_pool_size)
+}
+
+/// The replica `EDGECART_DATABASE_REPLICA_URL` names, if any: its pool, built without
+/// connecting (nothing is created or migrated there; it follows the primary).
+pub fn replica(settings: &Settings) -> Result<Option<Replica>, SetupError> {
+    let Some(url) = &settings.database_replica_url else {
+        return Ok(None);
+    };
+    let target = PgTarget::from_url(url.expose())?;
+    let pool = pool_of(target, settings, settings.db_pool_size)?;
+    Ok(Some(Replica::new(pool, settings.replica_max_lag())))
 }
 
 /// A pool of one connection to `target`, apart from [`pool`], for readiness checks: they

@@ -7,6 +7,7 @@
 //! stale, are in [`changes`].
 
 mod changes;
+mod reads;
 
 use std::{
     sync::{Arc, atomic::AtomicI64},
@@ -15,13 +16,15 @@ use std::{
 
 pub use changes::{CHANNEL, NewProduct};
 
+use reads::CatalogReads;
+
 use super::{Database, Error};
 use crate::{
     cache::{AnswerCache, Bounds, Rendered, Served},
     domain::{Page, PageRequest, Product, ProductId, Sold},
     metrics::{Cache, Metrics},
     redis::Redis,
-    store::{products, sales},
+    store::{Replica, products, sales},
 };
 
 /// The popular list's window: a rolling 72 hours.
@@ -33,6 +36,8 @@ pub const POPULAR_SIZE: i64 = 5;
 #[derive(Clone)]
 pub struct Catalog {
     db: Database,
+    /// Where the catalog's queries go (the replica, when one is set and usable).
+    reads: CatalogReads,
     redis: Redis,
     caches: Caches,
     /// The newest catalog revision this node has applied (its caches hold nothing older).
@@ -58,16 +63,18 @@ impl Caches {
 }
 
 impl Catalog {
-    /// Builds the service over the database, with caches within these bounds; changes are
-    /// announced on `redis`.
+    /// Builds the service over the database (catalog queries on `replica` while it is
+    /// usable), with caches within these bounds; changes are announced on `redis`.
     pub fn new(
         db: Database,
+        replica: Option<Replica>,
         redis: Redis,
         products: Bounds,
         popular: Bounds,
         metrics: Metrics,
     ) -> Self {
         Self {
+            reads: CatalogReads::new(db.pool().clone(), replica, metrics.clone()),
             db,
             redis,
             caches: Caches {
@@ -98,10 +105,16 @@ impl Catalog {
         render: impl FnOnce(&Product) -> Vec<u8>,
     ) -> Result<Served, Error> {
         let load = async {
-            let client = self.db.pool().get().await?;
-            let product = products::find(&client, id)
-                .await?
-                .ok_or(Error::ProductNotFound)?;
+            let product = self
+                .reads
+                .run(|client| {
+                    Box::pin(async move {
+                        products::find(client, id)
+                            .await?
+                            .ok_or(Error::ProductNotFound)
+                    })
+                })
+                .await?;
             Ok(Rendered::new(render(&product)))
         };
         self.cached(&self.caches.products, Cache::Product, id, load)
@@ -116,8 +129,10 @@ impl Catalog {
         render: impl FnOnce(&Page<Product>) -> Vec<u8>,
     ) -> Result<Served, Error> {
         let load = async {
-            let client = self.db.pool().get().await?;
-            let rows = products::page(&client, page).await?;
+            let rows = self
+                .reads
+                .run(|client| Box::pin(async move { Ok(products::page(client, page).await?) }))
+                .await?;
             let page = Page::from_rows(rows, page.limit, |product| product.id);
             Ok(Rendered::new(render(&page)))
         };
@@ -130,8 +145,14 @@ impl Catalog {
     #[tracing::instrument(name = "catalog.popular", skip_all)]
     pub async fn popular(&self, render: impl FnOnce(&[Sold]) -> Vec<u8>) -> Result<Served, Error> {
         let load = async {
-            let client = self.db.pool().get().await?;
-            let items = sales::top(&client, POPULAR_WINDOW, POPULAR_SIZE).await?;
+            let items = self
+                .reads
+                .run(|client| {
+                    Box::pin(
+                        async move { Ok(sales::top(client, POPULAR_WINDOW, POPULAR_SIZE).await?) },
+                    )
+                })
+                .await?;
             Ok(Rendered::new(render(items.as_slice())))
         };
         self.cached(&self.caches.popular, Cache::Popular, (), load)
