@@ -30,6 +30,17 @@ SELECT CASE
     'Infinity')
 END";
 
+/// Why the replica's lag could not be measured.
+#[derive(Debug, thiserror::Error)]
+pub enum LagError {
+    /// No connection to the replica.
+    #[error("no connection to the replica")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// The replica failed the query.
+    #[error("the replica failed the lag query")]
+    Query(#[from] tokio_postgres::Error),
+}
+
 /// A replica's pool and whether it may be read now; cheap to clone.
 #[derive(Clone)]
 pub struct Replica {
@@ -65,7 +76,7 @@ impl Replica {
     }
 
     /// Its lag now, one round trip; an error when it cannot be reached.
-    pub async fn lag(&self) -> Result<Duration, super::SetupError> {
+    pub async fn lag(&self) -> Result<Duration, LagError> {
         let client = self.pool.get().await?;
         let lag_ms: f64 = client.query_one(LAG_MS, &[]).await?.get(0);
         Ok(Duration::try_from_secs_f64(lag_ms.max(0.0) / 1000.0).unwrap_or(Duration::MAX))
