@@ -9,6 +9,11 @@
 //!   freshness. While loads fail because PostgreSQL is unreachable, lookups answer from it
 //!   and say how old it is; for [`RETRY_AFTER_FAILURE`] after such a failure they answer from
 //!   it at once, without trying again, so an outage costs readers no waiting.
+//! - Refresh ahead: [`AnswerCache::due`] names the keys whose fresh answers were read since
+//!   they were loaded, and [`AnswerCache::refreshed`] keeps what the caller loaded for them
+//!   (in one query, say) as fresh answers counted from the round's start. Done every half of
+//!   [`Bounds::fresh`], answers that are read stay fresh without a reader ever waiting for a
+//!   load, and the ones nobody reads expire as before.
 //! - [`AnswerCache::reset`] forgets everything, and a load that was in flight during a reset
 //!   is answered to its callers but not kept, so a change announced during a load is never
 //!   hidden behind the load's older answer.
@@ -23,7 +28,7 @@ use std::{
     hash::Hash,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -81,11 +86,45 @@ impl Rendered {
     }
 }
 
-/// A held answer and when the load behind it started.
+/// A held answer, when the load behind it started, and whether it was read since.
 #[derive(Debug)]
 struct Entry {
     rendered: Rendered,
     loaded_at: Instant,
+    read: AtomicBool,
+}
+
+impl Entry {
+    fn new(rendered: Rendered, loaded_at: Instant) -> Arc<Self> {
+        Arc::new(Self {
+            rendered,
+            loaded_at,
+            read: AtomicBool::new(false),
+        })
+    }
+
+    /// Notes a read; most reads find it noted already and write nothing.
+    fn mark_read(&self) {
+        if !self.read.load(Ordering::Relaxed) {
+            self.read.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A refresh-ahead round ([`AnswerCache::due`]): the keys to load again, and when the round
+/// began (the start of the loads behind the answers it keeps).
+#[derive(Debug)]
+pub struct Refresh<K> {
+    keys: Vec<K>,
+    generation: u64,
+    started: Instant,
+}
+
+impl<K> Refresh<K> {
+    /// The keys whose answers are to be loaded again.
+    pub fn keys(&self) -> &[K] {
+        &self.keys
+    }
 }
 
 /// The answer to a lookup.
@@ -207,6 +246,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> AnswerCache<K> {
         let generation = inner.generation.load(Ordering::Acquire);
         let fresh = Slot::Fresh(generation, key.clone());
         if let Some(entry) = inner.cache.get(&fresh).await {
+            entry.mark_read();
             return Ok(Served { entry, stale: None });
         }
         if inner.recently_failed()
@@ -216,11 +256,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> AnswerCache<K> {
         }
         let init = async {
             let loaded_at = Instant::now();
-            let rendered = load.await?;
-            let entry = Arc::new(Entry {
-                rendered,
-                loaded_at,
-            });
+            let entry = Entry::new(load.await?, loaded_at);
             // A reset since the load began: answer it, keep nothing.
             if inner.generation.load(Ordering::Acquire) == generation {
                 inner
@@ -238,6 +274,53 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> AnswerCache<K> {
                 inner.held(&key).await.ok_or(error)
             }
             Err(error) => Err(error),
+        }
+    }
+
+    /// Begins a refresh-ahead round: the keys (at most `limit`) whose fresh answers were read
+    /// since they were loaded.
+    pub fn due(&self, limit: usize) -> Refresh<K> {
+        let inner = &self.0;
+        let started = Instant::now();
+        let generation = inner.generation.load(Ordering::Acquire);
+        let keys = inner
+            .cache
+            .iter()
+            .filter(|(_, entry)| entry.read.load(Ordering::Relaxed))
+            .filter_map(|(slot, _)| match slot.as_ref() {
+                Slot::Fresh(g, key) if *g == generation => Some(key.clone()),
+                _ => None,
+            })
+            .take(limit)
+            .collect();
+        Refresh {
+            keys,
+            generation,
+            started,
+        }
+    }
+
+    /// Ends a refresh-ahead round: keeps `answers` as fresh answers loaded when the round began,
+    /// unless the cache was reset since. A due key without an answer is left to expire.
+    pub async fn refreshed(
+        &self,
+        round: Refresh<K>,
+        answers: impl IntoIterator<Item = (K, Rendered)>,
+    ) {
+        let inner = &self.0;
+        for (key, rendered) in answers {
+            if inner.generation.load(Ordering::Acquire) != round.generation {
+                return;
+            }
+            let entry = Entry::new(rendered, round.started);
+            inner
+                .cache
+                .insert(Slot::Held(key.clone()), entry.clone())
+                .await;
+            inner
+                .cache
+                .insert(Slot::Fresh(round.generation, key), entry)
+                .await;
         }
     }
 

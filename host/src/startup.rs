@@ -262,8 +262,8 @@ impl Application {
 
 /// Starts what a serving node runs beside its requests: the idempotency purge and the node's
 /// liveness key, the outbox signal, the relay and the consumer (when enabled), the
-/// dead-letter gauge, and keeping the plugins and the catalog caches in step with the other
-/// nodes.
+/// dead-letter gauge, keeping the plugins and the catalog caches in step with the other
+/// nodes, and refreshing read product answers ahead of their bound.
 fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> {
     let settings = app.settings();
     let mut background = Background::default();
@@ -308,6 +308,11 @@ fn start_background(app: &App, parts: &Parts) -> Result<Background, StartError> 
         let observe = move |lag| metrics.observe_replica_lag(lag);
         background.spawn(replica.watch(observe, background.token()));
     }
+    background.spawn(
+        app.catalog()
+            .clone()
+            .keep_products_fresh(crate::http::products::render_detail, background.token()),
+    );
     background.spawn(crate::revisions::keep_in_sync(
         app.catalog().clone(),
         service::catalog::CHANNEL,

@@ -78,14 +78,8 @@ async fn product_attributes_are_set_replaced_whole_and_cleared_and_shown_only_wh
     let (status, cleared) = patch(&app, &path, &json!({"attributes": {}})).await;
     assert_eq!(status, 200);
     assert!(cleared.get("attributes").is_none(), "{cleared}");
-    let product: Value = app
-        .get(&format!("/api/v1/products/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        product,
+        app.product(id).await,
         json!({"id": id, "name": "양배추 샐러드", "price": 2_500, "stock": 9})
     );
     assert_eq!(stored(&app, "products", id).await, json!({}));

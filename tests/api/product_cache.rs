@@ -1,7 +1,8 @@
 //! Product reads from the node's cache: ETag and 304 revalidation, tags equal on every node,
 //! an operator's change reaching another node within a second (announced on Redis, or found
 //! in PostgreSQL when the announcement is missed), stock lagging orders by at most the TTL,
-//! the hit ratio metric, and the cache's memory bounds.
+//! products read often refreshed ahead (no reader waits for their load), the hit ratio
+//! metric, and the cache's memory bounds.
 
 use std::time::Duration;
 
@@ -19,12 +20,7 @@ fn etag(response: &Response) -> String {
 
 /// The `name` a node answers for a product, and the one in the first page of the list.
 async fn names(node: &TestApp, id: i64) -> (String, String) {
-    let one: Value = node
-        .get(&format!("/api/v1/products/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one = node.product(id).await;
     let page: Value = node.get("/api/v1/products").await.json().await.unwrap();
     let listed = page["items"]
         .as_array()
@@ -164,15 +160,7 @@ async fn stock_in_a_read_lags_orders_by_at_most_the_ttl() {
     let app = spawn_app_with(|s| s.product_ttl_secs = 1).await;
     let user = app.create_user("a", 100_000).await;
     let id = app.create_product("p", 1_000, 10).await;
-    let stock = || async {
-        let product: Value = app
-            .get(&format!("/api/v1/products/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        product["stock"].as_i64().unwrap()
-    };
+    let stock = || async { app.product(id).await["stock"].as_i64().unwrap() };
     assert_eq!(stock().await, 10);
     let order =
         json!({"user_id": user, "paymentAmount": 3_000, "products": [{"id": id, "quantity": 3}]});
@@ -185,6 +173,48 @@ async fn stock_in_a_read_lags_orders_by_at_most_the_ttl() {
         .await,
         "the order's stock change shows within the TTL"
     );
+}
+
+#[tokio::test]
+async fn products_read_often_are_refreshed_ahead_and_the_rest_expire() {
+    let app = spawn_app_with(|s| s.product_ttl_secs = 1).await;
+    let hot = app.create_product("hot", 1_000, 10).await;
+    let cold = app.create_product("cold", 1_000, 10).await;
+    let stock = |id: i64| {
+        let app = &app;
+        async move { app.product(id).await["stock"].as_i64().unwrap() }
+    };
+    assert_eq!(stock(cold).await, 10);
+    // The hot product is read every 100 ms for 3.5 s, three and a half of its bounds; a change
+    // behind the API's back (no announcement) halfway shows within the bound.
+    let mut changed_at = None;
+    let mut seen_after = None;
+    for read in 0..35 {
+        if read == 15 {
+            app.db
+                .execute("UPDATE products SET stock = 4 WHERE id = $1", &[&hot])
+                .await
+                .unwrap();
+            changed_at = Some(std::time::Instant::now());
+        }
+        if stock(hot).await == 4 && seen_after.is_none() {
+            seen_after = changed_at.map(|at| at.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen_after = seen_after.expect("the stock change was never seen");
+    assert!(
+        seen_after <= Duration::from_millis(1_500),
+        "seen after {seen_after:?}"
+    );
+    // Not read since its load, the cold product expired: this read loads it again.
+    assert_eq!(stock(cold).await, 10);
+    let misses = app
+        .metric("edgecart_cache_misses_total", &[("cache", "product")])
+        .await;
+    // The cold product twice and the hot one once: a reader loading the hot product at each
+    // bound would make at least 6.
+    assert!((3.0..=4.0).contains(&misses), "{misses} loads by readers");
 }
 
 #[tokio::test]

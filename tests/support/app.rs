@@ -225,6 +225,13 @@ impl TestApp {
             .expect("id")
     }
 
+    /// Reads a product through the public API and returns its JSON.
+    pub async fn product(&self, id: i64) -> Value {
+        let response = self.get(&format!("/api/v1/products/{id}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "product {id}");
+        response.json().await.expect("json")
+    }
+
     /// PATCHes a product through the admin API; returns the status.
     pub async fn patch_product(&self, id: i64, patch: &Value) -> StatusCode {
         self.admin(reqwest::Method::PATCH, &format!("/admin/v1/products/{id}"))

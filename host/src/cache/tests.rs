@@ -1,5 +1,5 @@
 //! Unit tests of the answer cache: shared loads, resets racing a load, stale answers and
-//! their bound, memory bounds.
+//! their bound, memory bounds, refresh ahead.
 
 use std::sync::atomic::AtomicUsize;
 
@@ -30,6 +30,21 @@ async fn ok(body: &'static str) -> Result<Rendered, Failure> {
 
 async fn not_loaded() -> Result<Rendered, Failure> {
     panic!("no load within the retry pause")
+}
+
+/// The body `cache` answers for `key`, loading it with `load` on a miss.
+async fn body_of(
+    cache: &AnswerCache<i32>,
+    key: i32,
+    load: impl Future<Output = Result<Rendered, Failure>>,
+) -> Bytes {
+    cache
+        .get(key, load, unreachable)
+        .await
+        .unwrap()
+        .rendered()
+        .body()
+        .clone()
 }
 
 #[test]
@@ -68,15 +83,7 @@ async fn a_reset_forgets_and_a_load_in_flight_during_it_is_not_kept() {
     let cache = AnswerCache::new(bounds(60, 60));
     cache.get(1, ok("old"), unreachable).await.unwrap();
     cache.reset();
-    assert_eq!(
-        cache
-            .get(1, ok("new"), unreachable)
-            .await
-            .unwrap()
-            .rendered()
-            .body(),
-        "new"
-    );
+    assert_eq!(body_of(&cache, 1, ok("new")).await, "new");
     let racing = cache.get(
         2,
         async {
@@ -89,15 +96,7 @@ async fn a_reset_forgets_and_a_load_in_flight_during_it_is_not_kept() {
         racing.await.unwrap().rendered().body(),
         "loaded before the reset"
     );
-    assert_eq!(
-        cache
-            .get(2, ok("after"), unreachable)
-            .await
-            .unwrap()
-            .rendered()
-            .body(),
-        "after"
-    );
+    assert_eq!(body_of(&cache, 2, ok("after")).await, "after");
 }
 
 #[tokio::test]
@@ -161,4 +160,54 @@ async fn entries_and_bytes_stay_within_their_bounds() {
     );
     let (entries, _) = by_entries.size().await;
     assert!(entries > 0 && entries <= 10, "{entries} entries");
+}
+
+#[tokio::test]
+async fn refresh_ahead_loads_again_only_the_answers_read_since_their_load() {
+    let cache = AnswerCache::new(bounds(60, 60));
+    cache.get(1, ok("read"), unreachable).await.unwrap();
+    cache.get(2, ok("not read"), unreachable).await.unwrap();
+    cache.get(1, not_loaded(), unreachable).await.unwrap();
+    let round = cache.due(100);
+    assert_eq!(round.keys(), [1]);
+    cache
+        .refreshed(round, [(1, Rendered::new("refreshed"))])
+        .await;
+    let served = cache.get(1, not_loaded(), unreachable).await.unwrap();
+    assert_eq!(served.rendered().body(), "refreshed");
+    assert_eq!(served.stale_age(), None);
+    assert_eq!(body_of(&cache, 2, not_loaded()).await, "not read");
+    // Both were read since they were kept: both are due now.
+    let mut due = cache.due(100).keys().to_vec();
+    due.sort_unstable();
+    assert_eq!(due, [1, 2]);
+    assert_eq!(cache.due(0).keys(), [] as [i32; 0]);
+}
+
+#[tokio::test]
+async fn a_refresh_begun_before_a_reset_keeps_nothing() {
+    let cache = AnswerCache::new(bounds(60, 60));
+    cache.get(1, ok("old"), unreachable).await.unwrap();
+    cache.get(1, not_loaded(), unreachable).await.unwrap();
+    let round = cache.due(100);
+    cache.reset();
+    cache
+        .refreshed(round, [(1, Rendered::new("loaded before the reset"))])
+        .await;
+    assert_eq!(body_of(&cache, 1, ok("new")).await, "new");
+}
+
+#[tokio::test]
+async fn refreshed_answers_are_fresh_from_the_start_of_their_round() {
+    let cache = AnswerCache::new(Bounds {
+        fresh: Duration::from_millis(100),
+        ..bounds(60, 60)
+    });
+    cache.get(1, ok("first"), unreachable).await.unwrap();
+    cache.get(1, not_loaded(), unreachable).await.unwrap();
+    let round = cache.due(100);
+    // A round that took longer than the bound keeps an answer already past it.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    cache.refreshed(round, [(1, Rendered::new("late"))]).await;
+    assert_eq!(body_of(&cache, 1, ok("loaded")).await, "loaded");
 }

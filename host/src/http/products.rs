@@ -86,8 +86,7 @@ async fn detail(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let catalog = app.catalog();
-    let render = |product: &Product| json_bytes(&ProductView::from(product.clone()));
-    let served = catalog.product(id, render).await?;
+    let served = catalog.product(id, render_detail).await?;
     Ok(cached::respond(&served, catalog.product_bounds(), &headers))
 }
 
@@ -153,4 +152,10 @@ async fn popular(State(app): State<App>, headers: HeaderMap) -> Result<Response,
         |items: &[Sold]| json_bytes(&items.iter().map(PopularView::from).collect::<Vec<_>>());
     let served = catalog.popular(render).await?;
     Ok(cached::respond(&served, catalog.popular_bounds(), &headers))
+}
+
+/// A product's answer to `GET /api/v1/products/{productId}` (also what the catalog's refresh
+/// ahead renders).
+pub fn render_detail(product: &Product) -> Vec<u8> {
+    json_bytes(&ProductView::from(product.clone()))
 }

@@ -41,6 +41,35 @@ pub async fn find(
         .map(Product::from))
 }
 
+/// Reads the products with these ids, in ascending id order; missing ids are simply absent.
+#[tracing::instrument(name = "store.products.find_many", level = "debug", skip_all)]
+pub async fn find_many(
+    db: &impl GenericClient,
+    ids: &[i64],
+) -> Result<Vec<Product>, tokio_postgres::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        product_columns!(""),
+        " FROM products WHERE id = ANY($1) ORDER BY id"
+    );
+    by_ids(db, SQL, ids).await
+}
+
+/// Runs `sql`, a query of products by the id array `$1`.
+async fn by_ids(
+    db: &impl GenericClient,
+    sql: &str,
+    ids: &[i64],
+) -> Result<Vec<Product>, tokio_postgres::Error> {
+    let stmt = db.prepare_cached(sql).await?;
+    Ok(db
+        .query(&stmt, &[&ids])
+        .await?
+        .iter()
+        .map(Product::from)
+        .collect())
+}
+
 /// One page ordered by id, after `page.after`; up to `page.limit + 1` rows.
 #[tracing::instrument(name = "store.products.page", level = "debug", skip_all)]
 pub async fn page(
@@ -138,13 +167,7 @@ pub async fn lock_many(
     db: &impl GenericClient,
     ids: &[i64],
 ) -> Result<Vec<Product>, tokio_postgres::Error> {
-    let stmt = db.prepare_cached(LOCK_MANY).await?;
-    Ok(db
-        .query(&stmt, &[&ids])
-        .await?
-        .iter()
-        .map(Product::from)
-        .collect())
+    by_ids(db, LOCK_MANY, ids).await
 }
 
 /// The units a batch of orders takes, one row per product: bind [`StockTakes::params`] to

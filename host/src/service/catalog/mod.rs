@@ -4,10 +4,12 @@
 //! `EDGECART_PRODUCT_TTL_SECS` (the bound on how far `stock` lags orders), the popular list
 //! for `EDGECART_POPULAR_TTL_SECS`; all are kept `EDGECART_STALE_IF_ERROR_SECS` longer for
 //! PostgreSQL outages. The operator's changes, and how every node forgets what they made
-//! stale, are in [`changes`].
+//! stale, are in [`changes`]; how read products stay fresh without waiting readers, in
+//! [`refresh`].
 
 mod changes;
 mod reads;
+mod refresh;
 
 use std::{
     sync::{Arc, atomic::AtomicI64},
