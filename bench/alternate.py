@@ -7,9 +7,12 @@ few windows (checkpoints, table growth, neighbours on the host) hits both sides 
 bench/interleave.py. A request is counted only if wrk saw a status below 400, so a side that
 answers 401 quickly cannot look fast.
 
-Usage: alternate.py --script user --seconds 60 --window 5
+The two sides may also be two routes of one server (`--b-script`): a route against the
+cheapest one, `/healthz`, in alternating windows instead of one run each minutes apart.
+
+Usage: alternate.py --script user [--b-script healthz] --seconds 60 --window 5
            [--warmup 5] --a URL PID [VAR=VALUE ...] --b URL PID [VAR=VALUE ...]
-(A is the "on" side: the setting being measured; B the baseline.)
+(A is the "on" side: the setting or route being measured; B the baseline.)
 
 Prints one line with the fields bench/run reads from interleave.py: RESULT on_rps= off_rps=
 ratio= on_p50_ms= on_p99_ms= off_p50_ms= off_p99_ms= on_errors= off_errors= on_cpu_us=
@@ -31,18 +34,19 @@ RESULT = re.compile(r"RESULT rps=(\S+) p50_ms=(\S+) p99_ms=(\S+) requests=(\d+) 
 class Side:
     """One server and what its windows added up to."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, script):
+        self.script = script
         self.url, self.pid, *assignments = spec
         self.pid = int(self.pid)
         self.env = dict(os.environ, **dict(a.split("=", 1) for a in assignments))
         self.good = self.errors = self.seconds = self.cpu = 0.0
         self.p50, self.p99, self.rates = [], [], []
 
-    def window(self, script, seconds, connections):
+    def window(self, seconds, connections):
         cpu_before = cpu_seconds(self.pid)
         output = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-             "-s", script, self.url],
+             "-s", self.script, self.url],
             env=self.env, capture_output=True, text=True, check=True,
         ).stdout
         cpu = cpu_seconds(self.pid) - cpu_before
@@ -67,6 +71,7 @@ class Side:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--script", required=True, help="bench/wrk/NAME.lua")
+    parser.add_argument("--b-script", help="B's own script (default: --script)")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
@@ -75,19 +80,25 @@ def main():
     parser.add_argument("--b", nargs="+", required=True, metavar="URL PID [VAR=VALUE]")
     args = parser.parse_args()
 
-    sides = {"a": Side(args.a), "b": Side(args.b)}
-    script = os.path.join(os.path.dirname(__file__), "wrk", f"{args.script}.lua")
+    def script(name):
+        return os.path.join(os.path.dirname(__file__), "wrk", f"{name}.lua")
+
+    sides = {
+        "a": Side(args.a, script(args.script)),
+        "b": Side(args.b, script(args.b_script or args.script)),
+    }
     cycles = max(1, round(args.seconds / (4 * args.window)))
     # Warm each side as bench/run warms every scenario: caches (verified tokens, prepared
     # statements, connections) filled before anything is counted.
     for side in sides.values():
         subprocess.run(
-            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.warmup}s", "-s", script, side.url],
+            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.warmup}s", "-s", side.script,
+             side.url],
             env=side.env, capture_output=True, check=True,
         )
     for _ in range(cycles):
         for side in ["a", "b", "b", "a"]:
-            sides[side].window(script, args.window, args.connections)
+            sides[side].window(args.window, args.connections)
 
     a, b = sides["a"], sides["b"]
     if min(a.rates + b.rates) <= 0:

@@ -233,15 +233,20 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> AnswerCache<K> {
         self.0.bounds
     }
 
-    /// The answer for `key`: the fresh one, or the one `load` gives (concurrent callers share
-    /// one load and its error). When the load fails and `unreachable` says PostgreSQL could
-    /// not be reached, the held answer if it is at most `stale_if_error` past its freshness.
-    pub async fn get<E: Send + Sync + 'static>(
+    /// The answer for `key`: the fresh one, or the one the future from `load()` gives (made
+    /// only on a miss; concurrent callers share one load and its error). When the load fails and
+    /// `unreachable` says PostgreSQL could not be reached, the held answer if it is at most
+    /// `stale_if_error` past its freshness.
+    pub async fn get<E, F>(
         &self,
         key: K,
-        load: impl Future<Output = Result<Rendered, E>>,
+        load: impl FnOnce() -> F,
         unreachable: impl Fn(&E) -> bool,
-    ) -> Result<Served, Arc<E>> {
+    ) -> Result<Served, Arc<E>>
+    where
+        E: Send + Sync + 'static,
+        F: Future<Output = Result<Rendered, E>>,
+    {
         let inner = &self.0;
         let generation = inner.generation.load(Ordering::Acquire);
         let fresh = Slot::Fresh(generation, key.clone());
@@ -249,6 +254,23 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> AnswerCache<K> {
             entry.mark_read();
             return Ok(Served { entry, stale: None });
         }
+        // On the heap, and made only now: a hit's future (most lookups) stays small.
+        Box::pin(self.miss(key, generation, load, unreachable)).await
+    }
+
+    /// A lookup that found no fresh answer for `key` in `generation`.
+    async fn miss<E, F>(
+        &self,
+        key: K,
+        generation: u64,
+        load: impl FnOnce() -> F,
+        unreachable: impl Fn(&E) -> bool,
+    ) -> Result<Served, Arc<E>>
+    where
+        E: Send + Sync + 'static,
+        F: Future<Output = Result<Rendered, E>>,
+    {
+        let inner = &self.0;
         if inner.recently_failed()
             && let Some(served) = inner.held(&key).await
         {
@@ -256,7 +278,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> AnswerCache<K> {
         }
         let init = async {
             let loaded_at = Instant::now();
-            let entry = Entry::new(load.await?, loaded_at);
+            let entry = Entry::new(load().await?, loaded_at);
             // A reset since the load began: answer it, keep nothing.
             if inner.generation.load(Ordering::Acquire) == generation {
                 inner
@@ -267,6 +289,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> AnswerCache<K> {
             inner.set_failed(false);
             Ok::<_, E>(entry)
         };
+        let fresh = Slot::Fresh(generation, key.clone());
         match inner.cache.try_get_with(fresh, init).await {
             Ok(entry) => Ok(Served { entry, stale: None }),
             Err(error) if unreachable(error.as_ref()) => {

@@ -24,20 +24,18 @@ fn unreachable(error: &Failure) -> bool {
     *error == Failure::Unreachable
 }
 
-async fn ok(body: &'static str) -> Result<Rendered, Failure> {
-    Ok(Rendered::new(body))
+type Load = std::future::Ready<Result<Rendered, Failure>>;
+
+fn ok(body: &'static str) -> impl FnOnce() -> Load {
+    move || std::future::ready(Ok(Rendered::new(body)))
 }
 
-async fn not_loaded() -> Result<Rendered, Failure> {
-    panic!("no load within the retry pause")
+fn not_loaded() -> impl FnOnce() -> Load {
+    || panic!("no load within the retry pause")
 }
 
 /// The body `cache` answers for `key`, loading it with `load` on a miss.
-async fn body_of(
-    cache: &AnswerCache<i32>,
-    key: i32,
-    load: impl Future<Output = Result<Rendered, Failure>>,
-) -> Bytes {
+async fn body_of(cache: &AnswerCache<i32>, key: i32, load: impl FnOnce() -> Load) -> Bytes {
     cache
         .get(key, load, unreachable)
         .await
@@ -61,10 +59,10 @@ async fn concurrent_misses_share_one_load_and_fresh_answers_load_nothing() {
     let lookups = (0..50).map(|_| {
         cache.get(
             1,
-            async {
+            || async {
                 loads.fetch_add(1, Ordering::SeqCst);
                 tokio::task::yield_now().await;
-                ok("a").await
+                ok("a")().await
             },
             unreachable,
         )
@@ -86,9 +84,9 @@ async fn a_reset_forgets_and_a_load_in_flight_during_it_is_not_kept() {
     assert_eq!(body_of(&cache, 1, ok("new")).await, "new");
     let racing = cache.get(
         2,
-        async {
+        || async {
             cache.reset();
-            ok("loaded before the reset").await
+            ok("loaded before the reset")().await
         },
         unreachable,
     );
@@ -106,11 +104,11 @@ async fn an_unreachable_database_serves_the_held_answer_with_its_age() {
     cache.get(1, ok("held"), unreachable).await.unwrap();
     // Other failures are errors.
     let other = cache
-        .get(1, async { Err(Failure::Other) }, unreachable)
+        .get(1, || async { Err(Failure::Other) }, unreachable)
         .await;
     assert_eq!(*other.unwrap_err(), Failure::Other);
     let stale = cache
-        .get(1, async { Err(Failure::Unreachable) }, unreachable)
+        .get(1, || async { Err(Failure::Unreachable) }, unreachable)
         .await
         .unwrap();
     assert_eq!(stale.rendered().body(), "held");
@@ -120,7 +118,7 @@ async fn an_unreachable_database_serves_the_held_answer_with_its_age() {
     assert_eq!(quick.rendered().body(), "held");
     // A key with nothing held has no answer.
     let none = cache
-        .get(2, async { Err(Failure::Unreachable) }, unreachable)
+        .get(2, || async { Err(Failure::Unreachable) }, unreachable)
         .await;
     assert_eq!(*none.unwrap_err(), Failure::Unreachable);
 }
@@ -131,7 +129,7 @@ async fn nothing_is_served_stale_past_the_bound() {
     cache.get(1, ok("held"), unreachable).await.unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let failed = cache
-        .get(1, async { Err(Failure::Unreachable) }, unreachable)
+        .get(1, || async { Err(Failure::Unreachable) }, unreachable)
         .await;
     assert_eq!(*failed.unwrap_err(), Failure::Unreachable);
 }

@@ -5,8 +5,11 @@
 //! the answer is served past its freshness because PostgreSQL is unreachable, and 304 with
 //! no body when `If-None-Match` names the current tag (or `*`).
 
+use std::convert::Infallible;
+
 use axum::{
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::FromRequestParts,
+    http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 
@@ -21,23 +24,38 @@ fn cache_control(bounds: Bounds) -> String {
     )
 }
 
-/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 says for it) or is `*`.
-fn unchanged(request: &HeaderMap, etag: &str) -> bool {
-    request
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag || tag == "*")
+/// Extractor: the request's `If-None-Match` values (none, most often), copied without the
+/// rest of the headers.
+#[derive(Debug, Default)]
+pub struct IfNoneMatch(Vec<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        let values = parts.headers.get_all(header::IF_NONE_MATCH);
+        Ok(Self(values.iter().cloned().collect()))
+    }
+}
+
+impl IfNoneMatch {
+    /// Whether it names `etag` (weak comparison, as RFC 9110 says for it) or is `*`.
+    fn names(&self, etag: &str) -> bool {
+        self.0
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|tag| tag.trim().trim_start_matches("W/"))
+            .any(|tag| tag == etag || tag == "*")
+    }
 }
 
 /// The response to a GET of a cached answer: 200 with its JSON body, or 304 without one when
 /// the request's `If-None-Match` names it; both with the revalidation headers.
-pub fn respond(served: &Served, bounds: Bounds, request: &HeaderMap) -> Response {
+pub fn respond(served: &Served, bounds: Bounds, request: &IfNoneMatch) -> Response {
     let rendered = served.rendered();
     let etag = format!("\"{}\"", rendered.tag());
-    let mut response = if unchanged(request, &etag) {
+    let mut response = if request.names(&etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
@@ -66,20 +84,18 @@ pub fn respond(served: &Served, bounds: Bounds, request: &HeaderMap) -> Response
 mod tests {
     use super::*;
 
-    fn if_none_match(value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).unwrap());
-        headers
+    fn if_none_match(value: &str) -> IfNoneMatch {
+        IfNoneMatch(vec![HeaderValue::from_str(value).unwrap()])
     }
 
     #[test]
     fn if_none_match_compares_weakly_and_takes_lists_and_the_wildcard() {
         let tag = "\"abc\"";
-        assert!(unchanged(&if_none_match("\"abc\""), tag));
-        assert!(unchanged(&if_none_match("W/\"abc\""), tag));
-        assert!(unchanged(&if_none_match("\"x\", \"abc\""), tag));
-        assert!(unchanged(&if_none_match("*"), tag));
-        assert!(!unchanged(&if_none_match("\"abcd\""), tag));
-        assert!(!unchanged(&HeaderMap::new(), tag));
+        assert!(if_none_match("\"abc\"").names(tag));
+        assert!(if_none_match("W/\"abc\"").names(tag));
+        assert!(if_none_match("\"x\", \"abc\"").names(tag));
+        assert!(if_none_match("*").names(tag));
+        assert!(!if_none_match("\"abcd\"").names(tag));
+        assert!(!IfNoneMatch::default().names(tag));
     }
 }

@@ -4,8 +4,8 @@
 
 pub mod admin;
 pub mod admin_auth;
+pub mod admission;
 pub mod audit;
-pub mod body;
 pub mod cached;
 pub mod console;
 pub mod deadline;
@@ -22,16 +22,19 @@ pub mod render;
 pub mod serve;
 pub mod users;
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use axum::error_handling::HandleErrorLayer;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
     middleware::{self, Next},
     response::Response,
 };
-use tower::{ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
+use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
 use tower_http::{
     CompressionLevel,
     catch_panic::CatchPanicLayer,
@@ -43,7 +46,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use self::body::BodyLimits;
+use self::admission::{Admission, BodyLimits};
 use crate::app::App;
 
 /// The main listener's router with its layers: the API, the admin API, the operations
@@ -51,31 +54,28 @@ use crate::app::App;
 /// (`/docs`).
 ///
 /// In front of a handler, in order: the shared layers ([`with_shared_layers`]); on admin routes
-/// the token check; the whole body read within its deadline and size ([`body::buffer`]);
-/// only then a concurrency permit (past the limit the request is shed at once, 503 +
-/// `Retry-After`, instead of queueing into timeouts). The operations endpoints and the API
-/// reference stay outside the limit.
+/// the token check; then admission ([`admission::admit`]): the whole body read within its
+/// deadline and size, and only then a concurrency permit, shared by the API and the admin
+/// API. The operations endpoints and the API reference stay outside the limit.
 pub fn router(app: App) -> Router {
     let settings = app.settings();
-    let shed = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(problem::overloaded))
-        .layer(LoadShedLayer::new())
-        .layer(GlobalConcurrencyLimitLayer::new(
-            settings.max_concurrent_requests,
-        ));
-    let bodies = |max_bytes| {
-        let limits = BodyLimits {
-            max_bytes,
-            deadline: Duration::from_secs(settings.body_timeout_secs),
+    let permits = settings.max_concurrent_requests.min(Semaphore::MAX_PERMITS);
+    let permits = Arc::new(Semaphore::new(permits));
+    let admit = |max_bytes| {
+        let admission = Admission {
+            bodies: BodyLimits {
+                max_bytes,
+                deadline: Duration::from_secs(settings.body_timeout_secs),
+            },
+            permits: permits.clone(),
         };
-        middleware::from_fn_with_state(limits, body::buffer)
+        middleware::from_fn_with_state(admission, admission::admit)
     };
     let api = Router::new()
         .merge(users::router())
         .merge(products::router())
         .merge(orders::router())
-        .layer(shed.clone())
-        .layer(bodies(settings.body_limit_bytes));
+        .layer(admit(settings.body_limit_bytes));
     // Operators may upload a component larger than an API body; each route's extractor still
     // applies its own limit. The token is checked before a byte of the body is read.
     let admin_bytes = settings
@@ -84,8 +84,7 @@ pub fn router(app: App) -> Router {
     let admin = Router::new()
         .merge(admin::router())
         .merge(plugins::router())
-        .layer(shed)
-        .layer(bodies(admin_bytes))
+        .layer(admit(admin_bytes))
         // A layer, not a route layer: a wrong method is authenticated too (401 without a
         // token, like a right one), before routing answers 405.
         .layer(middleware::from_fn_with_state(

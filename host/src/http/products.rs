@@ -1,12 +1,13 @@
 //! Products: detail, the list and the popular list (the detail and the popular list also at
 //! the seed's paths), all served from the node's caches with revalidation ([`cached`]).
 
-use axum::{Router, extract::State, http::HeaderMap, response::Response, routing::get};
+use axum::{Router, extract::State, response::Response, routing::get};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    cached, docs,
+    cached::{self, IfNoneMatch},
+    docs,
     extract::{Id, ListQuery, PageQuery},
     problem::ApiError,
     render::json_bytes,
@@ -83,11 +84,15 @@ pub struct ProductPage {
 async fn detail(
     State(app): State<App>,
     Id(id): Id<ProductId>,
-    headers: HeaderMap,
+    revalidation: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let catalog = app.catalog();
     let served = catalog.product(id, render_detail).await?;
-    Ok(cached::respond(&served, catalog.product_bounds(), &headers))
+    Ok(cached::respond(
+        &served,
+        catalog.product_bounds(),
+        &revalidation,
+    ))
 }
 
 /// Products ordered by id. Served from the node's cache, at most
@@ -102,7 +107,7 @@ async fn detail(
 async fn list(
     State(app): State<App>,
     ListQuery(page): ListQuery,
-    headers: HeaderMap,
+    revalidation: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let catalog = app.catalog();
     let render = |page: &crate::domain::Page<Product>| {
@@ -112,7 +117,11 @@ async fn list(
         })
     };
     let served = catalog.list(page, render).await?;
-    Ok(cached::respond(&served, catalog.product_bounds(), &headers))
+    Ok(cached::respond(
+        &served,
+        catalog.product_bounds(),
+        &revalidation,
+    ))
 }
 
 /// A popular product: units sold in paid orders of the last 72 hours.
@@ -146,12 +155,16 @@ impl From<&Sold> for PopularView {
         (status = 200, description = "Up to 5 products", body = Vec<PopularView>),
         docs::Unavailable,
     ))]
-async fn popular(State(app): State<App>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn popular(State(app): State<App>, revalidation: IfNoneMatch) -> Result<Response, ApiError> {
     let catalog = app.catalog();
     let render =
         |items: &[Sold]| json_bytes(&items.iter().map(PopularView::from).collect::<Vec<_>>());
     let served = catalog.popular(render).await?;
-    Ok(cached::respond(&served, catalog.popular_bounds(), &headers))
+    Ok(cached::respond(
+        &served,
+        catalog.popular_bounds(),
+        &revalidation,
+    ))
 }
 
 /// A product's answer to `GET /api/v1/products/{productId}` (also what the catalog's refresh

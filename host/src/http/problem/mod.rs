@@ -268,7 +268,7 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
 
 /// The answer to a request shed because the node is at its concurrency limit (503 with
 /// `Retry-After`).
-pub async fn overloaded(_error: tower::BoxError) -> Response {
+pub fn overloaded() -> Response {
     problem_response(
         StatusCode::SERVICE_UNAVAILABLE,
         "OVERLOADED",

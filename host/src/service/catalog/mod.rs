@@ -106,7 +106,7 @@ impl Catalog {
         id: ProductId,
         render: impl FnOnce(&Product) -> Vec<u8>,
     ) -> Result<Served, Error> {
-        let load = async {
+        let load = move || async move {
             let product = self
                 .reads
                 .run(|client| {
@@ -130,7 +130,7 @@ impl Catalog {
         page: PageRequest,
         render: impl FnOnce(&Page<Product>) -> Vec<u8>,
     ) -> Result<Served, Error> {
-        let load = async {
+        let load = move || async move {
             let rows = self
                 .reads
                 .run(|client| Box::pin(async move { Ok(products::page(client, page).await?) }))
@@ -146,7 +146,7 @@ impl Catalog {
     /// body.
     #[tracing::instrument(name = "catalog.popular", skip_all)]
     pub async fn popular(&self, render: impl FnOnce(&[Sold]) -> Vec<u8>) -> Result<Served, Error> {
-        let load = async {
+        let load = move || async move {
             let items = self
                 .reads
                 .run(|client| {
@@ -186,17 +186,22 @@ impl Catalog {
     /// A lookup in `cache`, counted: every lookup, every load, every answer served stale.
     /// Concurrent misses share one load, and so its error: a 503 only when PostgreSQL was
     /// unreachable (and nothing recent enough was held), a 500 for any other failure.
-    async fn cached<K: std::hash::Hash + Eq + Clone + Send + Sync + 'static>(
+    async fn cached<K, F>(
         &self,
         cache: &AnswerCache<K>,
         label: Cache,
         key: K,
-        load: impl Future<Output = Result<Rendered, Error>>,
-    ) -> Result<Served, Error> {
+        load: impl FnOnce() -> F,
+    ) -> Result<Served, Error>
+    where
+        K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+        F: Future<Output = Result<Rendered, Error>>,
+    {
         self.metrics.cache_request(label);
-        let load = async {
+        // Counted when the load runs: concurrent misses share one.
+        let load = move || async move {
             self.metrics.cache_miss(label);
-            load.await
+            load().await
         };
         let unreachable = |error: &Error| matches!(error, Error::DatabaseUnavailable(_));
         let served = cache
